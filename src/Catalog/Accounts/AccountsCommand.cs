@@ -1,0 +1,47 @@
+using Catalog.Infrastructure;
+using JasperFx;
+using JasperFx.CommandLine;
+using Marten;
+
+namespace Catalog.Accounts;
+
+public class AccountsInput : NetCoreInput
+{
+    [Description("create | list")]
+    public string Action { get; set; } = "";
+
+    [Description("The account's name (create)")]
+    public string? NameFlag { get; set; }
+
+    [Description("Print the result as one JSON object on the last line")]
+    public bool JsonFlag { get; set; }
+}
+
+[Description("Create and list accounts (the tenants of the API)", Name = "accounts")]
+public class AccountsCommand : JasperFxAsyncCommand<AccountsInput>
+{
+    public override Task<bool> Execute(AccountsInput input) => CommandOutput.Run(async () =>
+    {
+        using var host = input.BuildHost();
+        var store = host.Services.GetRequiredService<IDocumentStore>();
+        var time = host.Services.GetRequiredService<TimeProvider>();
+
+        switch (input.Action)
+        {
+            default:
+                throw new AdministrationException($"unknown action '{input.Action}': use create | list");
+
+            case "create":
+                var account = await AccountAdministration.CreateAccount(store, input.NameFlag, time);
+                if (input.JsonFlag) CommandOutput.Json(account);
+                else Console.WriteLine($"Created account {account.Id} ({account.Name})");
+                break;
+
+            case "list":
+                var accounts = await AccountAdministration.ListAccounts(store);
+                if (input.JsonFlag) CommandOutput.Json(new { data = accounts });
+                else foreach (var a in accounts) Console.WriteLine($"{a.Id}  {a.CreatedAt:yyyy-MM-dd}  {a.Name}");
+                break;
+        }
+    });
+}

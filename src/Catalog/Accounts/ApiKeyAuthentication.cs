@@ -1,0 +1,153 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Catalog.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Infrastructure;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace Catalog.Accounts;
+
+public static class CatalogClaims
+{
+    /// <summary>The account of the key: Wolverine reads it as the tenant id, so Marten scopes every session to it.</summary>
+    public const string AccountId = "catalog_account";
+    public const string ApiKeyId = "catalog_api_key";
+    public const string Scope = "scope";
+
+    /// <summary>The account of the authenticated key.</summary>
+    public static Guid Account(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(AccountId)!);
+}
+
+/// <summary>
+/// Finds the stored key for a presented secret by its hash (a unique index, no scan). A key found is kept in
+/// memory for <see cref="CacheFor"/>: the check costs no round trip on most requests, and a revocation reaches
+/// every node within that time (the contract allows 5 seconds).
+/// </summary>
+public sealed class ApiKeyDirectory(IDocumentStore store, IMemoryCache cache)
+{
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
+
+    public async ValueTask<ApiKey?> FindAsync(string secret, CancellationToken token)
+    {
+        var hash = ApiKeySecret.Hash(secret);
+        if (cache.TryGetValue(hash, out ApiKey? key)) return key;
+
+        await using var session = store.QuerySession();
+        key = await session.Query<ApiKey>().FirstOrDefaultAsync(x => x.Hash == hash, token);
+        if (key is not null) cache.Set(hash, key, CacheFor);
+        return key;
+    }
+}
+
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    ApiKeyDirectory directory) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var presented = PresentedKey(Request);
+        if (presented is null) return AuthenticateResult.NoResult();
+        if (!ApiKeySecret.IsWellFormed(presented)) return Fail("The API key is malformed.");
+
+        var key = await directory.FindAsync(presented, Context.RequestAborted);
+        if (key is null) return Fail("The API key is not valid.");
+        if (key.RevokedAt is not null) return Fail("The API key has been revoked.");
+
+        Claim[] claims =
+        [
+            new(CatalogClaims.AccountId, key.AccountId.ToString()),
+            new(CatalogClaims.ApiKeyId, key.Id.ToString()),
+            .. key.Scopes.Select(scope => new Claim(CatalogClaims.Scope, scope))
+        ];
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    /// <summary>Fails authentication, keeping the reason for the 401 that the authorization step writes.</summary>
+    private AuthenticateResult Fail(string reason)
+    {
+        Context.Items[FailureKey] = reason;
+        return AuthenticateResult.Fail(reason);
+    }
+
+    internal const string FailureKey = "catalog.authentication-failure";
+
+    /// <summary><c>Authorization: Bearer &lt;key&gt;</c>, or <c>X-API-Key: &lt;key&gt;</c>; any other authorization is malformed.</summary>
+    private static string? PresentedKey(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.Length > 0)
+            return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                ? authorization["Bearer ".Length..].Trim()
+                : authorization;
+
+        var apiKey = request.Headers["X-API-Key"].ToString();
+        return apiKey.Length > 0 ? apiKey.Trim() : null;
+    }
+}
+
+/// <summary>401 and 403 as problem details: 401 says what was wrong with the key, 403 names the missing scope.</summary>
+public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
+{
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy,
+        PolicyAuthorizationResult result)
+    {
+        if (result.Challenged)
+        {
+            var failure = context.Items[ApiKeyAuthenticationHandler.FailureKey] as string;
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await Write(context, Problems.Status(401,
+                failure ?? "An API key is required: send it as 'Authorization: Bearer <key>'."));
+        }
+        else if (result.Forbidden)
+        {
+            var missing = result.AuthorizationFailure?.FailedRequirements
+                .OfType<ClaimsAuthorizationRequirement>()
+                .SelectMany(x => x.AllowedValues ?? [])
+                .ToArray() ?? [];
+            await Write(context, Problems.Status(403, missing.Length > 0
+                ? $"This API key lacks the scope '{string.Join("', '", missing)}'."
+                : "This API key may not do this."));
+        }
+        else
+        {
+            await next(context);
+        }
+    }
+
+    private Task Write(HttpContext context, Microsoft.AspNetCore.Mvc.ProblemDetails problem)
+    {
+        context.Response.StatusCode = problem.Status!.Value;
+        return problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
+    }
+}
+
+public static class ApiKeyAuthenticationRegistration
+{
+    /// <summary>One policy per scope, named as the scope: endpoints say <c>[Authorize(Scopes.ProductsRead)]</c>.</summary>
+    public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
+    {
+        services.AddMemoryCache();
+        services.AddSingleton<ApiKeyDirectory>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization(options =>
+        {
+            foreach (var scope in Scopes.All)
+                options.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireClaim(CatalogClaims.Scope, scope));
+
+            // Anything that does not say otherwise needs a key: only health and docs opt out.
+            options.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
+        });
+        return services;
+    }
+}

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Catalog.Accounts;
+using Npgsql;
+
+namespace Catalog.Infrastructure;
+
+/// <summary>How the admin commands talk: JSON as the last line of standard output, failures as one line on standard error.</summary>
+public static class CommandOutput
+{
+    public static void Json(object value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, ApiJson.Options));
+
+    /// <summary>Runs a command's work; an operator's mistake or an unreachable database is one line and a non-zero exit.</summary>
+    public static async Task<bool> Run(Func<Task> work)
+    {
+        try
+        {
+            await work();
+            return true;
+        }
+        catch (AdministrationException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (Exception e) when (Unwrap<PostgresException>(e) is { SqlState: PostgresErrorCodes.UndefinedTable })
+        {
+            return Fail("the database schema is missing: run 'db-apply' first");
+        }
+        catch (Exception e) when (Unwrap<NpgsqlException>(e) is { } npgsql)
+        {
+            return Fail($"cannot use the database: {npgsql.Message.ReplaceLineEndings(" ")}");
+        }
+    }
+
+    public static bool Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        return false;
+    }
+
+    private static T? Unwrap<T>(Exception? e) where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is T found) return found;
+        return null;
+    }
+}

@@ -1,0 +1,55 @@
+using Catalog.Accounts;
+using Catalog.Products;
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.MultiTenancy;
+using Marten;
+using Wolverine;
+using Wolverine.Marten;
+
+namespace Catalog.Infrastructure;
+
+/// <summary>
+/// Marten (event store and documents) on the one PostgreSQL database, integrated with Wolverine so that an
+/// endpoint's events and read models commit in one transaction with Wolverine's outbox.
+/// </summary>
+public static class Database
+{
+    public const string ConnectionStringName = "Catalog";
+    public const string Schema = "catalog";
+
+    public static WebApplicationBuilder AddCatalogDatabase(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
+            ?? throw new InvalidOperationException(
+                $"No connection string: set ConnectionStrings__{ConnectionStringName} or ConnectionStrings:{ConnectionStringName} in appsettings.json");
+
+        // Development creates and updates the schema on first use; Production expects `db-apply` to have run.
+        var autoCreate = builder.Environment.IsDevelopment() ? AutoCreate.CreateOrUpdate : AutoCreate.None;
+
+        builder.Services.AddMarten(options =>
+            {
+                options.Connection(connectionString);
+                options.DatabaseSchemaName = Schema;
+                options.AutoCreateSchemaObjects = autoCreate;
+
+                // Conjoined tenancy: one set of tables, every event and tenanted document tagged with the account.
+                options.Events.TenancyStyle = TenancyStyle.Conjoined;
+                options.Events.StreamIdentity = StreamIdentity.AsGuid;
+
+                options.ConfigureAccounts();
+                options.ConfigureProducts();
+            })
+            .IntegrateWithWolverine();
+
+        builder.Host.UseWolverine(options =>
+        {
+            options.AutoBuildMessageStorageOnStartup = autoCreate;
+            // Every endpoint that touches Marten runs in one transaction that Wolverine commits after it returns.
+            options.Policies.AutoApplyTransactions();
+            options.UseRuntimeCompilation();
+        });
+
+        return builder;
+    }
+}

@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Mvc;
+
+namespace Catalog.Infrastructure;
+
+/// <summary>
+/// The query of a cursor-paginated list: <c>cursor</c> (the last id of the previous page) and <c>limit</c>
+/// (1-100, default 25). Unknown parameters and repeated ones are refused, so a typo never silently means
+/// "everything".
+/// </summary>
+public sealed record PageRequest(Guid? Cursor, int Limit)
+{
+    public const int DefaultLimit = 25;
+    public const int MaxLimit = 100;
+
+    public static bool TryParse(IQueryCollection query, out PageRequest page, out ProblemDetails problem,
+        params string[] otherParameters)
+    {
+        var errors = new ValidationErrors();
+        foreach (var (name, values) in query)
+        {
+            if (name is not ("cursor" or "limit") && !otherParameters.Contains(name))
+                errors.Add(name, "is not a known query parameter");
+            else if (values.Count > 1)
+                errors.Add(name, "must be given at most once");
+        }
+
+        Guid? cursor = null;
+        if (query.TryGetValue("cursor", out var cursorText) && cursorText.Count == 1 && cursorText[0] is { Length: > 0 } c)
+        {
+            if (Guid.TryParseExact(c, "D", out var parsed)) cursor = parsed;
+            else errors.Add("cursor", "must be the nextCursor of a previous page (a UUID)");
+        }
+
+        var limit = DefaultLimit;
+        if (query.TryGetValue("limit", out var limitText) && limitText.Count == 1)
+        {
+            if (!int.TryParse(limitText[0], System.Globalization.NumberStyles.None, null, out limit) || limit is < 1 or > MaxLimit)
+                errors.Add("limit", $"must be a whole number from 1 to {MaxLimit}");
+        }
+
+        page = new PageRequest(cursor, limit);
+        problem = errors.ToProblem();
+        return !errors.Any;
+    }
+
+    /// <summary>
+    /// The page from up to <see cref="Limit"/> + 1 rows fetched: the extra row only tells that another page exists,
+    /// without counting.
+    /// </summary>
+    public Page<TOut> Of<T, TOut>(IReadOnlyList<T> fetched, Func<T, TOut> show, Func<T, string> cursorOf)
+    {
+        var hasMore = fetched.Count > Limit;
+        var items = fetched.Take(Limit).ToList();
+        return new Page<TOut>(items.Select(show).ToList(), new Pagination(hasMore ? cursorOf(items[^1]) : null, hasMore));
+    }
+}

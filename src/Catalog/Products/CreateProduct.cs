@@ -1,0 +1,49 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Catalog.Accounts;
+using Catalog.Infrastructure;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+namespace Catalog.Products;
+
+public record CreateProduct(
+    string? Name,
+    string? Code,
+    string? Description,
+    string? KeyPrefix,
+    Dictionary<string, JsonElement>? Metadata);
+
+public static class CreateProductEndpoint
+{
+    // Wolverine runs Validate first and answers its problem details without calling Post when there are any.
+    public static ProblemDetails Validate(CreateProduct command)
+    {
+        var errors = new ValidationErrors();
+        ProductRules.Name(errors, command.Name);
+        ProductRules.Code(errors, command.Code);
+        ProductRules.Description(errors, command.Description);
+        ProductRules.KeyPrefix(errors, command.KeyPrefix);
+        ProductRules.Metadata(errors, command.Metadata);
+        return errors.ToProblem();
+    }
+
+    /// <summary>
+    /// Starts the product's stream with <see cref="ProductCreated"/>. Wolverine appends it and commits; the inline
+    /// projection writes the read model in that same transaction, where the unique index on (account, lower(code))
+    /// refuses a taken code (answered 409 by <see cref="DatabaseExceptionHandler"/>).
+    /// </summary>
+    [WolverinePost("/api/v1/products")]
+    [Authorize(Scopes.ProductsWrite)]
+    public static (Created<ProductDetails>, IStartStream) Post(CreateProduct command, ClaimsPrincipal user, TimeProvider time)
+    {
+        var id = Guid.CreateVersion7();
+        var created = new ProductCreated(id, user.Account(), command.Name!, command.Code!, command.Description,
+            command.KeyPrefix ?? Product.DefaultKeyPrefix, command.Metadata ?? [], time.UtcNow());
+
+        return (new Created<ProductDetails>(ProductDetails.From(Product.Create(created))),
+            MartenOps.StartStream<Product>(id, created));
+    }
+}

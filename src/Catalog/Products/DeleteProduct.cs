@@ -1,0 +1,21 @@
+using Catalog.Accounts;
+using Catalog.Infrastructure;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+using Wolverine.Http.Marten;
+using Wolverine.Marten;
+
+namespace Catalog.Products;
+
+public static class DeleteProductEndpoint
+{
+    /// <summary>
+    /// Soft delete: the product stays readable with deletedAt set, its code stays reserved, and it takes no new
+    /// licenses. Deleting it again is a 204 that appends nothing.
+    /// </summary>
+    [WolverineDelete("/api/v1/products/{id}")]
+    [Authorize(Scopes.ProductsWrite)]
+    [EmptyResponse]
+    public static Events Delete([Aggregate("id", LoadStyle = ConcurrencyStyle.Exclusive)] Product product, TimeProvider time) =>
+        product.IsDeleted ? [] : [new ProductDeleted(product.Id, time.UtcNow())];
+}

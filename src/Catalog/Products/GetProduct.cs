@@ -1,0 +1,18 @@
+using Catalog.Accounts;
+using Catalog.Infrastructure;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+using Wolverine.Http.Marten;
+
+namespace Catalog.Products;
+
+public static class GetProductEndpoint
+{
+    /// <summary>
+    /// One product, deleted ones too (with deletedAt). Wolverine loads the document by the route's id in the
+    /// key's account and answers 404 when there is none: another account's product is simply not there.
+    /// </summary>
+    [WolverineGet("/api/v1/products/{id}")]
+    [Authorize(Scopes.ProductsRead)]
+    public static Resource<ProductDetails> Get([Document("id")] Product product) => new(ProductDetails.From(product));
+}

@@ -1,0 +1,124 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Catalog.Infrastructure;
+using JasperFx.Events.Projections;
+using Marten;
+using Marten.Schema;
+using Marten.Schema.Indexing.Unique;
+using Weasel.Core;
+
+namespace Catalog.Products;
+
+// The events of a product's stream (stream id = product id). They carry full values, not diffs, so a
+// subscriber never needs earlier events to know what a product looks like now.
+
+public record ProductCreated(
+    Guid ProductId,
+    Guid AccountId,
+    string Name,
+    string Code,
+    string? Description,
+    string KeyPrefix,
+    Dictionary<string, JsonElement> Metadata,
+    DateTimeOffset CreatedAt);
+
+public record ProductUpdated(
+    Guid ProductId,
+    string Name,
+    string? Description,
+    string KeyPrefix,
+    Dictionary<string, JsonElement> Metadata,
+    DateTimeOffset UpdatedAt);
+
+public record ProductDeleted(Guid ProductId, DateTimeOffset DeletedAt);
+
+/// <summary>
+/// The product read model, built by an inline projection of the product's stream: Marten applies the events
+/// and stores this document in the same transaction that appends them. The same pure functions let an
+/// endpoint compute the state its response shows without reading it back.
+/// </summary>
+public sealed record Product(
+    Guid Id,
+    Guid AccountId,
+    string Name,
+    string Code,
+    string? Description,
+    string KeyPrefix,
+    int LicensesCount,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? DeletedAt,
+    Dictionary<string, JsonElement> Metadata)
+{
+    public const string DefaultKeyPrefix = "LIC";
+
+    public bool IsDeleted => DeletedAt is not null;
+
+    public static Product Create(ProductCreated e) =>
+        new(e.ProductId, e.AccountId, e.Name, e.Code, e.Description, e.KeyPrefix, 0, e.CreatedAt, e.CreatedAt, null, e.Metadata);
+
+    public Product Apply(ProductUpdated e) => this with
+    {
+        Name = e.Name, Description = e.Description, KeyPrefix = e.KeyPrefix, Metadata = e.Metadata, UpdatedAt = e.UpdatedAt
+    };
+
+    public Product Apply(ProductDeleted e) => this with { DeletedAt = e.DeletedAt, UpdatedAt = e.DeletedAt };
+}
+
+/// <summary>A product as the API shows it on its own.</summary>
+public record ProductDetails(
+    Guid Id,
+    string Name,
+    string Code,
+    string? Description,
+    string KeyPrefix,
+    Guid AccountId,
+    int LicensesCount,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? DeletedAt,
+    Dictionary<string, JsonElement> Metadata) : IHasLocation
+{
+    [JsonIgnore] public string Location => $"/api/v1/products/{Id}";
+
+    public static ProductDetails From(Product p) => new(p.Id, p.Name, p.Code, p.Description, p.KeyPrefix, p.AccountId,
+        p.LicensesCount, p.CreatedAt, p.UpdatedAt, p.DeletedAt, p.Metadata);
+}
+
+/// <summary>A product in a list: the seed page's list item, without description and accountId.</summary>
+public record ProductSummary(
+    Guid Id,
+    string Name,
+    string Code,
+    string KeyPrefix,
+    int LicensesCount,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? DeletedAt,
+    Dictionary<string, JsonElement> Metadata)
+{
+    public static ProductSummary From(Product p) =>
+        new(p.Id, p.Name, p.Code, p.KeyPrefix, p.LicensesCount, p.CreatedAt, p.UpdatedAt, p.DeletedAt, p.Metadata);
+}
+
+public static class ProductsConfiguration
+{
+    /// <summary>Codes are unique per account, whatever their case, deleted products included (a code stays reserved).</summary>
+    public const string CodeIndex = "mt_doc_product_uidx_code";
+
+    public static StoreOptions ConfigureProducts(this StoreOptions options)
+    {
+        options.Projections.Snapshot<Product>(SnapshotLifecycle.Inline);
+        options.Schema.For<Product>()
+            .MultiTenanted()
+            .Index(x => x.Code, index =>
+            {
+                index.Name = CodeIndex;
+                index.IsUnique = true;
+                index.Casing = ComputedIndex.Casings.Lower;
+                index.TenancyScope = TenancyScope.PerTenant;
+            });
+        DatabaseExceptionHandler.RegisterUniqueField(CodeIndex, "code");
+        return options;
+    }
+}

@@ -1,0 +1,37 @@
+using Catalog.Accounts;
+using Catalog.Infrastructure;
+using JasperFx;
+using Wolverine.Http;
+
+// Catalog: products and license keys for software vendors, event sourced on Marten and Wolverine.
+// With no arguments this runs the web server; with arguments it is the admin command line
+// (accounts, api-keys, db-apply, projections, ...).
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.ConfigureSystemTextJsonForWolverineOrMinimalApi(json => ApiJson.Configure(json.SerializerOptions));
+builder.Services.AddCatalogProblemDetails();
+builder.Services.AddApiKeyAuthentication();
+builder.AddCatalogDatabase();
+builder.Services.AddWolverineHttp();
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+var app = builder.Build();
+
+app.UseExceptionHandler();      // database failures -> 409 / 503 problem details
+app.UseStatusCodePages();       // empty 404/405/415 answers -> problem details
+app.UseAuthentication();        // API key -> account and scopes
+app.UseAuthorization();         // scope policies -> 401 / 403
+app.UseMiddleware<RequestBodies>(); // 415 / 413 / 400 for bodies, before Wolverine binds them
+
+app.MapGet("/health/live", () => Results.Ok(new { status = "live" })).AllowAnonymous();
+
+app.MapWolverineEndpoints(options =>
+{
+    // The account of the API key is the tenant: Marten sessions opened for an endpoint see only its data.
+    options.TenantId.IsClaimTypeNamed(CatalogClaims.AccountId);
+});
+
+return await app.RunJasperFxCommands(args);
+
+public partial class Program;
