@@ -81,10 +81,12 @@ public sealed class OptionalConverterFactory : JsonConverterFactory
     {
         public override bool HandleNull => true;
 
+        // The value's own converter is called directly (not JsonSerializer.Deserialize) so that a wrong type
+        // is reported at this property's path, e.g. $.description, rather than at the root of a nested read.
         public override Optional<T> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             reader.TokenType == JsonTokenType.Null
                 ? new Optional<T>(true, default)
-                : new Optional<T>(true, JsonSerializer.Deserialize<T>(ref reader, options));
+                : new Optional<T>(true, ((JsonConverter<T>)options.GetConverter(typeof(T))).Read(ref reader, typeof(T), options));
 
         public override void Write(Utf8JsonWriter writer, Optional<T> value, JsonSerializerOptions options) =>
             JsonSerializer.Serialize(writer, value.Value, options);

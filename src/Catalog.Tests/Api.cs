@@ -1,0 +1,115 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Alba;
+using Catalog.Accounts;
+using Marten;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Wolverine.Marten;
+
+namespace Catalog.Tests;
+
+/// <summary>What a client sees of one answer: status, headers and the JSON body.</summary>
+public sealed record ApiResponse(int Status, IHeaderDictionary Headers, string Text)
+{
+    public JsonElement Json => Text.Length == 0 ? default : JsonDocument.Parse(Text).RootElement;
+    public JsonElement Data => Json.GetProperty("data");
+    public string ContentType => Headers.ContentType.ToString();
+
+    public string[] ErrorFields => Json.TryGetProperty("errors", out var errors)
+        ? errors.EnumerateObject().Select(x => x.Name).ToArray()
+        : [];
+
+    public string Detail => Json.GetProperty("detail").GetString() ?? "";
+
+    public override string ToString() => $"{Status} {Text}";
+}
+
+/// <summary>An account with one key holding the given scopes.</summary>
+public sealed record Client(Guid AccountId, Guid KeyId, string Key);
+
+/// <summary>
+/// The base of every test: the shared host, all data wiped before each test, and a small HTTP vocabulary.
+/// Requests go through the whole ASP.NET Core pipeline in memory (Alba), including API-key authentication.
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
+{
+    protected IAlbaHost Host => fixture.Host;
+    protected IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    public async Task InitializeAsync() => await Host.ResetAllMartenDataAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public static readonly string[] AllScopes = [.. Scopes.All];
+
+    /// <summary>A new account and a key for it, made the way the admin command line makes them.</summary>
+    protected async Task<Client> AClient(params string[] scopes)
+    {
+        var account = await AccountAdministration.CreateAccount(Store, "Account " + Guid.NewGuid().ToString("N")[..6], TimeProvider.System);
+        return await AKeyFor(account.Id, scopes.Length == 0 ? AllScopes : scopes);
+    }
+
+    protected async Task<Client> AKeyFor(Guid accountId, params string[] scopes)
+    {
+        var (key, secret) = await AccountAdministration.CreateApiKey(Store, accountId.ToString(), string.Join(",", scopes), "tests", TimeProvider.System);
+        return new Client(accountId, key.Id, secret);
+    }
+
+    protected Task<ApiResponse> Get(string url, Client? client) => Send("GET", url, client);
+    protected Task<ApiResponse> Delete(string url, Client? client) => Send("DELETE", url, client);
+
+    protected Task<ApiResponse> Post(string url, Client? client, object body) =>
+        Send("POST", url, client, JsonSerializer.Serialize(body));
+
+    protected Task<ApiResponse> Patch(string url, Client? client, object body) =>
+        Send("PATCH", url, client, JsonSerializer.Serialize(body));
+
+    /// <summary>Sends exactly these bytes, with exactly these headers: for the tests of bad input.</summary>
+    protected async Task<ApiResponse> Send(string method, string url, Client? client, string? body = null,
+        string? contentType = "application/json", Action<HttpRequest>? configure = null)
+    {
+        var result = await Host.Scenario(s =>
+        {
+            _ = method switch
+            {
+                "GET" => s.Get.Url(url),
+                "POST" => s.Post.Url(url),
+                "PATCH" => s.Patch.Url(url),
+                "PUT" => s.Put.Url(url),
+                "DELETE" => s.Delete.Url(url),
+                _ => throw new ArgumentOutOfRangeException(nameof(method))
+            };
+            s.ConfigureHttpContext(context =>
+            {
+                var request = context.Request;
+                if (client is not null) request.Headers.Authorization = "Bearer " + client.Key;
+                if (body is not null)
+                {
+                    var bytes = Encoding.UTF8.GetBytes(body);
+                    request.Body = new MemoryStream(bytes);
+                    request.ContentLength = bytes.Length;
+                    if (contentType is not null) request.ContentType = contentType;
+                }
+                configure?.Invoke(request);
+            });
+            s.IgnoreStatusCode();
+        });
+
+        var text = await result.ReadAsTextAsync();
+        return new ApiResponse(result.Context.Response.StatusCode, result.Context.Response.Headers, text);
+    }
+
+    // The vocabulary of products, used by every slice's tests.
+
+    protected static object AProduct(string code, string name = "Desktop App Pro") => new { name, code };
+
+    protected async Task<JsonElement> CreateProduct(Client client, object? body = null)
+    {
+        var response = await Post("/api/v1/products", client, body ?? AProduct("code-" + Guid.NewGuid().ToString("N")[..8]));
+        Assert.True(response.Status == 201, response.ToString());
+        return response.Data;
+    }
+}

@@ -1,0 +1,119 @@
+using Catalog.Products;
+using Marten;
+
+namespace Catalog.Tests.Api;
+
+/// <summary>Whatever a client sends, the answer is a 4xx problem and nothing is written.</summary>
+public class BadInput(AppFixture fixture) : ApiTest(fixture)
+{
+    public static TheoryData<string, string, string> BrokenBodies => new()
+    {
+        { "malformed JSON", """{"name": }""", "name" },
+        { "truncated JSON", """{"name": "a", "code": "c" """, "body" },
+        { "trailing garbage", """{"name":"a","code":"c"} extra""", "body" },
+        { "a JSON array", """[]""", "body" },
+        { "a JSON string", "\"product\"", "body" },
+        { "JSON null", "null", "body" },
+        { "an empty body", "", "body" },
+        { "a number for a string", """{"name": 5, "code": "c"}""", "name" },
+        { "a boolean for a string", """{"name": "a", "code": true}""", "code" },
+        { "an object for a string", """{"name": {"first": "a"}, "code": "c"}""", "name" },
+        { "an array for metadata", """{"name": "a", "code": "c", "metadata": [1, 2]}""", "metadata" },
+        { "an unknown field", """{"name": "a", "code": "c", "licensesCount": 99}""", "licensesCount" },
+        { "an unknown field in another case", """{"Name": "a", "code": "c"}""", "Name" },
+        { "a repeated field", """{"name": "a", "name": "b", "code": "c"}""", "name" },
+        { "a NUL character", """{"name": "a\u0000b", "code": "c"}""", "name" },
+        { "an unpaired surrogate", """{"name": "a\ud800b", "code": "c"}""", "name" },
+        { "a NUL in a metadata key", """{"name": "a", "code": "c", "metadata": {"k\u0000": "v"}}""", "metadata" },
+        { "deep nesting", """{"name": "a", "code": "c", "metadata": {"k": """ + new string('[', 100) + new string(']', 100) + "}}", "metadata.k" },
+        { "SQL in the code", """{"name": "a", "code": "x'; drop table catalog.mt_doc_product; --"}""", "code" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BrokenBodies))]
+    public async Task a_broken_body_is_400_naming_the_field_and_writes_nothing(string what, string body, string field)
+    {
+        var client = await AClient();
+
+        var response = await Send("POST", "/api/v1/products", client, body);
+
+        Assert.True(response.Status == 400, $"{what}: {response}");
+        Assert.Equal("application/problem+json", response.ContentType);
+        Assert.Contains(field, response.ErrorFields);
+        Assert.DoesNotContain("System.", response.Text);
+        await NothingWasWritten(client);
+    }
+
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("application/xml")]
+    [InlineData(null)]
+    public async Task a_body_that_is_not_declared_JSON_is_415(string? contentType)
+    {
+        var client = await AClient();
+
+        var response = await Send("POST", "/api/v1/products", client, """{"name":"a","code":"c"}""", contentType);
+
+        Assert.Equal(415, response.Status);
+        Assert.Equal("application/problem+json", response.ContentType);
+        await NothingWasWritten(client);
+    }
+
+    [Fact]
+    public async Task json_with_a_charset_is_json()
+    {
+        var client = await AClient();
+
+        var response = await Send("POST", "/api/v1/products", client, """{"name":"a","code":"c"}""", "application/json; charset=utf-8");
+
+        Assert.Equal(201, response.Status);
+    }
+
+    [Fact]
+    public async Task a_body_over_64_KiB_is_413()
+    {
+        var client = await AClient();
+        var body = $$"""{"name":"a","code":"c","description":"{{new string('d', 64 * 1024)}}"}""";
+
+        var response = await Send("POST", "/api/v1/products", client, body);
+
+        Assert.Equal(413, response.Status);
+        Assert.Equal("application/problem+json", response.ContentType);
+        await NothingWasWritten(client);
+    }
+
+    [Fact]
+    public async Task a_body_over_64_KiB_without_a_length_is_413()
+    {
+        var client = await AClient();
+        var body = $$"""{"name":"a","code":"c","description":"{{new string('d', 64 * 1024)}}"}""";
+
+        var response = await Send("POST", "/api/v1/products", client, body, configure: request =>
+        {
+            request.ContentLength = null;
+            request.Headers.TransferEncoding = "chunked";
+        });
+
+        Assert.Equal(413, response.Status);
+        await NothingWasWritten(client);
+    }
+
+    [Fact]
+    public async Task an_unsupported_method_is_405_problem_details()
+    {
+        var client = await AClient();
+
+        var response = await Send("PUT", "/api/v1/products", client, "{}");
+
+        Assert.Equal(405, response.Status);
+        Assert.Equal("application/problem+json", response.ContentType);
+    }
+
+    private async Task NothingWasWritten(Client client)
+    {
+        await using var session = Store.QuerySession(client.AccountId.ToString());
+        Assert.Equal(0, await session.Query<Product>().CountAsync());
+        Assert.Equal(0, await session.Events.QueryAllRawEvents().CountAsync());
+    }
+}

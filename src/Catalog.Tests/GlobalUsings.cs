@@ -1,0 +1,3 @@
+global using System.Text.Json;
+global using Catalog.Accounts;
+global using Xunit;
