@@ -6,7 +6,12 @@ using Wolverine.Http;
 // Catalog: products and license keys for software vendors, event sourced on Marten and Wolverine.
 // With no arguments this runs the web server; with arguments it is the admin command line
 // (accounts, api-keys, db-apply, projections, ...).
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    // appsettings.json is found beside the executable, whatever the working directory.
+    ContentRootPath = AppContext.BaseDirectory
+});
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.ConfigureSystemTextJsonForWolverineOrMinimalApi(json => ApiJson.Configure(json.SerializerOptions));

@@ -1,0 +1,16 @@
+# Catalog service image. Not built on our own machines (they have no Docker engine); kept simple and standard.
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY Directory.Build.props Directory.Packages.props Catalog.sln ./
+COPY src/Catalog/Catalog.csproj src/Catalog/
+RUN dotnet restore src/Catalog/Catalog.csproj
+COPY src/Catalog/ src/Catalog/
+RUN dotnet publish src/Catalog/Catalog.csproj -c Release -o /app --no-restore
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+WORKDIR /app
+COPY --from=build /app ./
+ENV ASPNETCORE_URLS=http://+:8080 ASPNETCORE_ENVIRONMENT=Production
+USER app
+EXPOSE 8080
+ENTRYPOINT ["dotnet", "Catalog.dll"]
