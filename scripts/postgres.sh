@@ -4,7 +4,8 @@
 # a folder it cannot enter). Sourced by scripts/run and scripts/test; nothing here touches system clusters.
 #
 #   pg_ensure_installed                       install PostgreSQL when initdb/pg_ctl are not found
-#   pg_start_private <name> <port> [opts]     init (once) and start a cluster; sets PG_STARTED=1 if it started it
+#   pg_start_private <name> <port> [opts]     init (once) and start a cluster on <port>, or the next free port;
+#                                             sets PG_PORT, and PG_STARTED=1 if it started it
 #   pg_stop_private <name>                    stop that cluster
 #   pg_connection <port> <database>           prints the Npgsql connection string for it
 set -euo pipefail
@@ -68,12 +69,16 @@ pg_start_private() { # <name> <port> [extra server options]
       || { cat "$dir/initdb.log" >&2; return 1; }
   fi
   if as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    PG_PORT=$(sed -n 4p "$dir/data/postmaster.pid")
     return 0
   fi
-  if pg_is_up "$port"; then
-    echo "port $port is taken by another PostgreSQL; set ConnectionStrings__Catalog to use it" >&2
-    return 1
-  fi
+  local tries=0
+  while pg_is_up "$port" || (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 20 ]; then echo "no free port near $2 for PostgreSQL" >&2; return 1; fi
+    port=$((port + 1))
+  done
+  PG_PORT=$port
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 $extra" >/dev/null \
     || { tail -n 30 "$dir/server.log" >&2; return 1; }
@@ -100,7 +105,7 @@ pg_ensure_database() { # <port> <database>
 }
 
 pg_recreate_database() { # <port> <database>
-  pg_psql "$1" -c "drop database if exists \"$2\" with (force)"
+  PGOPTIONS="-c client_min_messages=warning" pg_psql "$1" -c "drop database if exists \"$2\" with (force)"
   pg_psql "$1" -c "create database \"$2\""
 }
 
