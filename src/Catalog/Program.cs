@@ -1,5 +1,6 @@
 using Catalog.Accounts;
 using Catalog.Infrastructure;
+using Catalog.Licenses;
 using JasperFx;
 using Wolverine.Http;
 
@@ -17,6 +18,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.ConfigureSystemTextJsonForWolverineOrMinimalApi(json => ApiJson.Configure(json.SerializerOptions));
 builder.Services.AddCatalogProblemDetails();
 builder.Services.AddApiKeyAuthentication();
+builder.Services.AddLicenses();
 builder.AddCatalogDatabase();
 builder.Services.AddWolverineHttp();
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
@@ -28,6 +30,7 @@ app.UseStatusCodePages();       // empty 404/405/415 answers -> problem details
 app.UseAuthentication();        // API key -> account and scopes
 app.UseAuthorization();         // scope policies -> 401 / 403
 app.UseMiddleware<RequestBodies>(); // 415 / 413 / 400 for bodies, before Wolverine binds them
+app.UseMiddleware<ContentionRetry>(); // a transaction lost to contention runs again, unseen by the client
 
 app.MapGet("/health/live", () => Results.Ok(new { status = "live" })).AllowAnonymous();
 

@@ -1,4 +1,5 @@
 using Catalog.Accounts;
+using Catalog.Licenses;
 using Catalog.Products;
 using JasperFx;
 using JasperFx.Events;
@@ -39,6 +40,7 @@ public static class Database
 
                 options.ConfigureAccounts();
                 options.ConfigureProducts();
+                options.ConfigureLicenses();
             })
             .IntegrateWithWolverine();
 

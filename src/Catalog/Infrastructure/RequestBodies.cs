@@ -22,6 +22,7 @@ public sealed partial class RequestBodies(RequestDelegate next, IOptions<JsonOpt
         var request = context.Request;
         var requestType = context.GetEndpoint()?.Metadata.GetMetadata<HttpChain>()?.RequestType;
         var expectsBody = requestType is not null && requestType != typeof(void);
+        var bodyIsOptional = context.GetEndpoint()?.Metadata.GetMetadata<OptionalBodyAttribute>() is not null;
         var hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
 
         if (!hasBody && !expectsBody)
@@ -50,7 +51,7 @@ public sealed partial class RequestBodies(RequestDelegate next, IOptions<JsonOpt
             return;
         }
 
-        if (expectsBody)
+        if (expectsBody && !(bodyIsOptional && body.Length == 0))
         {
             var problem = Check(body, requestType!, json.Value.SerializerOptions);
             if (problem is not null)
@@ -168,3 +169,7 @@ public sealed partial class RequestBodies(RequestDelegate next, IOptions<JsonOpt
     private static partial Regex UnmappedProperty();
 
 }
+
+/// <summary>Marks an endpoint whose JSON body may be left out entirely (every field of it is optional).</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class OptionalBodyAttribute : Attribute;

@@ -26,7 +26,7 @@ public static class CreateProductEndpoint
         ProductRules.Code(errors, command.Code);
         ProductRules.Description(errors, command.Description);
         ProductRules.KeyPrefix(errors, command.KeyPrefix);
-        ProductRules.Metadata(errors, command.Metadata);
+        MetadataRules.Check(errors, command.Metadata);
         return errors.ToProblem();
     }
 

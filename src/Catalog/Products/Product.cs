@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Catalog.Infrastructure;
+using Catalog.Licenses;
 using JasperFx.Events.Projections;
 using Marten;
 using Marten.Schema;
@@ -63,6 +64,11 @@ public sealed record Product(
     };
 
     public Product Apply(ProductDeleted e) => this with { DeletedAt = e.DeletedAt, UpdatedAt = e.DeletedAt };
+
+    // licensesCount counts the licenses that are not revoked; a license is revoked at most once.
+    public Product Apply(LicenseIssued e) => this with { LicensesCount = LicensesCount + 1 };
+
+    public Product Apply(LicenseRevoked e) => this with { LicensesCount = LicensesCount - 1 };
 }
 
 /// <summary>A product as the API shows it on its own.</summary>

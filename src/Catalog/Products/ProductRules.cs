@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Catalog.Infrastructure;
 
@@ -7,10 +6,6 @@ namespace Catalog.Products;
 /// <summary>The contract's field rules for products, shared by create and update.</summary>
 public static partial class ProductRules
 {
-    public const int MaxMetadataKeys = 64;
-    public const int MaxMetadataKeyLength = 64;
-    public const int MaxMetadataStringLength = 512;
-
     public static void Name(ValidationErrors errors, string? name)
     {
         if (name is null) errors.Add("name", "is required");
@@ -36,42 +31,6 @@ public static partial class ProductRules
     {
         if (keyPrefix is not null && !KeyPrefixPattern().IsMatch(keyPrefix))
             errors.Add("keyPrefix", "must be 2-10 uppercase letters A-Z");
-    }
-
-    public static void Metadata(ValidationErrors errors, Dictionary<string, JsonElement>? metadata)
-    {
-        if (metadata is null) return;
-        if (metadata.Count > MaxMetadataKeys) errors.Add("metadata", $"must have at most {MaxMetadataKeys} keys");
-
-        foreach (var (key, value) in metadata)
-        {
-            var field = $"metadata.{key}";
-            if (key.Length == 0 || Text.Length(key) > MaxMetadataKeyLength || !Text.IsStorable(key))
-            {
-                errors.Add("metadata", $"keys must be 1-{MaxMetadataKeyLength} characters");
-                continue;
-            }
-
-            switch (value.ValueKind)
-            {
-                case JsonValueKind.String:
-                    var text = value.GetString()!;
-                    if (Text.Length(text) > MaxMetadataStringLength)
-                        errors.Add(field, $"must be at most {MaxMetadataStringLength} characters");
-                    else Text.MustBeStorable(errors, field, text);
-                    break;
-                case JsonValueKind.Number:
-                    // PostgreSQL stores JSON numbers as numeric: keep them to what a double can carry.
-                    if (!value.TryGetDouble(out var number) || !double.IsFinite(number) || value.GetRawText().Length > 64)
-                        errors.Add(field, "must be a number that fits a 64-bit float");
-                    break;
-                case JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null:
-                    break;
-                default:
-                    errors.Add(field, "must be a string, number, boolean or null");
-                    break;
-            }
-        }
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,50}$")]

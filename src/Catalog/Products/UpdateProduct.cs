@@ -33,7 +33,7 @@ public static class UpdateProductEndpoint
             if (command.KeyPrefix.Value is null) errors.Add("keyPrefix", "must be 2-10 uppercase letters A-Z");
             else ProductRules.KeyPrefix(errors, command.KeyPrefix.Value);
         }
-        if (command.Metadata.IsPresent) ProductRules.Metadata(errors, command.Metadata.Value);
+        if (command.Metadata.IsPresent) MetadataRules.Check(errors, command.Metadata.Value);
         return errors.ToProblem();
     }
 

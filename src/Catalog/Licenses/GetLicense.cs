@@ -1,0 +1,16 @@
+using Catalog.Accounts;
+using Catalog.Infrastructure;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+using Wolverine.Http.Marten;
+
+namespace Catalog.Licenses;
+
+public static class GetLicenseEndpoint
+{
+    /// <summary>One license of the key's account; Wolverine answers 404 when there is none.</summary>
+    [WolverineGet("/api/v1/licenses/{id}")]
+    [Authorize(Scopes.LicensesRead)]
+    public static Resource<LicenseDetails> Get([Document("id")] License license, TimeProvider time) =>
+        new(LicenseDetails.From(license, time.GetUtcNow()));
+}

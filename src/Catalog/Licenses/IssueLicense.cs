@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Catalog.Accounts;
+using Catalog.Infrastructure;
+using Catalog.Products;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Http.Marten;
+using Wolverine.Marten;
+
+namespace Catalog.Licenses;
+
+/// <summary>Both fields are optional, and so is the body.</summary>
+public record IssueLicense(DateTimeOffset? ExpiresAt, Dictionary<string, JsonElement>? Metadata);
+
+public static class IssueLicenseEndpoint
+{
+    public static ProblemDetails Validate(IssueLicense? command, Product product, TimeProvider time)
+    {
+        if (product.IsDeleted)
+            return Problems.Status(409, "The product has been deleted: it takes no new licenses.");
+
+        var errors = new ValidationErrors();
+        if (command?.ExpiresAt <= time.GetUtcNow()) errors.Add("expiresAt", "must be in the future");
+        MetadataRules.Check(errors, command?.Metadata);
+        return errors.ToProblem();
+    }
+
+    /// <summary>
+    /// Wolverine takes the product stream's row lock (exclusive load), so concurrent issuances for one product
+    /// queue up instead of failing; the LicenseIssued event then updates the product's licensesCount and
+    /// creates the license document in the same transaction. The key keeps the prefix it is issued with.
+    /// </summary>
+    [WolverinePost("/api/v1/products/{id}/licenses")]
+    [Authorize(Scopes.LicensesWrite)]
+    [OptionalBody]
+    public static (Created<LicenseDetails>, Events) Post(
+        IssueLicense? command,
+        [Aggregate("id", LoadStyle = ConcurrencyStyle.Exclusive)] Product product,
+        LicenseKeys keys,
+        TimeProvider time)
+    {
+        var now = time.UtcNow();
+        var issued = new LicenseIssued(Guid.CreateVersion7(), product.Id, keys.Next(product.KeyPrefix),
+            command?.ExpiresAt is { } expiresAt ? Truncate(expiresAt) : null, command?.Metadata ?? [], now);
+
+        return (new Created<LicenseDetails>(LicenseDetails.From(License.Create(issued), now)), [issued]);
+    }
+
+    private static DateTimeOffset Truncate(DateTimeOffset value) =>
+        new(value.UtcTicks - value.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
+}

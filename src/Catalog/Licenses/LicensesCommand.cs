@@ -1,0 +1,48 @@
+using Catalog.Accounts;
+using Catalog.Infrastructure;
+using JasperFx;
+using JasperFx.CommandLine;
+using Marten;
+
+namespace Catalog.Licenses;
+
+public class LicensesInput : NetCoreInput
+{
+    [Description("list")]
+    public string Action { get; set; } = "";
+
+    [Description("The account whose licenses to show")]
+    public string? AccountFlag { get; set; }
+
+    [Description("Only this product's licenses")]
+    public string? ProductFlag { get; set; }
+
+    [Description("Print the result as one JSON object on the last line")]
+    public bool JsonFlag { get; set; }
+}
+
+[Description("List an account's licenses (newest first)", Name = "licenses")]
+public class LicensesCommand : JasperFxAsyncCommand<LicensesInput>
+{
+    public override Task<bool> Execute(LicensesInput input) => CommandOutput.Run(async () =>
+    {
+        if (input.Action != "list") throw new AdministrationException($"unknown action '{input.Action}': use list");
+        if (!Guid.TryParse(input.AccountFlag, out var accountId))
+            throw new AdministrationException("--account <accountId> is required (a UUID)");
+        Guid? productId = null;
+        if (input.ProductFlag is not null)
+            productId = Guid.TryParse(input.ProductFlag, out var p) ? p : throw new AdministrationException("--product must be a product id (a UUID)");
+
+        using var host = input.BuildHost();
+        var store = host.Services.GetRequiredService<IDocumentStore>();
+        var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+
+        await using var session = store.QuerySession(accountId.ToString());
+        var query = session.Query<License>().AsQueryable();
+        if (productId is { } id) query = query.Where(x => x.ProductId == id);
+        var licenses = (await query.OrderByDescending(x => x.Id).ToListAsync()).Select(x => LicenseDetails.From(x, now)).ToList();
+
+        if (input.JsonFlag) CommandOutput.Json(new { data = licenses });
+        else foreach (var l in licenses) Console.WriteLine($"{l.Id}  {l.Key}  {l.Status,-7}  product {l.ProductId}");
+    });
+}

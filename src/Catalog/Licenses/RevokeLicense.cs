@@ -1,0 +1,36 @@
+using Catalog.Accounts;
+using Catalog.Infrastructure;
+using Catalog.Products;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+using Wolverine.Http.Marten;
+
+namespace Catalog.Licenses;
+
+public static class RevokeLicenseEndpoint
+{
+    /// <summary>The decision: a license is revoked once; revoking it again changes nothing.</summary>
+    public static LicenseRevoked? Decide(License license, DateTimeOffset now) =>
+        license.IsRevoked ? null : new LicenseRevoked(license.Id, license.ProductId, now);
+
+    /// <summary>
+    /// The license names its product, whose stream holds the license events: Wolverine loads the license (404
+    /// when the account has none), then this takes the product stream's lock and reads the license again under
+    /// it, so two concurrent revokes append one LicenseRevoked and licensesCount drops by one. Wolverine commits.
+    /// </summary>
+    [WolverinePost("/api/v1/licenses/{id}/revoke")]
+    [Authorize(Scopes.LicensesWrite)]
+    public static async Task<Resource<LicenseDetails>> Post(
+        [Document("id")] License license, IDocumentSession session, TimeProvider time, CancellationToken token)
+    {
+        var stream = await session.Events.FetchForExclusiveWriting<Product>(license.ProductId, token);
+        var current = await session.LoadAsync<License>(license.Id, token) ?? license;
+
+        var now = time.UtcNow();
+        if (Decide(current, now) is not { } revoked) return new(LicenseDetails.From(current, now));
+
+        stream.AppendOne(revoked);
+        return new(LicenseDetails.From(current.Apply(revoked), now));
+    }
+}

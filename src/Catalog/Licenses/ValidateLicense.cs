@@ -1,0 +1,64 @@
+using Catalog.Accounts;
+using Catalog.Infrastructure;
+using Catalog.Products;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Catalog.Licenses;
+
+public record ValidateLicense(string? Key);
+
+public record LicenseValidation(bool Valid, string Code, LicenseDetails? License);
+
+public static class ValidationCodes
+{
+    public const string Valid = "VALID";
+    public const string NotFound = "NOT_FOUND";
+    public const string Revoked = "REVOKED";
+    public const string Expired = "EXPIRED";
+    public const string ProductDeleted = "PRODUCT_DELETED";
+}
+
+public static class ValidateLicenseEndpoint
+{
+    public static ProblemDetails Validate(ValidateLicense command)
+    {
+        var errors = new ValidationErrors();
+        if (string.IsNullOrWhiteSpace(command.Key)) errors.Add("key", "is required");
+        else if (command.Key.Length > 100) errors.Add("key", "must be at most 100 characters");
+        return errors.ToProblem();
+    }
+
+    /// <summary>The verdict on a license and its product, at a moment: a pure function.</summary>
+    public static LicenseValidation Judge(License? license, Product? product, DateTimeOffset now)
+    {
+        if (license is null) return new(false, ValidationCodes.NotFound, null);
+        var details = LicenseDetails.From(license, now);
+        if (license.IsRevoked) return new(false, ValidationCodes.Revoked, details);
+        if (product is null || product.IsDeleted) return new(false, ValidationCodes.ProductDeleted, details);
+        if (license.ExpiresAt <= now) return new(false, ValidationCodes.Expired, details);
+        return new(true, ValidationCodes.Valid, details);
+    }
+
+    /// <summary>
+    /// Always 200 for a well-formed request. The license is found by its key through a unique index, with its
+    /// product fetched in the same round trip (Marten's Include); keys are compared without regard to case or
+    /// surrounding spaces. Another account's key is NOT_FOUND.
+    /// </summary>
+    [WolverinePost("/api/v1/licenses/validate")]
+    [Authorize(Scopes.LicensesRead)]
+    public static async Task<Resource<LicenseValidation>> Post(
+        ValidateLicense command, IQuerySession session, TimeProvider time, CancellationToken token)
+    {
+        var key = command.Key!.Trim().ToUpperInvariant();
+        Product? product = null;
+        var license = await session.Query<License>()
+            .Include<Product>(x => x.ProductId, x => product = x)
+            .Where(x => x.Key == key)
+            .SingleOrDefaultAsync(token);
+
+        return new(Judge(license, product, time.GetUtcNow()));
+    }
+}
