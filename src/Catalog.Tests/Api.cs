@@ -106,6 +106,16 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
 
     protected static object AProduct(string code, string name = "Desktop App Pro") => new { name, code };
 
+    protected async Task<JsonElement> IssueLicense(Client client, string productId, object? body = null)
+    {
+        var response = await Post($"/api/v1/products/{productId}/licenses", client, body ?? new { });
+        Assert.True(response.Status == 201, response.ToString());
+        return response.Data;
+    }
+
+    protected async Task<int> LicensesCount(Client client, string productId) =>
+        (await Get($"/api/v1/products/{productId}", client)).Data.GetProperty("licensesCount").GetInt32();
+
     protected async Task<JsonElement> CreateProduct(Client client, object? body = null)
     {
         var response = await Post("/api/v1/products", client, body ?? AProduct("code-" + Guid.NewGuid().ToString("N")[..8]));

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Catalog.Tests.Accounts;
 
 /// <summary>The admin command line, run as operators run it: the service's own executable, as a process.</summary>
@@ -72,37 +70,5 @@ public class CommandLine(AppFixture fixture) : ApiTest(fixture)
         Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
-    private sealed record Result(int ExitCode, string Output, string Error)
-    {
-        public JsonElement LastJson =>
-            JsonDocument.Parse(Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement;
-    }
-
-    private static async Task<Result> Run(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(ServiceExecutable());
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return new Result(process.ExitCode, await output, await error);
-    }
-
-    /// <summary>Catalog.dll as built beside this test assembly's configuration.</summary>
-    private static string ServiceExecutable()
-    {
-        var here = new DirectoryInfo(AppContext.BaseDirectory);
-        var configuration = here.Parent!.Name; // bin/<Configuration>/net10.0
-        var root = here;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Catalog.sln"))) root = root.Parent;
-        var path = Path.Combine(root!.FullName, "src", "Catalog", "bin", configuration, "net10.0", "Catalog.dll");
-        Assert.True(File.Exists(path), $"{path} was not built");
-        return path;
-    }
+    private static Task<CommandResult> Run(params string[] args) => CommandLineRunner.Run(args);
 }

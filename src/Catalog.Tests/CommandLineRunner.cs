@@ -1,0 +1,41 @@
+using System.Diagnostics;
+
+namespace Catalog.Tests;
+
+public sealed record CommandResult(int ExitCode, string Output, string Error)
+{
+    public JsonElement LastJson =>
+        JsonDocument.Parse(Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]).RootElement;
+}
+
+/// <summary>Runs the service's executable as an operator does, against the tests' database.</summary>
+public static class CommandLineRunner
+{
+    public static async Task<CommandResult> Run(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(ServiceExecutable());
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return new CommandResult(process.ExitCode, await output, await error);
+    }
+
+    /// <summary>Catalog.dll as built for this test assembly's configuration.</summary>
+    private static string ServiceExecutable()
+    {
+        var here = new DirectoryInfo(AppContext.BaseDirectory);
+        var configuration = here.Parent!.Name; // bin/<Configuration>/net10.0
+        var root = here;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Catalog.sln"))) root = root.Parent;
+        var path = Path.Combine(root!.FullName, "src", "Catalog", "bin", configuration, "net10.0", "Catalog.dll");
+        Assert.True(File.Exists(path), $"{path} was not built");
+        return path;
+    }
+}

@@ -1,0 +1,66 @@
+namespace Catalog.Tests.Licenses;
+
+public class ListingLicenses(AppFixture fixture) : ApiTest(fixture)
+{
+    [Fact]
+    public async Task licenses_list_newest_first_by_product_and_status_in_pages()
+    {
+        var client = await AClient();
+        var first = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var second = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++) ids.Add((await IssueLicense(client, first)).GetProperty("id").GetString()!);
+        var other = (await IssueLicense(client, second)).GetProperty("id").GetString()!;
+        await Send("POST", $"/api/v1/licenses/{ids[0]}/revoke", client);
+
+        var all = await Get("/api/v1/licenses", client);
+        var ofFirst = await Get($"/api/v1/licenses?productId={first}", client);
+        var revoked = await Get("/api/v1/licenses?status=revoked", client);
+        var activeOfFirst = await Get($"/api/v1/licenses?productId={first}&status=active", client);
+        var page1 = await Get("/api/v1/licenses?limit=3", client);
+        var page2 = await Get($"/api/v1/licenses?limit=3&cursor={page1.Json.GetProperty("pagination").GetProperty("nextCursor").GetString()}", client);
+
+        static IEnumerable<string?> Ids(ApiResponse r) => r.Data.EnumerateArray().Select(x => x.GetProperty("id").GetString());
+        Assert.Equal([other, ids[2], ids[1], ids[0]], Ids(all));
+        Assert.Equal([ids[2], ids[1], ids[0]], Ids(ofFirst));
+        Assert.Equal([ids[0]], Ids(revoked));
+        Assert.Equal([ids[2], ids[1]], Ids(activeOfFirst));
+        Assert.Equal([other, ids[2], ids[1]], Ids(page1));
+        Assert.True(page1.Json.GetProperty("pagination").GetProperty("hasMore").GetBoolean());
+        Assert.Equal([ids[0]], Ids(page2));
+        Assert.Equal("""{"nextCursor":null,"hasMore":false}""", page2.Json.GetProperty("pagination").GetRawText());
+    }
+
+    [Theory]
+    [InlineData("status=unknown", "status")]
+    [InlineData("status=ACTIVE", "status")]
+    [InlineData("productId=nope", "productId")]
+    [InlineData("limit=0", "limit")]
+    [InlineData("cursor=x", "cursor")]
+    [InlineData("product=x", "product")]
+    public async Task unknown_or_out_of_range_query_values_are_400(string query, string field)
+    {
+        var client = await AClient();
+
+        var response = await Get("/api/v1/licenses?" + query, client);
+
+        Assert.Equal(400, response.Status);
+        Assert.Contains(field, response.ErrorFields);
+    }
+
+    [Fact]
+    public async Task licenses_are_listed_on_the_command_line()
+    {
+        var client = await AClient();
+        var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var license = await IssueLicense(client, productId);
+        await IssueLicense(client, (await CreateProduct(client)).GetProperty("id").GetString()!);
+
+        var all = await CommandLineRunner.Run("licenses", "list", "--account", client.AccountId.ToString(), "--json");
+        var ofProduct = await CommandLineRunner.Run("licenses", "list", "--account", client.AccountId.ToString(), "--product", productId, "--json");
+
+        Assert.Equal(0, all.ExitCode);
+        Assert.Equal(2, all.LastJson.GetProperty("data").GetArrayLength());
+        Assert.Equal(license.GetRawText(), Assert.Single(ofProduct.LastJson.GetProperty("data").EnumerateArray()).GetRawText());
+    }
+}

@@ -1,0 +1,135 @@
+using Catalog.Licenses;
+using Marten;
+
+namespace Catalog.Tests.Licenses;
+
+public class ValidatingLicenses(AppFixture fixture) : ApiTest(fixture)
+{
+    private Task<ApiResponse> Validate(Client client, string key) =>
+        Post("/api/v1/licenses/validate", client, new { key });
+
+    [Fact]
+    public async Task an_active_license_is_VALID()
+    {
+        var client = await AClient();
+        var license = await IssueLicense(client, (await CreateProduct(client)).GetProperty("id").GetString()!);
+        var key = license.GetProperty("key").GetString()!;
+
+        var response = await Validate(client, key);
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(["valid", "code", "license"], response.Data.EnumerateObject().Select(x => x.Name));
+        Assert.True(response.Data.GetProperty("valid").GetBoolean());
+        Assert.Equal("VALID", response.Data.GetProperty("code").GetString());
+        Assert.Equal(license.GetRawText(), response.Data.GetProperty("license").GetRawText());
+    }
+
+    [Fact]
+    public async Task keys_are_matched_without_regard_to_case_or_surrounding_spaces()
+    {
+        var client = await AClient();
+        var key = (await IssueLicense(client, (await CreateProduct(client)).GetProperty("id").GetString()!)).GetProperty("key").GetString()!;
+
+        var response = await Validate(client, "  " + key.ToLowerInvariant() + " ");
+
+        Assert.Equal("VALID", response.Data.GetProperty("code").GetString());
+    }
+
+    [Theory]
+    [InlineData("LIC-AAAA-BBBB-CCCC-DDDD")]
+    [InlineData("not a key at all")]
+    [InlineData("' OR 1=1 --")]
+    public async Task an_unknown_key_is_NOT_FOUND(string key)
+    {
+        var client = await AClient();
+
+        var response = await Validate(client, key);
+
+        Assert.Equal(200, response.Status);
+        Assert.False(response.Data.GetProperty("valid").GetBoolean());
+        Assert.Equal("NOT_FOUND", response.Data.GetProperty("code").GetString());
+        Assert.Equal(JsonValueKind.Null, response.Data.GetProperty("license").ValueKind);
+    }
+
+    [Fact]
+    public async Task another_accounts_key_is_NOT_FOUND()
+    {
+        var client = await AClient();
+        var other = await AClient();
+        var key = (await IssueLicense(other, (await CreateProduct(other)).GetProperty("id").GetString()!)).GetProperty("key").GetString()!;
+
+        var response = await Validate(client, key);
+
+        Assert.Equal("NOT_FOUND", response.Data.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task a_revoked_license_is_REVOKED()
+    {
+        var client = await AClient();
+        var license = await IssueLicense(client, (await CreateProduct(client)).GetProperty("id").GetString()!);
+        await Send("POST", $"/api/v1/licenses/{license.GetProperty("id")}/revoke", client);
+
+        var response = await Validate(client, license.GetProperty("key").GetString()!);
+
+        Assert.False(response.Data.GetProperty("valid").GetBoolean());
+        Assert.Equal("REVOKED", response.Data.GetProperty("code").GetString());
+        Assert.Equal("revoked", response.Data.GetProperty("license").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task a_license_past_its_expiry_is_EXPIRED_and_listed_as_expired()
+    {
+        var client = await AClient();
+        var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        // A license that expired an hour ago: appended as its event, as if issued long before.
+        var expired = new LicenseIssued(Guid.CreateVersion7(), Guid.Parse(productId), "LIC-EXPD-2345-6789-ABCD",
+            DateTimeOffset.UtcNow.AddHours(-1), [], DateTimeOffset.UtcNow.AddDays(-30));
+        await using (var session = Store.LightweightSession(client.AccountId.ToString()))
+        {
+            session.Events.Append(Guid.Parse(productId), expired);
+            await session.SaveChangesAsync();
+        }
+        await IssueLicense(client, productId);
+
+        var response = await Validate(client, expired.Key);
+        var listedExpired = await Get("/api/v1/licenses?status=expired", client);
+        var listedActive = await Get("/api/v1/licenses?status=active", client);
+
+        Assert.Equal("EXPIRED", response.Data.GetProperty("code").GetString());
+        Assert.Equal("expired", response.Data.GetProperty("license").GetProperty("status").GetString());
+        Assert.Equal([expired.Key], listedExpired.Data.EnumerateArray().Select(x => x.GetProperty("key").GetString()));
+        Assert.Single(listedActive.Data.EnumerateArray());
+        Assert.Equal(2, await LicensesCount(client, productId)); // expired licenses still count: only revocation removes one
+    }
+
+    [Fact]
+    public async Task a_license_of_a_deleted_product_is_PRODUCT_DELETED()
+    {
+        var client = await AClient();
+        var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var license = await IssueLicense(client, productId);
+        await Delete($"/api/v1/products/{productId}", client);
+
+        var response = await Validate(client, license.GetProperty("key").GetString()!);
+
+        Assert.False(response.Data.GetProperty("valid").GetBoolean());
+        Assert.Equal("PRODUCT_DELETED", response.Data.GetProperty("code").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{}""", "key")]
+    [InlineData("""{"key":""}""", "key")]
+    [InlineData("""{"key":null}""", "key")]
+    [InlineData("""{"key":42}""", "key")]
+    [InlineData("""{"key":"LIC-AAAA","extra":1}""", "extra")]
+    public async Task a_malformed_request_is_400(string body, string field)
+    {
+        var client = await AClient();
+
+        var response = await Send("POST", "/api/v1/licenses/validate", client, body);
+
+        Assert.Equal(400, response.Status);
+        Assert.Contains(field, response.ErrorFields);
+    }
+}
