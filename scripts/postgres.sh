@@ -10,6 +10,7 @@
 #   pg_connection <port> <database>           prints the Npgsql connection string for it
 set -euo pipefail
 
+CATALOG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_USER_NAME=catalog
 PG_PASSWORD=catalog
 
@@ -36,9 +37,7 @@ pg_ensure_installed() {
 
 # The directory of a named private cluster, one per checkout so that two clones do not share data.
 pg_cluster_dir() {
-  local name=$1 root
-  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-  echo "/tmp/catalog-pg-${name}-$(printf '%s' "$root" | sha1sum | cut -c1-8)"
+  echo "/tmp/catalog-pg-${1}-$(printf '%s' "$CATALOG_ROOT" | sha1sum | cut -c1-8)"
 }
 
 # Runs a command as the postgres user when we are root (PostgreSQL refuses to run as root).
