@@ -6,7 +6,7 @@ using Catalog.Accounts;
 using Marten;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Wolverine.Marten;
+using Wolverine.Runtime;
 
 namespace Catalog.Tests;
 
@@ -36,12 +36,29 @@ public sealed record Client(Guid AccountId, Guid KeyId, string Key);
 [Collection(ServiceCollection.Name)]
 public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
 {
+    protected AppFixture Fixture => fixture;
     protected IAlbaHost Host => fixture.Host;
     protected IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
 
-    public async Task InitializeAsync() => await Host.ResetAllMartenDataAsync();
+    public virtual async Task InitializeAsync()
+    {
+        // Marten's reset pauses the async daemon, wipes documents, events and subscription progress, resumes it.
+        await Host.ResetAllMartenDataAsync();
+        await Host.Services.GetRequiredService<IWolverineRuntime>().Storage.Admin.ClearAllAsync();
+    }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+
+    /// <summary>Waits for something that happens in the background (webhook deliveries), up to a generous bound.</summary>
+    protected static async Task Eventually(Func<Task<bool>> condition, string what, int seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Still waiting after {seconds} s: {what}");
+            await Task.Delay(100);
+        }
+    }
 
     public static readonly string[] AllScopes = [.. Scopes.All];
 

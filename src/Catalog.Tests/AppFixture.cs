@@ -1,18 +1,18 @@
 using Alba;
 using Marten;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Wolverine;
-using Wolverine.Marten;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 
 namespace Catalog.Tests;
 
 /// <summary>
-/// One real host for the whole run: the service's own Program, its real authentication, Marten and Wolverine,
-/// against the PostgreSQL named by ConnectionStrings__Catalog (scripts/test starts one and sets it).
+/// One real host for the whole run: the service's own Program, its real authentication, Marten, Wolverine and
+/// the async daemon, against the PostgreSQL named by ConnectionStrings__Catalog (scripts/test starts one and
+/// sets it). A test may restart it, to prove what survives a restart or to swap one service.
 /// </summary>
 public sealed class AppFixture : IAsyncLifetime
 {
@@ -24,16 +24,29 @@ public sealed class AppFixture : IAsyncLifetime
             throw new InvalidOperationException(
                 "ConnectionStrings__Catalog is not set: run the tests with scripts/test, which starts PostgreSQL.");
 
-        Host = await AlbaHost.For<Program>(builder =>
-        {
-            builder.UseSetting("environment", "Development");
-            builder.ConfigureServices(services =>
-            {
-                services.RunWolverineInSoloMode();
-                services.DisableAllExternalWolverineTransports();
-            });
-        });
+        Host = await Start(null);
     }
+
+    /// <summary>Stops the host and starts a new one on the same database, optionally configured differently.</summary>
+    public async Task RestartAsync(Action<IWebHostBuilder>? configure = null)
+    {
+        await Host.StopAsync();
+        await Host.DisposeAsync();
+        Host = await Start(configure);
+    }
+
+    private static Task<IAlbaHost> Start(Action<IWebHostBuilder>? configure) => AlbaHost.For<Program>(builder =>
+    {
+        builder.UseSetting("environment", "Development");
+        // Webhook retries in a fraction of a second, so that tests of the retry schedule run quickly.
+        builder.UseSetting("Webhooks:RetrySchedule", "300ms");
+        builder.ConfigureServices(services =>
+        {
+            services.RunWolverineInSoloMode();
+            services.DisableAllExternalWolverineTransports();
+        });
+        configure?.Invoke(builder);
+    });
 
     public async Task DisposeAsync()
     {

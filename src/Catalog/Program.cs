@@ -1,6 +1,7 @@
 using Catalog.Accounts;
 using Catalog.Infrastructure;
 using Catalog.Licenses;
+using Catalog.Webhooks;
 using JasperFx;
 using Wolverine.Http;
 
@@ -19,6 +20,7 @@ builder.Services.ConfigureSystemTextJsonForWolverineOrMinimalApi(json => ApiJson
 builder.Services.AddCatalogProblemDetails();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddLicenses();
+builder.Services.AddWebhooks(builder.Configuration);
 builder.AddCatalogDatabase();
 builder.Services.AddWolverineHttp();
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);

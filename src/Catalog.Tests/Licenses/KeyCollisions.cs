@@ -1,22 +1,16 @@
-using Alba;
 using Catalog.Licenses;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Wolverine;
-using Marten;
 
 namespace Catalog.Tests.Licenses;
 
 /// <summary>
 /// A key drawn twice is refused by the database's unique index and the issuance runs again with a new key:
 /// the client sees a 201, never the collision. Collisions are forced with a key source that repeats itself,
-/// in a host of its own (the one place a test swaps a service).
+/// for this test only (the host is restarted with it, then restarted as it was).
 /// </summary>
-[Collection(ServiceCollection.Name)]
-public class KeyCollisions(AppFixture fixture) : IAsyncLifetime
+public class KeyCollisions(AppFixture fixture) : ApiTest(fixture)
 {
-    private IAlbaHost _host = null!;
-
     private sealed class RepeatingKeys : LicenseKeys
     {
         private int _calls;
@@ -26,61 +20,26 @@ public class KeyCollisions(AppFixture fixture) : IAsyncLifetime
             Interlocked.Increment(ref _calls) <= 3 ? $"{prefix}-SAME-SAME-SAME-SAME" : base.Next(prefix);
     }
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await fixture.Host.ResetAllMartenDataAsync();
-        _host = await AlbaHost.For<Program>(builder =>
-        {
-            builder.UseSetting("environment", "Development");
-            builder.ConfigureServices(services =>
-            {
-                services.AddSingleton<LicenseKeys>(new RepeatingKeys());
-                services.RunWolverineInSoloMode();
-                services.DisableAllExternalWolverineTransports();
-            });
-        });
+        await Fixture.RestartAsync(builder =>
+            builder.ConfigureServices(services => services.AddSingleton<LicenseKeys>(new RepeatingKeys())));
+        await base.InitializeAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        await _host.StopAsync();
-        await _host.DisposeAsync();
-    }
+    public override Task DisposeAsync() => Fixture.RestartAsync();
 
     [Fact]
     public async Task a_repeated_key_is_drawn_again_inside_the_service()
     {
-        var store = _host.Services.GetRequiredService<Marten.IDocumentStore>();
-        var account = await AccountAdministration.CreateAccount(store, "Collisions", TimeProvider.System);
-        var (_, key) = await AccountAdministration.CreateApiKey(store, account.Id.ToString(), string.Join(",", Scopes.All), null, TimeProvider.System);
+        var client = await AClient();
+        var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
 
-        var product = await _host.Scenario(s =>
-        {
-            s.Post.Json(new { name = "Colliding", code = "colliding" }).ToUrl("/api/v1/products");
-            s.WithBearerToken(key);
-            s.StatusCodeShouldBe(201);
-        });
-        var productId = product.ReadAsJson<JsonElement>().GetProperty("data").GetProperty("id").GetString();
+        var first = await IssueLicense(client, productId);
+        var second = await IssueLicense(client, productId); // the 2nd and 3rd draws collide; the 4th is used
 
-        var keys = new List<string>();
-        for (var i = 0; i < 2; i++)
-        {
-            var issued = await _host.Scenario(s =>
-            {
-                s.Post.Json(new { }).ToUrl($"/api/v1/products/{productId}/licenses");
-                s.WithBearerToken(key);
-                s.StatusCodeShouldBe(201);
-            });
-            keys.Add(issued.ReadAsJson<JsonElement>().GetProperty("data").GetProperty("key").GetString()!);
-        }
-
-        Assert.Equal("LIC-SAME-SAME-SAME-SAME", keys[0]);
-        Assert.NotEqual(keys[0], keys[1]); // the 2nd and 3rd draws collided; the 4th was used
-        var count = await _host.Scenario(s =>
-        {
-            s.Get.Url($"/api/v1/products/{productId}");
-            s.WithBearerToken(key);
-        });
-        Assert.Equal(2, count.ReadAsJson<JsonElement>().GetProperty("data").GetProperty("licensesCount").GetInt32());
+        Assert.Equal("LIC-SAME-SAME-SAME-SAME", first.GetProperty("key").GetString());
+        Assert.NotEqual(first.GetProperty("key").GetString(), second.GetProperty("key").GetString());
+        Assert.Equal(2, await LicensesCount(client, productId));
     }
 }

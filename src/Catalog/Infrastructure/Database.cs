@@ -1,5 +1,7 @@
 using Catalog.Accounts;
 using Catalog.Licenses;
+using Catalog.Webhooks;
+using JasperFx.Events.Daemon;
 using Catalog.Products;
 using JasperFx;
 using JasperFx.Events;
@@ -41,8 +43,13 @@ public static class Database
                 options.ConfigureAccounts();
                 options.ConfigureProducts();
                 options.ConfigureLicenses();
+                options.ConfigureWebhooks();
             })
-            .IntegrateWithWolverine();
+            // Wolverine's outbox and inbox live in the same database, so messages commit with the data.
+            .IntegrateWithWolverine()
+            // The async daemon runs the webhook feed; with several nodes one of them holds it (hot/cold).
+            .AddAsyncDaemon(DaemonMode.HotCold)
+            .SubscribeToEvents(new WebhookFeed());
 
         builder.Host.UseWolverine(options =>
         {
@@ -50,6 +57,10 @@ public static class Database
             // Every endpoint that touches Marten runs in one transaction that Wolverine commits after it returns.
             options.Policies.AutoApplyTransactions();
             options.UseRuntimeCompilation();
+
+            // Local queues (webhook deliveries) are stored in PostgreSQL: a restart loses none of them.
+            options.Policies.UseDurableLocalQueues();
+            options.Durability.ScheduledJobPollingTime = TimeSpan.FromSeconds(1);
         });
 
         return builder;

@@ -1,0 +1,105 @@
+namespace Catalog.Tests.EventLog;
+
+public class ReadingTheEventLog(AppFixture fixture) : ApiTest(fixture)
+{
+    [Fact]
+    public async Task the_log_holds_every_change_oldest_first_with_public_names_and_payloads()
+    {
+        var client = await AClient();
+        var product = await CreateProduct(client, new { name = "Logged", code = "logged", keyPrefix = "LOG" });
+        var productId = product.GetProperty("id").GetString()!;
+        await Patch($"/api/v1/products/{productId}", client, new { name = "Renamed" });
+        var license = await IssueLicense(client, productId);
+        await Send("POST", $"/api/v1/licenses/{license.GetProperty("id")}/revoke", client);
+        await Delete($"/api/v1/products/{productId}", client);
+
+        var response = await Get("/api/v1/events", client);
+
+        Assert.Equal(200, response.Status);
+        var events = response.Data.EnumerateArray().ToList();
+        Assert.Equal(["product.created", "product.updated", "license.issued", "license.revoked", "product.deleted"],
+            events.Select(x => x.GetProperty("type").GetString()));
+        Assert.Equal(["sequence", "type", "streamId", "version", "occurredAt", "data"], events[0].EnumerateObject().Select(x => x.Name));
+        Assert.Equal(events.Select(x => x.GetProperty("sequence").GetInt64()).Order(), events.Select(x => x.GetProperty("sequence").GetInt64()));
+        Assert.All(events, x => Assert.Equal(productId, x.GetProperty("streamId").GetString()));
+        Assert.Equal([1L, 2, 3, 4, 5], events.Select(x => x.GetProperty("version").GetInt64()));
+        Assert.All(events, x => Assert.Matches(Products.CreatingProducts.Timestamp, x.GetProperty("occurredAt").GetString()));
+
+        var created = events[0].GetProperty("data");
+        Assert.Equal("logged", created.GetProperty("code").GetString());
+        Assert.Equal("LOG", created.GetProperty("keyPrefix").GetString());
+        Assert.Equal(license.GetProperty("key").GetString(), events[2].GetProperty("data").GetProperty("key").GetString());
+        Assert.DoesNotContain("Catalog.", response.Text);
+        Assert.DoesNotContain("$type", response.Text);
+    }
+
+    [Fact]
+    public async Task the_log_pages_by_sequence_and_filters_by_type()
+    {
+        var client = await AClient();
+        for (var i = 0; i < 3; i++)
+        {
+            var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
+            await IssueLicense(client, productId);
+        }
+
+        var sequences = new List<long>();
+        string? cursor = null;
+        do
+        {
+            var page = await Get("/api/v1/events?limit=4" + (cursor is null ? "" : $"&cursor={cursor}"), client);
+            sequences.AddRange(page.Data.EnumerateArray().Select(x => x.GetProperty("sequence").GetInt64()));
+            cursor = page.Json.GetProperty("pagination").GetProperty("nextCursor").GetString();
+            if (cursor is not null) Assert.Equal(sequences[^1].ToString(), cursor);
+        } while (cursor is not null);
+        var issued = await Get("/api/v1/events?type=license.issued", client);
+
+        Assert.Equal(6, sequences.Count);
+        Assert.Equal(sequences.Order(), sequences);
+        Assert.Equal(3, issued.Data.GetArrayLength());
+        Assert.All(issued.Data.EnumerateArray(), x => Assert.Equal("license.issued", x.GetProperty("type").GetString()));
+    }
+
+    [Fact]
+    public async Task each_account_reads_only_its_own_events()
+    {
+        var acme = await AClient();
+        var globex = await AClient();
+        await CreateProduct(acme, AProduct("acme"));
+        await CreateProduct(globex, AProduct("globex"));
+
+        var response = await Get("/api/v1/events", globex);
+
+        var only = Assert.Single(response.Data.EnumerateArray());
+        Assert.Equal("globex", only.GetProperty("data").GetProperty("code").GetString());
+    }
+
+    [Theory]
+    [InlineData("type=product.exploded", "type")]
+    [InlineData("type=ProductCreated", "type")]
+    [InlineData("cursor=abc", "cursor")]
+    [InlineData("cursor=-1", "cursor")]
+    [InlineData("limit=500", "limit")]
+    [InlineData("since=1", "since")]
+    public async Task bad_query_values_are_400(string query, string field)
+    {
+        var client = await AClient();
+
+        var response = await Get("/api/v1/events?" + query, client);
+
+        Assert.Equal(400, response.Status);
+        Assert.Contains(field, response.ErrorFields);
+    }
+
+    [Fact]
+    public async Task reading_the_log_needs_events_read()
+    {
+        var owner = await AClient();
+        var limited = await AKeyFor(owner.AccountId, AllScopes.Where(x => x != Scopes.EventsRead).ToArray());
+
+        var response = await Get("/api/v1/events", limited);
+
+        Assert.Equal(403, response.Status);
+        Assert.Contains(Scopes.EventsRead, response.Detail);
+    }
+}

@@ -1,0 +1,146 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Hosting;
+
+namespace Catalog.Tests.Webhooks;
+
+public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
+{
+    private async Task<(string Id, string Secret)> Subscribe(Client client, Receiver receiver, params string[] events)
+    {
+        var response = await Post("/api/v1/webhook-endpoints", client, new { url = receiver.Url, events });
+        Assert.Equal(201, response.Status);
+        return (response.Data.GetProperty("id").GetString()!, response.Data.GetProperty("secret").GetString()!);
+    }
+
+    private static bool SignatureVerifies(Receiver.Received received, string secret)
+    {
+        var parts = received.Signature!.Split(',').Select(x => x.Split('=', 2)).ToDictionary(x => x[0], x => x[1]);
+        var expected = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{parts["t"]}.{received.Body}"));
+        return CryptographicOperations.FixedTimeEquals(expected, Convert.FromHexString(parts["v1"]))
+               && Math.Abs(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - long.Parse(parts["t"])) < 300;
+    }
+
+    [Fact]
+    public async Task a_matching_event_arrives_signed_with_the_endpoints_secret()
+    {
+        await using var receiver = await Receiver.Start();
+        var client = await AClient();
+        var (_, secret) = await Subscribe(client, receiver, "product.created");
+
+        var product = await CreateProduct(client, AProduct("hooked"));
+        await Patch($"/api/v1/products/{product.GetProperty("id")}", client, new { name = "Not subscribed" });
+
+        await Eventually(() => Task.FromResult(!receiver.Requests.IsEmpty), "the delivery of product.created");
+        var received = Assert.Single(receiver.Requests);
+        Assert.True(SignatureVerifies(received, secret), received.Signature);
+        var body = JsonDocument.Parse(received.Body).RootElement;
+        Assert.Equal(["id", "type", "createdAt", "data"], body.EnumerateObject().Select(x => x.Name));
+        Assert.Equal("product.created", body.GetProperty("type").GetString());
+        Assert.Equal("hooked", body.GetProperty("data").GetProperty("code").GetString());
+        Assert.Matches(Products.CreatingProducts.Timestamp, body.GetProperty("createdAt").GetString());
+        Assert.False(SignatureVerifies(received with { Body = received.Body + " " }, secret));
+
+        await Task.Delay(1000); // the update is not subscribed to: nothing more arrives
+        Assert.Single(receiver.Requests);
+    }
+
+    [Fact]
+    public async Task a_failing_receiver_gets_the_same_event_again_until_it_succeeds()
+    {
+        await using var receiver = await Receiver.Start(failFirst: 2);
+        var client = await AClient();
+        var (endpointId, _) = await Subscribe(client, receiver, "product.created");
+
+        await CreateProduct(client);
+
+        await Eventually(() => Task.FromResult(receiver.Requests.Count >= 3), "three attempts");
+        var ids = receiver.Requests.Select(x => JsonDocument.Parse(x.Body).RootElement.GetProperty("id").GetString()).ToList();
+        Assert.Single(ids.Distinct());
+
+        ApiResponse deliveries = null!;
+        await Eventually(async () =>
+        {
+            deliveries = await Get($"/api/v1/webhook-endpoints/{endpointId}/deliveries", client);
+            return deliveries.Data.GetArrayLength() == 3;
+        }, "three recorded attempts");
+        var attempts = deliveries.Data.EnumerateArray().ToList();
+        Assert.Equal(["id", "eventId", "type", "attempt", "status", "responseCode", "attemptedAt"], attempts[0].EnumerateObject().Select(x => x.Name));
+        Assert.Equal([3, 2, 1], attempts.Select(x => x.GetProperty("attempt").GetInt32()));
+        Assert.Equal(["succeeded", "failed", "failed"], attempts.Select(x => x.GetProperty("status").GetString()));
+        Assert.Equal([200, 503, 503], attempts.Select(x => x.GetProperty("responseCode").GetInt32()));
+        Assert.All(attempts, x => Assert.Equal(ids[0], x.GetProperty("eventId").GetString()));
+
+        await Task.Delay(1000); // succeeded: no more attempts
+        Assert.Equal(3, receiver.Requests.Count);
+    }
+
+    [Fact]
+    public async Task a_refused_connection_is_a_failure_that_is_retried()
+    {
+        var client = await AClient();
+        await using var receiver = await Receiver.Start();
+        var url = receiver.Url;
+        await receiver.DisposeAsync(); // nothing listens there any more
+        var endpoint = (await Post("/api/v1/webhook-endpoints", client, new { url, events = new[] { "product.created" } })).Data;
+
+        await CreateProduct(client);
+
+        await Eventually(async () =>
+            (await Get($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}/deliveries", client)).Data.GetArrayLength() >= 2,
+            "two failed attempts");
+        var attempts = (await Get($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}/deliveries", client)).Data.EnumerateArray().ToList();
+        Assert.All(attempts, x =>
+        {
+            Assert.Equal("failed", x.GetProperty("status").GetString());
+            Assert.Equal(JsonValueKind.Null, x.GetProperty("responseCode").ValueKind);
+        });
+        await Delete($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}", client); // and deleting it stops the retries
+    }
+
+    [Fact]
+    public async Task another_accounts_events_never_reach_an_endpoint()
+    {
+        await using var receiver = await Receiver.Start();
+        var subscriber = await AClient();
+        var stranger = await AClient();
+        await Subscribe(subscriber, receiver, "product.created");
+
+        await CreateProduct(stranger, AProduct("strangers"));
+        await CreateProduct(subscriber, AProduct("mine"));
+
+        await Eventually(() => Task.FromResult(!receiver.Requests.IsEmpty), "the subscriber's own event");
+        await Task.Delay(1000);
+        var received = Assert.Single(receiver.Requests);
+        Assert.Equal("mine", JsonDocument.Parse(received.Body).RootElement.GetProperty("data").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task a_delivery_waiting_for_its_retry_survives_a_restart()
+    {
+        // A first retry 3 s out, so that the host can be restarted while it waits.
+        await Fixture.RestartAsync(builder => builder.UseSetting("Webhooks:RetrySchedule", "3s"));
+        try
+        {
+            await using var receiver = await Receiver.Start(failFirst: 1);
+            var client = await AClient();
+            var (endpointId, _) = await Subscribe(client, receiver, "license.issued");
+            await IssueLicense(client, (await CreateProduct(client)).GetProperty("id").GetString()!);
+            await Eventually(() => Task.FromResult(receiver.Requests.Count == 1), "the first, failing attempt");
+
+            await Fixture.RestartAsync(builder => builder.UseSetting("Webhooks:RetrySchedule", "3s"));
+
+            await Eventually(() => Task.FromResult(receiver.Requests.Count >= 2), "the retry, from the restarted host");
+            var ids = receiver.Requests.Select(x => JsonDocument.Parse(x.Body).RootElement.GetProperty("id").GetString()).ToList();
+            Assert.Single(ids.Distinct());
+            await Task.Delay(1500);
+            Assert.Equal(2, receiver.Requests.Count);
+            var attempts = (await Get($"/api/v1/webhook-endpoints/{endpointId}/deliveries", client)).Data.EnumerateArray().ToList();
+            Assert.Equal(["succeeded", "failed"], attempts.Select(x => x.GetProperty("status").GetString()));
+        }
+        finally
+        {
+            await Fixture.RestartAsync();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+namespace Catalog.Tests.Webhooks;
+
+public class ManagingWebhookEndpoints(AppFixture fixture) : ApiTest(fixture)
+{
+    [Fact]
+    public async Task an_endpoint_is_created_with_a_secret_shown_once_listed_and_deleted()
+    {
+        var client = await AClient(Scopes.WebhooksWrite);
+
+        var created = await Post("/api/v1/webhook-endpoints", client, new { url = "https://example.com/hooks", events = new[] { "product.created", "license.issued" } });
+
+        Assert.Equal(201, created.Status);
+        var endpoint = created.Data;
+        Assert.Equal(["id", "url", "events", "secret", "createdAt"], endpoint.EnumerateObject().Select(x => x.Name));
+        Assert.Equal($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}", created.Headers.Location.ToString());
+        Assert.StartsWith("whsec_", endpoint.GetProperty("secret").GetString());
+        Assert.Equal(["product.created", "license.issued"], endpoint.GetProperty("events").EnumerateArray().Select(x => x.GetString()));
+
+        var listed = await Get("/api/v1/webhook-endpoints", client);
+        var item = Assert.Single(listed.Data.EnumerateArray());
+        Assert.Equal(["id", "url", "events", "createdAt"], item.EnumerateObject().Select(x => x.Name));
+        Assert.DoesNotContain(endpoint.GetProperty("secret").GetString()!, listed.Text);
+
+        var url = $"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}";
+        Assert.Equal(204, (await Delete(url, client)).Status);
+        Assert.Equal(404, (await Delete(url, client)).Status);
+        Assert.Equal(0, (await Get("/api/v1/webhook-endpoints", client)).Data.GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("""{"events":["product.created"]}""", "url")]
+    [InlineData("""{"url":"ftp://example.com/x","events":["product.created"]}""", "url")]
+    [InlineData("""{"url":"file:///etc/passwd","events":["product.created"]}""", "url")]
+    [InlineData("""{"url":"/relative","events":["product.created"]}""", "url")]
+    [InlineData("""{"url":"not a url","events":["product.created"]}""", "url")]
+    [InlineData("""{"url":"https://user:pass@example.com/x","events":["product.created"]}""", "url")]
+    [InlineData("""{"url":"https://example.com/x"}""", "events")]
+    [InlineData("""{"url":"https://example.com/x","events":[]}""", "events")]
+    [InlineData("""{"url":"https://example.com/x","events":["product.exploded"]}""", "events")]
+    [InlineData("""{"url":"https://example.com/x","events":"product.created"}""", "events")]
+    [InlineData("""{"url":"https://example.com/x","events":[null]}""", "events")]
+    public async Task bad_endpoints_are_400_naming_the_field(string body, string field)
+    {
+        var client = await AClient(Scopes.WebhooksWrite);
+
+        var response = await Send("POST", "/api/v1/webhook-endpoints", client, body);
+
+        Assert.Equal(400, response.Status);
+        Assert.Contains(field, response.ErrorFields);
+        Assert.Equal(0, (await Get("/api/v1/webhook-endpoints", client)).Data.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task an_account_may_have_at_most_twenty_endpoints()
+    {
+        var client = await AClient(Scopes.WebhooksWrite);
+        for (var i = 0; i < 20; i++)
+            Assert.Equal(201, (await Post("/api/v1/webhook-endpoints", client, new { url = $"https://example.com/{i}", events = new[] { "product.created" } })).Status);
+
+        var response = await Post("/api/v1/webhook-endpoints", client, new { url = "https://example.com/21", events = new[] { "product.created" } });
+
+        Assert.Equal(400, response.Status);
+        Assert.Contains("20", response.Text);
+    }
+
+    [Fact]
+    public async Task endpoints_need_webhooks_write_and_are_private_to_their_account()
+    {
+        var owner = await AClient();
+        var other = await AClient();
+        var endpoint = (await Post("/api/v1/webhook-endpoints", owner, new { url = "https://example.com/x", events = new[] { "product.created" } })).Data;
+        var limited = await AKeyFor(owner.AccountId, AllScopes.Where(x => x != Scopes.WebhooksWrite).ToArray());
+
+        Assert.Equal(403, (await Get("/api/v1/webhook-endpoints", limited)).Status);
+        Assert.Equal(0, (await Get("/api/v1/webhook-endpoints", other)).Data.GetArrayLength());
+        Assert.Equal(404, (await Delete($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}", other)).Status);
+        Assert.Equal(404, (await Get($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}/deliveries", other)).Status);
+    }
+}

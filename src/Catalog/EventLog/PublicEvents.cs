@@ -1,0 +1,35 @@
+using System.Text.Json;
+using Catalog.Infrastructure;
+using Catalog.Licenses;
+using Catalog.Products;
+
+namespace Catalog.EventLog;
+
+/// <summary>
+/// The events subscribers see, by their public dotted names. Payloads are the event records written with the
+/// API's JSON conventions (camelCase, millisecond timestamps): no .NET type names ever leave the service, and
+/// renaming a C# type would not change what subscribers receive.
+/// </summary>
+public static class PublicEvents
+{
+    private static readonly Dictionary<Type, string> NamesByType = new()
+    {
+        [typeof(ProductCreated)] = "product.created",
+        [typeof(ProductUpdated)] = "product.updated",
+        [typeof(ProductDeleted)] = "product.deleted",
+        [typeof(LicenseIssued)] = "license.issued",
+        [typeof(LicenseRevoked)] = "license.revoked",
+    };
+
+    private static readonly Dictionary<string, Type> TypesByName = NamesByType.ToDictionary(x => x.Value, x => x.Key);
+
+    public static IReadOnlyCollection<string> Names => TypesByName.Keys;
+
+    public static IReadOnlyCollection<Type> Types => NamesByType.Keys;
+
+    public static string? NameOf(Type eventType) => NamesByType.GetValueOrDefault(eventType);
+
+    public static Type? TypeNamed(string name) => TypesByName.GetValueOrDefault(name);
+
+    public static JsonElement Payload(object data) => JsonSerializer.SerializeToElement(data, data.GetType(), ApiJson.Options);
+}

@@ -1,0 +1,63 @@
+using System.Security.Claims;
+using System.Text.Json.Serialization;
+using Catalog.Accounts;
+using Catalog.EventLog;
+using Catalog.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Marten;
+
+namespace Catalog.Webhooks;
+
+public record CreateWebhookEndpoint(string? Url, string[]? Events);
+
+/// <summary>The endpoint as created: the only answer that shows its secret.</summary>
+public record WebhookEndpointCreated(Guid Id, string Url, string[] Events, string Secret, DateTimeOffset CreatedAt) : IHasLocation
+{
+    [JsonIgnore] public string Location => $"/api/v1/webhook-endpoints/{Id}";
+}
+
+public static class CreateWebhookEndpointEndpoint
+{
+    public const int MaxUrlLength = 2048;
+
+    public static async Task<ProblemDetails> ValidateAsync(CreateWebhookEndpoint command, IQuerySession session,
+        WebhookSettings settings, CancellationToken token)
+    {
+        var errors = new ValidationErrors();
+        if (string.IsNullOrWhiteSpace(command.Url)) errors.Add("url", "is required");
+        else if (command.Url.Length > MaxUrlLength) errors.Add("url", $"must be at most {MaxUrlLength} characters");
+        else if (!Uri.TryCreate(command.Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            errors.Add("url", "must be an absolute http or https URL");
+        else if (uri.UserInfo.Length > 0) errors.Add("url", "must not carry credentials");
+        else if (uri.Fragment.Length > 0) errors.Add("url", "must not have a fragment");
+
+        if (command.Events is not { Length: > 0 }) errors.Add("events", $"must list at least one of {string.Join(", ", PublicEvents.Names)}");
+        else
+        {
+            foreach (var name in command.Events)
+                if (name is null || PublicEvents.TypeNamed(name) is null)
+                    errors.Add("events", $"'{name}' is not an event type; known: {string.Join(", ", PublicEvents.Names)}");
+        }
+
+        if (errors.Any) return errors.ToProblem();
+
+        // A cap, not a guarantee under racing creates: it keeps one account from fanning every event out widely.
+        var existing = await session.Query<WebhookEndpoint>().CountAsync(token);
+        return existing >= settings.MaxEndpointsPerAccount
+            ? Problems.Validation("url", $"an account may have at most {settings.MaxEndpointsPerAccount} webhook endpoints")
+            : WolverineContinue.NoProblems;
+    }
+
+    [WolverinePost("/api/v1/webhook-endpoints")]
+    [Authorize(Scopes.WebhooksWrite)]
+    public static (Created<WebhookEndpointCreated>, IMartenOp) Post(CreateWebhookEndpoint command, ClaimsPrincipal user, TimeProvider time)
+    {
+        var endpoint = new WebhookEndpoint(Guid.CreateVersion7(), user.Account(), command.Url!, command.Events!.Distinct().ToArray(),
+            WebhookSignature.NewSecret(), time.UtcNow());
+        return (new Created<WebhookEndpointCreated>(new(endpoint.Id, endpoint.Url, endpoint.Events, endpoint.Secret, endpoint.CreatedAt)),
+            MartenOps.Insert(endpoint));
+    }
+}

@@ -1,0 +1,17 @@
+using Catalog.Accounts;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Wolverine.Http;
+using Wolverine.Http.Marten;
+using Wolverine.Marten;
+
+namespace Catalog.Webhooks;
+
+public static class DeleteWebhookEndpointEndpoint
+{
+    /// <summary>Removes the endpoint (404 when the account has none such); deliveries still queued for it are dropped.</summary>
+    [WolverineDelete("/api/v1/webhook-endpoints/{id}")]
+    [Authorize(Scopes.WebhooksWrite)]
+    [EmptyResponse]
+    public static IMartenOp Delete([Document("id")] WebhookEndpoint endpoint) => MartenOps.Delete(endpoint);
+}

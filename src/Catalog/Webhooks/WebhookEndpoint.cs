@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Catalog.Infrastructure;
+using Marten;
+
+namespace Catalog.Webhooks;
+
+/// <summary>
+/// Where an account wants its events POSTed. The signing secret is kept (it is needed to sign every delivery)
+/// and shown only in the answer that creates the endpoint.
+/// </summary>
+public record WebhookEndpoint(Guid Id, Guid AccountId, string Url, string[] Events, string Secret, DateTimeOffset CreatedAt);
+
+/// <summary>One attempt to deliver one event to one endpoint.</summary>
+public record WebhookDelivery(
+    Guid Id,
+    Guid EndpointId,
+    Guid EventId,
+    string Type,
+    int Attempt,
+    string Status,
+    int? ResponseCode,
+    DateTimeOffset AttemptedAt);
+
+public static class DeliveryStatus
+{
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+}
+
+/// <summary>
+/// <c>Catalog-Signature: t=&lt;unix seconds&gt;,v1=&lt;hex HMAC-SHA256(secret, "&lt;t&gt;.&lt;raw body&gt;")&gt;</c>,
+/// as Stripe signs: the timestamp lets receivers refuse replays of old deliveries.
+/// </summary>
+public static class WebhookSignature
+{
+    public const string Header = "Catalog-Signature";
+
+    public static string NewSecret() =>
+        "whsec_" + RandomNumberGenerator.GetString("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 40);
+
+    public static string Sign(string secret, long unixSeconds, string body)
+    {
+        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{unixSeconds}.{body}"));
+        return $"t={unixSeconds},v1={Convert.ToHexStringLower(mac)}";
+    }
+}
+
+/// <summary>Configuration section <c>Webhooks</c>.</summary>
+public sealed class WebhookSettings
+{
+    /// <summary>The waits between attempts; the last one repeats. Units: ms, s, m, h.</summary>
+    public string RetrySchedule { get; set; } = "5s,30s,2m,10m,30m,1h";
+
+    /// <summary>No attempt is made later than this after the first.</summary>
+    public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long one attempt may take.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public int MaxEndpointsPerAccount { get; set; } = 20;
+
+    /// <summary>
+    /// The wait before the attempt after <paramref name="failedAttempt"/> (1-based), with ±10% jitter so that
+    /// endpoints failing together do not retry together; null once the next attempt would fall past
+    /// <see cref="GiveUpAfter"/>.
+    /// </summary>
+    public TimeSpan? NextDelay(int failedAttempt, TimeSpan sinceFirstAttempt)
+    {
+        var schedule = Schedule();
+        var wait = schedule[Math.Min(failedAttempt - 1, schedule.Length - 1)];
+        wait *= 0.9 + Random.Shared.NextDouble() * 0.2;
+        return sinceFirstAttempt + wait > GiveUpAfter ? null : wait;
+    }
+
+    public TimeSpan[] Schedule() => RetrySchedule
+        .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(ParseDuration)
+        .ToArray() is { Length: > 0 } parsed ? parsed : [TimeSpan.FromHours(1)];
+
+    private static TimeSpan ParseDuration(string text)
+    {
+        var (number, unit) = text.EndsWith("ms") ? (text[..^2], 1.0)
+            : text.EndsWith('s') ? (text[..^1], 1000.0)
+            : text.EndsWith('m') ? (text[..^1], 60_000.0)
+            : text.EndsWith('h') ? (text[..^1], 3_600_000.0)
+            : throw new FormatException($"Webhooks:RetrySchedule: '{text}' needs a unit (ms, s, m or h)");
+        return TimeSpan.FromMilliseconds(double.Parse(number, CultureInfo.InvariantCulture) * unit);
+    }
+}
+
+public static class WebhooksConfiguration
+{
+    public const string HttpClientName = "webhooks";
+
+    public static StoreOptions ConfigureWebhooks(this StoreOptions options)
+    {
+        options.Schema.For<WebhookEndpoint>().MultiTenanted();
+        options.Schema.For<WebhookDelivery>().MultiTenanted().Index(x => x.EndpointId);
+        return options;
+    }
+
+    public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
+    {
+        var settings = configuration.GetSection("Webhooks").Get<WebhookSettings>() ?? new WebhookSettings();
+        settings.Schedule(); // a bad schedule fails at start, not at the first failed delivery
+        services.AddSingleton(settings);
+        services.AddHttpClient(HttpClientName, client => client.Timeout = settings.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false, // a redirect is an answer, not a success
+                UseCookies = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5)
+            });
+        return services;
+    }
+}
