@@ -19,6 +19,8 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.ConfigureSystemTextJsonForWolverineOrMinimalApi(json => ApiJson.Configure(json.SerializerOptions));
 builder.Services.AddCatalogProblemDetails();
 builder.Services.AddApiKeyAuthentication();
+builder.Services.AddCatalogRateLimits(builder.Configuration);
+builder.Services.AddCatalogHealth();
 builder.Services.AddLicenses();
 builder.Services.AddWebhooks(builder.Configuration);
 builder.AddCatalogDatabase();
@@ -30,11 +32,13 @@ var app = builder.Build();
 app.UseExceptionHandler();      // database failures -> 409 / 503 problem details
 app.UseStatusCodePages();       // empty 404/405/415 answers -> problem details
 app.UseAuthentication();        // API key -> account and scopes
+app.UseRateLimiter();           // a token bucket per API key -> 429
 app.UseAuthorization();         // scope policies -> 401 / 403
 app.UseMiddleware<RequestBodies>(); // 415 / 413 / 400 for bodies, before Wolverine binds them
+app.UseMiddleware<Idempotency>();   // Idempotency-Key: the first answer again, never the work twice
 app.UseMiddleware<ContentionRetry>(); // a transaction lost to contention runs again, unseen by the client
 
-app.MapGet("/health/live", () => Results.Ok(new { status = "live" })).AllowAnonymous();
+app.MapCatalogHealth();
 
 app.MapWolverineEndpoints(options =>
 {

@@ -44,6 +44,7 @@ public static class Database
                 options.ConfigureProducts();
                 options.ConfigureLicenses();
                 options.ConfigureWebhooks();
+                options.ConfigureIdempotency();
             })
             // Wolverine's outbox and inbox live in the same database, so messages commit with the data.
             .IntegrateWithWolverine()

@@ -1,0 +1,110 @@
+using Catalog.Products;
+using Marten;
+
+namespace Catalog.Tests.Reliability;
+
+public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
+{
+    private Task<ApiResponse> PostWithKey(string url, Client client, string body, string key) =>
+        Send("POST", url, client, body, configure: r => r.Headers["Idempotency-Key"] = key);
+
+    [Fact]
+    public async Task the_same_key_and_body_answer_the_first_answer_without_doing_the_work_again()
+    {
+        var client = await AClient();
+        const string body = """{"name":"Once","code":"once"}""";
+
+        var first = await PostWithKey("/api/v1/products", client, body, "create-once");
+        var again = await PostWithKey("/api/v1/products", client, body, "create-once");
+
+        Assert.Equal(201, first.Status);
+        Assert.Equal(201, again.Status);
+        Assert.Equal(first.Text, again.Text);
+        Assert.Equal(first.Headers.Location.ToString(), again.Headers.Location.ToString());
+        Assert.Equal("true", again.Headers["Idempotent-Replayed"].ToString());
+        Assert.Equal(1, (await Get("/api/v1/products", client)).Data.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task the_same_key_with_another_body_is_422()
+    {
+        var client = await AClient();
+        await PostWithKey("/api/v1/products", client, """{"name":"One","code":"one"}""", "k1");
+
+        var response = await PostWithKey("/api/v1/products", client, """{"name":"Two","code":"two"}""", "k1");
+
+        Assert.Equal(422, response.Status);
+        Assert.Equal("application/problem+json", response.ContentType);
+        Assert.Equal(1, (await Get("/api/v1/products", client)).Data.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task a_replayed_license_issuance_issues_one_license()
+    {
+        var client = await AClient();
+        var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
+
+        var first = await PostWithKey($"/api/v1/products/{productId}/licenses", client, "{}", "issue-1");
+        var again = await PostWithKey($"/api/v1/products/{productId}/licenses", client, "{}", "issue-1");
+
+        Assert.Equal(first.Data.GetProperty("key").GetString(), again.Data.GetProperty("key").GetString());
+        Assert.Equal(1, await LicensesCount(client, productId));
+    }
+
+    [Fact]
+    public async Task concurrent_requests_with_one_key_take_effect_once()
+    {
+        var client = await AClient();
+        const string body = """{"name":"Racing","code":"racing"}""";
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => PostWithKey("/api/v1/products", client, body, "race-key")));
+
+        Assert.All(responses, r => Assert.Contains(r.Status, new[] { 201, 409 }));
+        Assert.Contains(responses, r => r.Status == 201);
+        Assert.Equal(1, (await Get("/api/v1/products", client)).Data.GetArrayLength());
+        await using var session = Store.QuerySession(client.AccountId.ToString());
+        Assert.Equal(1, await session.Events.QueryAllRawEvents().CountAsync());
+    }
+
+    [Fact]
+    public async Task keys_belong_to_their_account()
+    {
+        var acme = await AClient();
+        var globex = await AClient();
+
+        var a = await PostWithKey("/api/v1/products", acme, """{"name":"A","code":"a"}""", "shared");
+        var b = await PostWithKey("/api/v1/products", globex, """{"name":"B","code":"b"}""", "shared");
+
+        Assert.Equal(201, a.Status);
+        Assert.Equal(201, b.Status);
+        Assert.NotEqual(a.Data.GetProperty("id").GetString(), b.Data.GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task a_validation_failure_is_kept_and_a_conflict_is_not()
+    {
+        var client = await AClient();
+        await CreateProduct(client, AProduct("taken"));
+
+        var invalid = await PostWithKey("/api/v1/products", client, """{"name":"","code":"x"}""", "bad");
+        var invalidAgain = await PostWithKey("/api/v1/products", client, """{"name":"","code":"x"}""", "bad");
+        var conflict = await PostWithKey("/api/v1/products", client, """{"name":"T","code":"taken"}""", "conflict");
+
+        Assert.Equal(400, invalid.Status);
+        Assert.Equal("true", invalidAgain.Headers["Idempotent-Replayed"].ToString());
+        Assert.Equal(409, conflict.Status);
+    }
+
+    [Fact]
+    public async Task a_key_longer_than_255_characters_is_400()
+    {
+        var client = await AClient();
+
+        var response = await PostWithKey("/api/v1/products", client, """{"name":"A","code":"a"}""", new string('k', 256));
+        var longest = await PostWithKey("/api/v1/products", client, """{"name":"A","code":"a"}""", new string('k', 255));
+
+        Assert.Equal(400, response.Status);
+        Assert.Contains("Idempotency-Key", response.ErrorFields);
+        Assert.Equal(201, longest.Status);
+    }
+}
