@@ -21,6 +21,7 @@ builder.Services.AddCatalogProblemDetails();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddCatalogRateLimits(builder.Configuration);
 builder.Services.AddCatalogHealth();
+builder.Services.AddCatalogOpenApi();
 builder.Services.AddLicenses();
 builder.Services.AddWebhooks(builder.Configuration);
 builder.AddCatalogDatabase();
@@ -39,6 +40,7 @@ app.UseMiddleware<Idempotency>();   // Idempotency-Key: the first answer again, 
 app.UseMiddleware<ContentionRetry>(); // a transaction lost to contention runs again, unseen by the client
 
 app.MapCatalogHealth();
+app.MapCatalogDocs();           // /openapi/v1.json and the reference page at /docs
 
 app.MapWolverineEndpoints(options =>
 {

@@ -5,6 +5,7 @@ using JasperFx.Events;
 using Marten;
 using Marten.Events;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
 namespace Catalog.EventLog;
@@ -20,6 +21,7 @@ public static class ListEventsEndpoint
     /// </summary>
     [WolverineGet("/api/v1/events")]
     [Authorize(Scopes.EventsRead)]
+    [ProducesResponseType<Page<EventLogEntry>>(StatusCodes.Status200OK, "application/json")]
     public static async Task<IResult> Get(HttpRequest request, IQuerySession session, CancellationToken token)
     {
         if (!PageRequest.TryParseSequence(request.Query, out var page, out var problem, "type")) return Results.Problem(problem);

@@ -3,6 +3,7 @@ using Catalog.Infrastructure;
 using Marten;
 using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
 namespace Catalog.Licenses;
@@ -15,6 +16,7 @@ public static class ListLicensesEndpoint
     /// </summary>
     [WolverineGet("/api/v1/licenses")]
     [Authorize(Scopes.LicensesRead)]
+    [ProducesResponseType<Page<LicenseDetails>>(StatusCodes.Status200OK, "application/json")]
     public static async Task<IResult> Get(HttpRequest request, IQuerySession session, TimeProvider time, CancellationToken token)
     {
         var query = request.Query;

@@ -3,6 +3,7 @@ using Catalog.Infrastructure;
 using Marten;
 using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
 namespace Catalog.Products;
@@ -16,6 +17,7 @@ public static class ListProductsEndpoint
     /// </summary>
     [WolverineGet("/api/v1/products")]
     [Authorize(Scopes.ProductsRead)]
+    [ProducesResponseType<Page<ProductSummary>>(StatusCodes.Status200OK, "application/json")]
     public static async Task<IResult> Get(HttpRequest request, IQuerySession session, CancellationToken token)
     {
         if (!PageRequest.TryParse(request.Query, out var page, out var problem)) return Results.Problem(problem);

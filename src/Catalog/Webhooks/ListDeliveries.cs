@@ -3,6 +3,7 @@ using Catalog.Infrastructure;
 using Marten;
 using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 using Wolverine.Http.Marten;
 
@@ -18,6 +19,7 @@ public static class ListDeliveriesEndpoint
     /// <summary>Every attempt to deliver to the endpoint, newest first, paginated as products.</summary>
     [WolverineGet("/api/v1/webhook-endpoints/{id}/deliveries")]
     [Authorize(Scopes.WebhooksWrite)]
+    [ProducesResponseType<Page<DeliveryAttempt>>(StatusCodes.Status200OK, "application/json")]
     public static async Task<IResult> Get([Document("id")] WebhookEndpoint endpoint, HttpRequest request, IQuerySession session,
         CancellationToken token)
     {

@@ -2,6 +2,7 @@ using Catalog.Accounts;
 using Catalog.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
 namespace Catalog.Webhooks;
@@ -17,6 +18,7 @@ public static class ListWebhookEndpointsEndpoint
     /// <summary>All of the account's endpoints (at most the cap), oldest first.</summary>
     [WolverineGet("/api/v1/webhook-endpoints")]
     [Authorize(Scopes.WebhooksWrite)]
+    [ProducesResponseType<Page<WebhookEndpointSummary>>(StatusCodes.Status200OK, "application/json")]
     public static async Task<IResult> Get(HttpRequest request, IQuerySession session, CancellationToken token)
     {
         if (request.Query.Count > 0)
