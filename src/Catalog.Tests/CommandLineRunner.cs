@@ -28,7 +28,7 @@ public static class CommandLineRunner
     }
 
     /// <summary>Catalog.dll as built for this test assembly's configuration.</summary>
-    private static string ServiceExecutable()
+    public static string ServiceExecutable()
     {
         var here = new DirectoryInfo(AppContext.BaseDirectory);
         var configuration = here.Parent!.Name; // bin/<Configuration>/net10.0

@@ -3,6 +3,7 @@ using Catalog.Infrastructure;
 using Catalog.Licenses;
 using Catalog.Webhooks;
 using JasperFx;
+using Spectre.Console;
 using Wolverine.Http;
 
 // Catalog: products and license keys for software vendors, event sourced on Marten and Wolverine.
@@ -30,6 +31,7 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
 var app = builder.Build();
 
+app.UseMiddleware<RequestLog>(); // one line per request, never a key or a body
 app.UseExceptionHandler();      // database failures -> 409 / 503 problem details
 app.UseStatusCodePages();       // empty 404/405/415 answers -> problem details
 app.UseAuthentication();        // API key -> account and scopes
@@ -47,6 +49,10 @@ app.MapWolverineEndpoints(options =>
     // The account of the API key is the tenant: Marten sessions opened for an endpoint see only its data.
     options.TenantId.IsClaimTypeNamed(CatalogClaims.AccountId);
 });
+
+// With --json, standard output carries the JSON alone: the command line's own chatter goes to standard error.
+if (args.Contains("--json"))
+    AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
 return await app.RunJasperFxCommands(args);
 

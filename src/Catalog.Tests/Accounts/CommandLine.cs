@@ -9,6 +9,7 @@ public class CommandLine(AppFixture fixture) : ApiTest(fixture)
         var created = await Run("accounts", "create", "--name", "Acme Inc", "--json");
 
         Assert.Equal(0, created.ExitCode);
+        Assert.Single(created.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)); // with --json, the JSON alone
         var account = created.LastJson;
         Assert.Equal(["id", "name", "createdAt"], account.EnumerateObject().Select(x => x.Name));
         Assert.Equal("Acme Inc", account.GetProperty("name").GetString());

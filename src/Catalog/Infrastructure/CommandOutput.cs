@@ -7,7 +7,11 @@ namespace Catalog.Infrastructure;
 /// <summary>How the admin commands talk: JSON as the last line of standard output, failures as one line on standard error.</summary>
 public static class CommandOutput
 {
-    public static void Json(object value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, ApiJson.Options));
+    public static void Json(object value)
+    {
+        Console.Out.WriteLine(JsonSerializer.Serialize(value, ApiJson.Options));
+        Console.Out.Flush();
+    }
 
     /// <summary>Runs a command's work; an operator's mistake or an unreachable database is one line and a non-zero exit.</summary>
     public static async Task<bool> Run(Func<Task> work)

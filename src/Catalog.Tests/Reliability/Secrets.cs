@@ -1,0 +1,61 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Npgsql;
+
+namespace Catalog.Tests.Reliability;
+
+/// <summary>API keys and webhook secrets are never stored or logged in clear, and logs are structured.</summary>
+public class Secrets(AppFixture fixture) : ApiTest(fixture)
+{
+    [Fact]
+    public async Task neither_the_database_nor_the_logs_hold_a_key_and_each_request_logs_one_json_line()
+    {
+        var client = await AClient();
+        await using var service = await ServiceProcess.Start();
+        service.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", client.Key);
+
+        var created = await service.Http.PostAsync("/api/v1/products",
+            new StringContent("""{"name":"Logged","code":"logged"}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(201, (int)created.StatusCode);
+        var productId = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("data").GetProperty("id").GetString();
+        Assert.Equal(201, (int)(await service.Http.PostAsync($"/api/v1/products/{productId}/licenses", null)).StatusCode);
+        Assert.Equal(200, (int)(await service.Http.GetAsync("/api/v1/products?limit=5")).StatusCode);
+        var unknownKey = new HttpRequestMessage(HttpMethod.Get, "/api/v1/products");
+        unknownKey.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "ctlg_" + new string('x', 40));
+        Assert.Equal(401, (int)(await service.Http.SendAsync(unknownKey)).StatusCode);
+
+        // The database, dumped whole.
+        await using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog"));
+        await connection.OpenAsync();
+        var dump = new StringBuilder();
+        await using (var tables = new NpgsqlCommand(
+            "select format('%I.%I', table_schema, table_name) from information_schema.tables where table_schema in ('catalog') and table_type = 'BASE TABLE'", connection))
+        await using (var reader = await tables.ExecuteReaderAsync())
+        {
+            var names = new List<string>();
+            while (await reader.ReadAsync()) names.Add(reader.GetString(0));
+            await reader.CloseAsync();
+            foreach (var name in names)
+            {
+                await using var rows = new NpgsqlCommand($"select coalesce(string_agg(t::text, E'\\n'), '') from {name} t", connection);
+                dump.AppendLine((string)(await rows.ExecuteScalarAsync())!);
+            }
+        }
+        Assert.Contains("logged", dump.ToString()); // the dump did read the data
+        Assert.DoesNotContain(client.Key, dump.ToString());
+        Assert.DoesNotContain(client.Key[5..], dump.ToString());
+
+        // The logs: one JSON object per request line, with status, duration and account, never the key.
+        await Task.Delay(500);
+        var lines = service.Output.ToList();
+        Assert.DoesNotContain(lines, x => x.Contains(client.Key[5..]));
+        var requests = lines.Where(x => x.StartsWith('{')).Select(x => JsonDocument.Parse(x).RootElement)
+            .Where(x => x.GetProperty("Category").GetString() == "Catalog.Infrastructure.RequestLog")
+            .Select(x => x.GetProperty("State"))
+            .ToList();
+        Assert.Contains(requests, x => x.GetProperty("Method").GetString() == "POST" && x.GetProperty("Status").GetInt32() == 201
+                                       && x.GetProperty("AccountId").GetString() == client.AccountId.ToString()
+                                       && x.TryGetProperty("DurationMs", out _) && x.TryGetProperty("RequestId", out _));
+        Assert.Contains(requests, x => x.GetProperty("Status").GetInt32() == 401);
+    }
+}
