@@ -26,6 +26,7 @@ builder.Services.AddCatalogOpenApi();
 builder.Services.AddLicenses();
 builder.Services.AddWebhooks(builder.Configuration);
 builder.AddCatalogDatabase();
+builder.AddCatalogTelemetry();
 builder.Services.AddWolverineHttp();
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 

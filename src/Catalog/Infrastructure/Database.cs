@@ -7,6 +7,7 @@ using JasperFx;
 using JasperFx.Events;
 using JasperFx.MultiTenancy;
 using Marten;
+using JasperFx.OpenTelemetry;
 using Wolverine;
 using Wolverine.Marten;
 
@@ -45,6 +46,9 @@ public static class Database
                 options.ConfigureLicenses();
                 options.ConfigureWebhooks();
                 options.ConfigureIdempotency();
+
+                // Spans for Marten's connections, when OpenTelemetry listens (Infrastructure/Telemetry.cs).
+                options.OpenTelemetry.TrackConnections = TrackLevel.Normal;
             })
             // Wolverine's outbox and inbox live in the same database, so messages commit with the data.
             .IntegrateWithWolverine()
