@@ -76,7 +76,7 @@ public class OpenApiDocument(AppFixture fixture) : ApiTest(fixture)
         await File.WriteAllTextAsync(file, response.Text);
         try
         {
-            var start = new ProcessStartInfo("npx", ["--yes", "@redocly/cli@2.77.0", "lint", file, "--format=summary"])
+            var start = new ProcessStartInfo(TestTools.Bin("redocly"), ["lint", file, "--format=summary"])
             {
                 RedirectStandardOutput = true, RedirectStandardError = true
             };
