@@ -11,13 +11,16 @@ public sealed record CommandResult(int ExitCode, string Output, string Error)
 /// <summary>Runs the service's executable as an operator does, against the tests' database.</summary>
 public static class CommandLineRunner
 {
-    public static async Task<CommandResult> Run(params string[] args)
+    public static Task<CommandResult> Run(params string[] args) => Run(args, new Dictionary<string, string>());
+
+    public static async Task<CommandResult> Run(string[] args, IDictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(ServiceExecutable());
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        foreach (var (name, value) in environment) start.Environment[name] = value;
 
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();

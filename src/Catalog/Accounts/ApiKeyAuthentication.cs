@@ -43,6 +43,7 @@ public sealed class ApiKeyDirectory(IDocumentStore store, IMemoryCache cache)
     }
 }
 
+[Wolverine.Attributes.WolverineIgnore] // named like a handler, but not a message handler
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
@@ -95,6 +96,7 @@ public sealed class ApiKeyAuthenticationHandler(
 }
 
 /// <summary>401 and 403 as problem details: 401 says what was wrong with the key, 403 names the missing scope.</summary>
+[Wolverine.Attributes.WolverineIgnore] // named like a handler, but not a message handler
 public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService problems) : IAuthorizationMiddlewareResultHandler
 {
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy,

@@ -4,6 +4,7 @@ using Catalog.Webhooks;
 using JasperFx.Events.Daemon;
 using Catalog.Products;
 using JasperFx;
+using JasperFx.CodeGeneration;
 using JasperFx.Events;
 using JasperFx.MultiTenancy;
 using Marten;
@@ -21,6 +22,14 @@ public static class Database
 {
     public const string ConnectionStringName = "Catalog";
     public const string Schema = "catalog";
+
+    /// <summary>The project's folder when running from a build of the source tree; null when published.</summary>
+    private static string? ProjectDirectory()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            if (File.Exists(Path.Combine(directory.FullName, "Catalog.csproj"))) return directory.FullName;
+        return null;
+    }
 
     public static WebApplicationBuilder AddCatalogDatabase(this WebApplicationBuilder builder)
     {
@@ -61,6 +70,13 @@ public static class Database
             options.AutoBuildMessageStorageOnStartup = autoCreate;
             // Every endpoint that touches Marten runs in one transaction that Wolverine commits after it returns.
             options.Policies.AutoApplyTransactions();
+            // Wolverine generates the code of every endpoint and handler. `codegen write` (scripts/codegen) writes it
+            // into Internal/Generated, where the build compiles it in: the service then starts without compiling
+            // anything. Auto falls back to compiling at runtime (Roslyn) for whatever is missing.
+            options.CodeGeneration.TypeLoadMode = TypeLoadMode.Auto;
+            var generatedCode = builder.Configuration["Catalog:GeneratedCodePath"]
+                                ?? (ProjectDirectory() is { } project ? Path.Combine(project, "Internal", "Generated") : null);
+            if (generatedCode is not null) options.CodeGeneration.GeneratedCodeOutputPath = generatedCode;
             options.UseRuntimeCompilation();
 
             // Local queues (webhook deliveries) are stored in PostgreSQL: a restart loses none of them.
