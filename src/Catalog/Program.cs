@@ -38,6 +38,7 @@ app.UseStatusCodePages();       // empty 404/405/415 answers -> problem details
 app.UseAuthentication();        // API key -> account and scopes
 app.UseRateLimiter();           // a token bucket per API key -> 429
 app.UseAuthorization();         // scope policies -> 401 / 403
+app.UseMiddleware<NilIds>();        // the all-zeros id names nothing: 404
 app.UseMiddleware<RequestBodies>(); // 415 / 413 / 400 for bodies, before Wolverine binds them
 app.UseMiddleware<Idempotency>();   // Idempotency-Key: the first answer again, never the work twice
 app.UseMiddleware<ContentionRetry>(); // a transaction lost to contention runs again, unseen by the client

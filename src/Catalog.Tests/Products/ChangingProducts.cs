@@ -152,6 +152,7 @@ public class ChangingProducts(AppFixture fixture) : ApiTest(fixture)
     [Theory]
     [InlineData("not-a-uuid")]
     [InlineData("123")]
+    [InlineData("00000000-0000-0000-0000-000000000000")]
     public async Task an_id_that_is_not_a_uuid_is_404(string id)
     {
         var client = await AClient();

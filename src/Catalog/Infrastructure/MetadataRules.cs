@@ -29,7 +29,11 @@ public static class MetadataRules
             switch (value.ValueKind)
             {
                 case JsonValueKind.String:
-                    var text = value.GetString()!;
+                    if (TextOf(value) is not { } text)
+                    {
+                        errors.Add(field, "must be valid Unicode text (no unpaired surrogates)");
+                        break;
+                    }
                     if (Text.Length(text) > MaxStringLength)
                         errors.Add(field, $"must be at most {MaxStringLength} characters");
                     else Text.MustBeStorable(errors, field, text);
@@ -48,4 +52,17 @@ public static class MetadataRules
         }
     }
 
+
+    /// <summary>A JSON string's text, or null when its escapes spell half a surrogate pair.</summary>
+    private static string? TextOf(JsonElement value)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 }
