@@ -78,10 +78,18 @@ pg_start_private() { # <name> <port> [extra server options]
     port=$((port + 1))
   done
   PG_PORT=$port
+  printf '%s\n' "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 $extra" > "$dir/start-options"
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 $extra" >/dev/null \
     || { tail -n 30 "$dir/server.log" >&2; return 1; }
   PG_STARTED=1
+}
+
+pg_resume_private() { # <name>: starts a stopped cluster again with the options it was first started with
+  local dir bin
+  dir=$(pg_cluster_dir "$1")
+  bin=$(pg_bindir)
+  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o "$(cat "$dir/start-options")" >/dev/null
 }
 
 pg_stop_private() { # <name>
@@ -111,3 +119,12 @@ pg_recreate_database() { # <port> <database>
 pg_connection() { # <port> <database>
   echo "Host=127.0.0.1;Port=$1;Database=$2;Username=$PG_USER_NAME;Password=$PG_PASSWORD"
 }
+
+# Run as a command: scripts/postgres.sh stop|resume <name> (the tests use it to take their database away).
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  case "${1:-}" in
+    stop) pg_stop_private "$2" ;;
+    resume) pg_resume_private "$2" ;;
+    *) echo "usage: scripts/postgres.sh stop|resume <cluster name>" >&2; exit 2 ;;
+  esac
+fi
