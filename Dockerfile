@@ -6,6 +6,7 @@ COPY Directory.Build.props Directory.Packages.props Catalog.sln ./
 COPY src/Catalog/Catalog.csproj src/Catalog/
 RUN dotnet restore src/Catalog/Catalog.csproj
 COPY src/Catalog/ src/Catalog/
+# Wolverine's generated code (src/Catalog/Internal/Generated, kept current by scripts/codegen) is compiled in.
 RUN dotnet publish src/Catalog/Catalog.csproj -c Release -o /app --no-restore
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0

@@ -58,7 +58,7 @@ public class ProductCodes(AppFixture fixture) : ApiTest(fixture)
     {
         var client = await AClient();
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(i =>
             Post("/api/v1/products", client, AProduct(i % 2 == 0 ? "race" : "RACE", $"Racer {i}"))));
 
         Assert.Single(responses, x => x.Status == 201);

@@ -57,7 +57,7 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
         var client = await AClient();
         const string body = """{"name":"Racing","code":"racing"}""";
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => PostWithKey("/api/v1/products", client, body, "race-key")));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => PostWithKey("/api/v1/products", client, body, "race-key")));
 
         Assert.All(responses, r => Assert.Contains(r.Status, new[] { 201, 409 }));
         Assert.Contains(responses, r => r.Status == 201);
