@@ -133,6 +133,14 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
     protected async Task<int> LicensesCount(Client client, string productId) =>
         (await Get($"/api/v1/products/{productId}", client)).Data.GetProperty("licensesCount").GetInt32();
 
+    /// <summary>The account has no product and no event: a refused request wrote nothing.</summary>
+    protected async Task NothingWasStored(Client client)
+    {
+        await using var session = Store.QuerySession(client.AccountId.ToString());
+        Assert.Equal(0, await session.Query<Catalog.Products.Product>().CountAsync());
+        Assert.Equal(0, await session.Events.QueryAllRawEvents().CountAsync());
+    }
+
     protected async Task<JsonElement> CreateProduct(Client client, object? body = null)
     {
         var response = await Post("/api/v1/products", client, body ?? AProduct("code-" + Guid.NewGuid().ToString("N")[..8]));

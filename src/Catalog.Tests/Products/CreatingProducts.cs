@@ -159,13 +159,6 @@ public class CreatingProducts(AppFixture fixture) : ApiTest(fixture)
         Assert.Equivalent(new[] { "name", "code", "description", "keyPrefix" }, response.ErrorFields);
     }
 
-    private async Task NothingWasStored(Client client)
-    {
-        await using var session = Store.QuerySession(client.AccountId.ToString());
-        Assert.Equal(0, await session.Query<Product>().CountAsync());
-        Assert.Equal(0, await session.Events.QueryAllRawEvents().CountAsync());
-    }
-
     private static string Metadata(int keys) =>
         JsonSerializer.Serialize(Enumerable.Range(0, keys).ToDictionary(i => $"key{i}", i => (object)i));
 }

@@ -37,6 +37,7 @@ public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
         var body = JsonDocument.Parse(received.Body).RootElement;
         Assert.Equal(["id", "type", "createdAt", "data"], body.EnumerateObject().Select(x => x.Name));
         Assert.Equal("product.created", body.GetProperty("type").GetString());
+        Assert.Equal(7, body.GetProperty("id").GetGuid().Version);
         Assert.Equal("hooked", body.GetProperty("data").GetProperty("code").GetString());
         Assert.Matches(Products.CreatingProducts.Timestamp, body.GetProperty("createdAt").GetString());
         Assert.False(SignatureVerifies(received with { Body = received.Body + " " }, secret));

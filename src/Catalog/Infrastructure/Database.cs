@@ -55,6 +55,7 @@ public static class Database
                 options.ConfigureLicenses();
                 options.ConfigureWebhooks();
                 options.ConfigureIdempotency();
+                options.Listeners.Add(new TimeOrderedEventIds());
 
                 // Spans for Marten's connections, when OpenTelemetry listens (Infrastructure/Telemetry.cs).
                 options.OpenTelemetry.TrackConnections = TrackLevel.Normal;
