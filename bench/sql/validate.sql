@@ -1,0 +1,2 @@
+select d.id, d.data, d.mt_version from catalog.mt_doc_license as d where (d.tenant_id = :tenant and d.data ->> 'Key' = :lkey) LIMIT 2;
+select d.id, d.data, d.mt_version from catalog.mt_doc_product as d where id = :product and d.tenant_id = :tenant;
