@@ -24,6 +24,7 @@ builder.Services.AddCatalogRateLimits(builder.Configuration);
 builder.Services.AddCatalogHealth();
 builder.Services.AddCatalogOpenApi();
 builder.Services.AddLicenses();
+builder.Services.AddIdempotency();
 builder.Services.AddWebhooks(builder.Configuration);
 builder.AddCatalogDatabase();
 builder.AddCatalogTelemetry();

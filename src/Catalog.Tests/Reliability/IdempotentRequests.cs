@@ -1,5 +1,6 @@
 using Catalog.Products;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Catalog.Tests.Reliability;
 
@@ -106,5 +107,25 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(400, response.Status);
         Assert.Contains("Idempotency-Key", response.ErrorFields);
         Assert.Equal(201, longest.Status);
+    }
+
+    [Fact]
+    public async Task keys_older_than_24_hours_are_deleted_and_newer_ones_kept()
+    {
+        await using (var session = Store.LightweightSession())
+        {
+            session.Store(new Catalog.Infrastructure.IdempotentRequest("old", "f", true, 201, null, null, null, DateTimeOffset.UtcNow.AddHours(-25)));
+            session.Store(new Catalog.Infrastructure.IdempotentRequest("new", "f", true, 201, null, null, null, DateTimeOffset.UtcNow.AddHours(-23)));
+            await session.SaveChangesAsync();
+        }
+        var janitor = Host.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>()
+            .OfType<Catalog.Infrastructure.ExpiredIdempotencyKeys>().Single();
+
+        var purged = await janitor.PurgeAsync(CancellationToken.None);
+
+        Assert.Equal(1, purged);
+        await using var query = Store.QuerySession();
+        Assert.Null(await query.LoadAsync<Catalog.Infrastructure.IdempotentRequest>("old"));
+        Assert.NotNull(await query.LoadAsync<Catalog.Infrastructure.IdempotentRequest>("new"));
     }
 }

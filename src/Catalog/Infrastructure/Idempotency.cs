@@ -169,7 +169,48 @@ public static class IdempotencyConfiguration
 {
     public static StoreOptions ConfigureIdempotency(this StoreOptions options)
     {
-        options.Schema.For<IdempotentRequest>().SingleTenanted();
+        options.Schema.For<IdempotentRequest>().SingleTenanted().Index(x => x.CreatedAt);
         return options;
+    }
+
+    public static IServiceCollection AddIdempotency(this IServiceCollection services) =>
+        services.AddHostedService<ExpiredIdempotencyKeys>();
+}
+
+/// <summary>
+/// Deletes the records of idempotency keys older than 24 hours, once an hour, so that the table holds about one
+/// day of keys. Every node does it; deleting twice is harmless.
+/// </summary>
+public sealed class ExpiredIdempotencyKeys(IDocumentStore store, TimeProvider time, ILogger<ExpiredIdempotencyKeys> logger)
+    : BackgroundService
+{
+    public static readonly TimeSpan Every = TimeSpan.FromHours(1);
+
+    public async Task<int> PurgeAsync(CancellationToken token)
+    {
+        var before = time.GetUtcNow() - Idempotency.KeptFor;
+        await using var session = store.LightweightSession();
+        var expired = await session.Query<IdempotentRequest>().Where(x => x.CreatedAt < before).CountAsync(token);
+        if (expired == 0) return 0;
+        session.DeleteWhere<IdempotentRequest>(x => x.CreatedAt < before);
+        await session.SaveChangesAsync(token);
+        return expired;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Every, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                var purged = await PurgeAsync(stoppingToken);
+                if (purged > 0) logger.LogInformation("Deleted {Count} expired idempotency keys", purged);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Could not delete expired idempotency keys; trying again in {Every}", Every);
+            }
+        }
     }
 }
