@@ -25,11 +25,11 @@ public static class CommandOutput
         {
             return Fail(e.Message);
         }
-        catch (Exception e) when (Unwrap<PostgresException>(e) is { SqlState: PostgresErrorCodes.UndefinedTable })
+        catch (Exception e) when (e.Find<PostgresException>() is { SqlState: PostgresErrorCodes.UndefinedTable })
         {
             return Fail("the database schema is missing: run 'db-apply' first");
         }
-        catch (Exception e) when (Unwrap<NpgsqlException>(e) is { } npgsql)
+        catch (Exception e) when (e.Find<NpgsqlException>() is { } npgsql)
         {
             return Fail($"cannot use the database: {npgsql.Message.ReplaceLineEndings(" ")}");
         }
@@ -39,12 +39,5 @@ public static class CommandOutput
     {
         Console.Error.WriteLine(message);
         return false;
-    }
-
-    private static T? Unwrap<T>(Exception? e) where T : Exception
-    {
-        for (; e is not null; e = e.InnerException)
-            if (e is T found) return found;
-        return null;
     }
 }

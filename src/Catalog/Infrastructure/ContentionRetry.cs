@@ -37,21 +37,11 @@ public sealed class ContentionRetry(RequestDelegate next, ILogger<ContentionRetr
         }
     }
 
-    public static bool IsContention(Exception exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            switch (e)
-            {
-                case ConcurrencyException or EventStreamUnexpectedMaxEventIdException:
-                    return true;
-                case PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected }:
-                    return true;
-                case PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: { } index }
-                    when RetriedUniqueIndexes.Contains(index):
-                    return true;
-            }
-        }
-        return false;
-    }
+    public static bool IsContention(Exception exception) =>
+        exception.Find<ConcurrencyException>() is not null
+        || exception.Find<EventStreamUnexpectedMaxEventIdException>() is not null
+        || exception.Find<PostgresException>() is { } postgres
+           && (postgres.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
+               || postgres is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: { } index }
+                  && RetriedUniqueIndexes.Contains(index));
 }

@@ -53,7 +53,7 @@ public sealed class DatabaseExceptionHandler(IProblemDetailsService problems, IL
 
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken token)
     {
-        var postgres = Find<PostgresException>(exception);
+        var postgres = exception.Find<PostgresException>();
         ProblemDetails? problem = null;
 
         if (postgres is { SqlState: PostgresErrorCodes.UniqueViolation } && postgres.ConstraintName is { } index
@@ -75,24 +75,15 @@ public sealed class DatabaseExceptionHandler(IProblemDetailsService problems, IL
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
 
-    private static T? Find<T>(Exception? exception) where T : Exception
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-            if (e is T found) return found;
-        return exception is AggregateException aggregate
-            ? aggregate.InnerExceptions.Select(Find<T>).FirstOrDefault(x => x is not null)
-            : null;
-    }
-
     private static bool IsDatabaseUnavailable(Exception exception)
     {
-        if (Find<PostgresException>(exception) is { } server)
+        if (exception.Find<PostgresException>() is { } server)
             return server.SqlState.StartsWith("08", StringComparison.Ordinal) // connection exceptions
                    || server.SqlState is PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown
                        or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.TooManyConnections;
 
         // Any other Npgsql failure is the connection itself: refused, reset, or timed out.
-        return Find<NpgsqlException>(exception) is not null || Find<SocketException>(exception) is not null;
+        return exception.Find<NpgsqlException>() is not null || exception.Find<SocketException>() is not null;
     }
 
     /// <summary>The conflicting value as the client sent it (the body is kept in memory by <see cref="RequestBodies"/>).</summary>

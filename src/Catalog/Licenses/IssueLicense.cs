@@ -42,11 +42,8 @@ public static class IssueLicenseEndpoint
     {
         var now = time.UtcNow();
         var issued = new LicenseIssued(Guid.CreateVersion7(), product.Id, keys.Next(product.KeyPrefix),
-            command?.ExpiresAt is { } expiresAt ? Truncate(expiresAt) : null, command?.Metadata ?? [], now);
+            command?.ExpiresAt?.ToMilliseconds(), command?.Metadata ?? [], now);
 
         return (new Created<LicenseDetails>(LicenseDetails.From(License.Create(issued), now)), [issued]);
     }
-
-    private static DateTimeOffset Truncate(DateTimeOffset value) =>
-        new(value.UtcTicks - value.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
 }
