@@ -35,9 +35,7 @@ public static class CommandLineRunner
     {
         var here = new DirectoryInfo(AppContext.BaseDirectory);
         var configuration = here.Parent!.Name; // bin/<Configuration>/net10.0
-        var root = here;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Catalog.sln"))) root = root.Parent;
-        var path = Path.Combine(root!.FullName, "src", "Catalog", "bin", configuration, "net10.0", "Catalog.dll");
+        var path = Path.Combine(TestTools.RepositoryRoot, "src", "Catalog", "bin", configuration, "net10.0", "Catalog.dll");
         Assert.True(File.Exists(path), $"{path} was not built");
         return path;
     }

@@ -3,15 +3,18 @@ namespace Catalog.Tests;
 /// <summary>The JavaScript tools in tests/tools (installed by scripts/test with npm ci).</summary>
 public static class TestTools
 {
-    public static string Directory
+    /// <summary>The checkout this test run was built from: the folder holding Catalog.sln.</summary>
+    public static string RepositoryRoot
     {
         get
         {
             var root = new DirectoryInfo(AppContext.BaseDirectory);
             while (root is not null && !File.Exists(Path.Combine(root.FullName, "Catalog.sln"))) root = root.Parent;
-            return Path.Combine(root!.FullName, "tests", "tools");
+            return root!.FullName;
         }
     }
+
+    public static string Directory => Path.Combine(RepositoryRoot, "tests", "tools");
 
     public static string Bin(string name)
     {

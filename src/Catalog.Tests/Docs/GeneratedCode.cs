@@ -15,7 +15,7 @@ public class GeneratedCode
             var result = await CommandLineRunner.Run(["codegen", "write"], new Dictionary<string, string> { ["Catalog__GeneratedCodePath"] = fresh });
             Assert.True(result.ExitCode == 0, result.Output + result.Error);
 
-            var committed = Path.Combine(TestTools.Directory, "..", "..", "src", "Catalog", "Internal", "Generated");
+            var committed = Path.Combine(TestTools.RepositoryRoot, "src", "Catalog", "Internal", "Generated");
             var expected = Files(fresh);
             var actual = Files(committed);
             Assert.True(expected.Count > 10, $"codegen wrote {expected.Count} files");

@@ -79,7 +79,7 @@ public class Faults(AppFixture fixture) : ApiTest(fixture)
 
     private static async Task Cluster(string action, string name)
     {
-        var script = Path.Combine(TestTools.Directory, "..", "..", "scripts", "postgres.sh");
+        var script = Path.Combine(TestTools.RepositoryRoot, "scripts", "postgres.sh");
         using var process = Process.Start(new ProcessStartInfo("bash", [script, action, name]) { RedirectStandardError = true })!;
         var error = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
