@@ -7,7 +7,8 @@ COPY src/Catalog/Catalog.csproj src/Catalog/
 RUN dotnet restore src/Catalog/Catalog.csproj
 COPY src/Catalog/ src/Catalog/
 # Wolverine's generated code (src/Catalog/Internal/Generated, kept current by scripts/codegen) is compiled in.
-RUN dotnet publish src/Catalog/Catalog.csproj -c Release -o /app --no-restore
+# ReadyToRun (Catalog.csproj) makes the publish specific to the build machine's runtime, so it restores for it.
+RUN dotnet publish src/Catalog/Catalog.csproj -c Release -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app

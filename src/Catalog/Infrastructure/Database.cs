@@ -31,6 +31,23 @@ public static class Database
         return null;
     }
 
+    /// <summary>
+    /// Npgsql settings for a long-running pooled service, applied unless the connection string sets them itself.
+    /// Statements used more than once are prepared, as any tuned PostgreSQL client does (PostgreSQL otherwise
+    /// parses and plans every query again); and a connection going back to the pool is not reset with
+    /// DISCARD ALL, which costs the server a statement per request. Nothing here keeps session state on a pooled
+    /// connection: advisory locks are transaction-scoped or held on connections of their own (Wolverine, Marten's
+    /// daemon), and no temporary tables or SET outlive a request.
+    /// </summary>
+    public static string WithServiceDefaults(string connectionString)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        var settings = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.ContainsKey("Max Auto Prepare")) settings.MaxAutoPrepare = 64;
+        if (!given.ContainsKey("No Reset On Close")) settings.NoResetOnClose = true;
+        return settings.ConnectionString;
+    }
+
     public static WebApplicationBuilder AddCatalogDatabase(this WebApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
@@ -42,7 +59,7 @@ public static class Database
 
         builder.Services.AddMarten(options =>
             {
-                options.Connection(connectionString);
+                options.Connection(WithServiceDefaults(connectionString));
                 options.DatabaseSchemaName = Schema;
                 options.AutoCreateSchemaObjects = autoCreate;
 
@@ -73,12 +90,17 @@ public static class Database
             options.Policies.AutoApplyTransactions();
             // Wolverine generates the code of every endpoint and handler. `codegen write` (scripts/codegen) writes it
             // into Internal/Generated, where the build compiles it in: the service then starts without compiling
-            // anything. Auto falls back to compiling at runtime (Roslyn) for whatever is missing.
+            // anything. Release builds load only that code (Static, no Roslyn shipped); Debug builds fall back to
+            // compiling at runtime whatever is missing (Auto), which `codegen write` and the tests rely on.
+#if RUNTIME_COMPILATION
             options.CodeGeneration.TypeLoadMode = TypeLoadMode.Auto;
+            options.UseRuntimeCompilation();
+#else
+            options.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
+#endif
             var generatedCode = builder.Configuration["Catalog:GeneratedCodePath"]
                                 ?? (ProjectDirectory() is { } project ? Path.Combine(project, "Internal", "Generated") : null);
             if (generatedCode is not null) options.CodeGeneration.GeneratedCodeOutputPath = generatedCode;
-            options.UseRuntimeCompilation();
 
             // Local queues (webhook deliveries) are stored in PostgreSQL: a restart loses none of them.
             options.Policies.UseDurableLocalQueues();
