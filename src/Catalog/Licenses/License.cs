@@ -5,6 +5,7 @@ using Catalog.Infrastructure;
 using JasperFx.Events.Projections;
 using Marten;
 using Marten.Events.Projections;
+using Marten.Patching;
 
 namespace Catalog.Licenses;
 
@@ -58,18 +59,20 @@ public sealed record License(
     public License Apply(LicenseRevoked e) => this with { RevokedAt = e.RevokedAt, UpdatedAt = e.RevokedAt };
 }
 
-/// <summary>Licenses are documents of their own, keyed by license id, built from events on the product streams.</summary>
-public partial class LicenseProjection : MultiStreamProjection<License, Guid>
+/// <summary>
+/// Licenses are documents of their own, keyed by license id, built from events on the product streams. An event
+/// projection rather than an aggregation: an aggregation first loads every document its events touch, a round
+/// trip wasted on each issuance, whose license cannot exist yet. A revocation patches the stored license in SQL,
+/// queued after its creation, so a rebuild that meets both events in one batch applies them in order.
+/// </summary>
+public partial class LicenseProjection : EventProjection
 {
-    public LicenseProjection()
-    {
-        Identity<LicenseIssued>(x => x.LicenseId);
-        Identity<LicenseRevoked>(x => x.LicenseId);
-    }
-
     public License Create(LicenseIssued e) => License.Create(e);
 
-    public License Apply(LicenseRevoked e, License license) => license.Apply(e);
+    public void Project(LicenseRevoked e, IDocumentOperations operations) =>
+        operations.Patch<License>(e.LicenseId)
+            .Set(x => x.RevokedAt, e.RevokedAt)
+            .Set(x => x.UpdatedAt, e.RevokedAt);
 }
 
 /// <summary>A license as the API shows it.</summary>
