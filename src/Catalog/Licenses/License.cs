@@ -118,6 +118,9 @@ public static class LicensesConfiguration
         options.Projections.Add<LicenseProjection>(ProjectionLifecycle.Inline);
         options.Schema.For<License>()
             .MultiTenanted()
+            // An integer revision, as when licenses were an aggregation: the table keeps its shape, so existing
+            // databases need no migration.
+            .UseNumericRevisions(true)
             .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, KeyIndex, x => x.Key)
             .Index(x => x.ProductId);
 
