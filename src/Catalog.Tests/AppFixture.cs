@@ -25,6 +25,10 @@ public sealed class AppFixture : IAsyncLifetime
                 "ConnectionStrings__Catalog is not set: run the tests with scripts/test, which starts PostgreSQL.");
 
         Host = await Start(null);
+        // The whole schema up front, as `db-apply` does for an operator: Development would otherwise create each
+        // table on first use, and a service process started in Production mode (the fault tests) would meet a
+        // database whose tables depend on which tests ran before it.
+        await Host.Services.GetRequiredService<IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
     }
 
     /// <summary>Stops the host and starts a new one on the same database, optionally configured differently.</summary>
