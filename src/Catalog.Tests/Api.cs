@@ -6,6 +6,7 @@ using Catalog.Accounts;
 using Marten;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Wolverine.Runtime;
 
 namespace Catalog.Tests;
@@ -139,6 +140,14 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
         await using var session = Store.QuerySession(client.AccountId.ToString());
         Assert.Equal(0, await session.Query<Catalog.Products.Product>().CountAsync());
         Assert.Equal(0, await session.Events.QueryAllRawEvents().CountAsync());
+    }
+
+    /// <summary>An open connection of the test's own to the service's database, for checks on the tables themselves.</summary>
+    protected static async Task<NpgsqlConnection> OpenDatabase()
+    {
+        var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog"));
+        await connection.OpenAsync();
+        return connection;
     }
 
     protected async Task<JsonElement> CreateProduct(Client client, object? body = null)

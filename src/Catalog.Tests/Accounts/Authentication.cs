@@ -49,8 +49,7 @@ public class Authentication(AppFixture fixture) : ApiTest(fixture)
         Assert.Matches("^ctlg_[0-9A-Za-z]{40}$", client.Key);
         Assert.NotEqual(client.Key, other.Key);
 
-        await using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog"));
-        await connection.OpenAsync();
+        await using var connection = await OpenDatabase();
         await using var command = new NpgsqlCommand("select string_agg(data::text, ' ') from catalog.mt_doc_apikey", connection);
         var stored = (string)(await command.ExecuteScalarAsync())!;
         Assert.DoesNotContain(client.Key, stored);

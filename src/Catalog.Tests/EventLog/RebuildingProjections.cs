@@ -26,9 +26,8 @@ public class RebuildingProjections(AppFixture fixture) : ApiTest(fixture)
         var before = await Snapshot();
 
         // Damage the read models, then rebuild them with the operators' command.
-        await using (var connection = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog")))
+        await using (var connection = await OpenDatabase())
         {
-            await connection.OpenAsync();
             await using var damage = new Npgsql.NpgsqlCommand(
                 "update catalog.mt_doc_product set data = jsonb_set(data, '{LicensesCount}', '99'); delete from catalog.mt_doc_license;", connection);
             await damage.ExecuteNonQueryAsync();

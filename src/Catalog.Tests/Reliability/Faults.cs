@@ -92,8 +92,7 @@ public class Faults(AppFixture fixture) : ApiTest(fixture)
     /// </summary>
     private static async Task ReadModelsAgreeWithTheEvents()
     {
-        await using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog"));
-        await connection.OpenAsync();
+        await using var connection = await OpenDatabase();
         async Task<long> Count(string sql)
         {
             await using var command = new NpgsqlCommand(sql, connection);

@@ -99,8 +99,7 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
         var client = await AClient();
         var productId = (await CreateProduct(client, AProduct("target"))).GetProperty("id").GetString()!;
         var licenseId = (await IssueLicense(client, productId)).GetProperty("id").GetString()!;
-        await using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog"));
-        await connection.OpenAsync();
+        await using var connection = await OpenDatabase();
 
         var random = new Random(20261127);
         var count = 0;

@@ -25,8 +25,7 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(401, (int)(await service.Http.SendAsync(unknownKey)).StatusCode);
 
         // The database, dumped whole.
-        await using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog"));
-        await connection.OpenAsync();
+        await using var connection = await OpenDatabase();
         var dump = new StringBuilder();
         await using (var tables = new NpgsqlCommand(
             "select format('%I.%I', table_schema, table_name) from information_schema.tables where table_schema in ('catalog') and table_type = 'BASE TABLE'", connection))
