@@ -56,6 +56,7 @@ public sealed record License(
     public static License Create(LicenseIssued e) =>
         new(e.LicenseId, e.ProductId, e.Key, e.ExpiresAt, null, e.IssuedAt, e.IssuedAt, e.Metadata);
 
+    // LicenseProjection patches the same two fields in SQL: a change here belongs there too.
     public License Apply(LicenseRevoked e) => this with { RevokedAt = e.RevokedAt, UpdatedAt = e.RevokedAt };
 }
 
