@@ -1,10 +1,18 @@
 using Catalog.Accounts;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
+using Catalog.Docs;
+using Catalog.Hosting;
+using Catalog.Idempotency;
 using Catalog.Licenses;
+using Catalog.Products;
 using Catalog.Webhooks;
 using JasperFx;
+using JasperFx.Events.Daemon;
+using Marten;
 using Spectre.Console;
+using Wolverine;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 // Catalog: products and license keys for software vendors, event sourced on Marten and Wolverine.
 // With no arguments this runs the web server; with arguments it is the admin command line
@@ -15,42 +23,65 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     // appsettings.json is found beside the executable, whatever the working directory.
     ContentRootPath = AppContext.BaseDirectory
 });
+var configuration = builder.Configuration;
 
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.ConfigureSystemTextJsonForWolverineOrMinimalApi(json => ApiJson.Configure(json.SerializerOptions));
-builder.Services.AddCatalogProblemDetails();
-builder.Services.AddApiKeyAuthentication();
-builder.Services.AddCatalogRateLimits(builder.Configuration);
-builder.Services.AddCatalogHealth();
-builder.Services.AddCatalogOpenApi();
-builder.Services.AddLicenses();
-builder.Services.AddIdempotency();
-builder.Services.AddWebhooks(builder.Configuration);
-builder.AddCatalogDatabase();
-builder.AddCatalogTelemetry();
+// The event store and documents, one PostgreSQL database. Each slice maps its own events, documents and projections.
+builder.Services.AddMarten(marten =>
+    {
+        marten.UseCatalogDatabase(configuration, builder.Environment);
+        marten.ConfigureAccounts();
+        marten.ConfigureProducts();
+        marten.ConfigureLicenses();
+        marten.ConfigureWebhooks();
+    })
+    // Wolverine's outbox and inbox live in the same database, so messages commit with the data.
+    .IntegrateWithWolverine()
+    // The async daemon runs the webhook feed; with several nodes one of them holds it (hot/cold).
+    .AddAsyncDaemon(DaemonMode.HotCold)
+    .SubscribeToEvents(new WebhookFeed());
+
+// Messaging, the transaction around every endpoint, and the code Wolverine generates for them.
+builder.Host.UseWolverine(wolverine =>
+{
+    wolverine.UseCatalogHosting(configuration, builder.Environment);
+    wolverine.UseIdempotencyKeys();
+});
+
+// Each slice's services.
+builder.Services.AddApiConventions();                    // JSON, problem details, the clock
+builder.Services.AddAccounts(configuration);             // API keys: authentication, scopes, rate limits
+builder.Services.AddLicenses();                          // license keys drawn at random
+builder.Services.AddWebhooks(configuration);             // the HTTP client that delivers
+builder.Services.AddApiReference();                      // /openapi/v1.json and /docs
+builder.Services.AddHealth();                            // /health/live and /health/ready
+builder.AddTelemetry();                                  // OpenTelemetry over OTLP, when configured
 builder.Services.AddWolverineHttp();
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
 var app = builder.Build();
 
-app.UseMiddleware<RequestLog>(); // one line per request, never a key or a body
-app.UseExceptionHandler();      // database failures -> 409 / 503 problem details
-app.UseStatusCodePages();       // empty 404/405/415 answers -> problem details
-app.UseAuthentication();        // API key -> account and scopes
-app.UseRateLimiter();           // a token bucket per API key -> 429
-app.UseAuthorization();         // scope policies -> 401 / 403
-app.UseMiddleware<NilIds>();        // the all-zeros id names nothing: 404
-app.UseMiddleware<RequestBodies>(); // 415 / 413 / 400 for bodies, before Wolverine binds them
-app.UseMiddleware<Idempotency>();   // Idempotency-Key: the first answer again, never the work twice
-app.UseMiddleware<ContentionRetry>(); // a transaction lost to contention runs again, unseen by the client
+app.UseMiddleware<RequestLog>();         // one line per request, never a key or a body
+app.UseExceptionHandler();               // database away -> 503 problem details
+app.UseStatusCodePages();                // empty 404/405/415 answers -> problem details
+app.UseAuthentication();                 // API key -> account and scopes
+app.UseRateLimiter();                    // a token bucket per API key -> 429
+app.UseAuthorization();                  // scope policies -> 401 / 403
+app.UseMiddleware<NilIds>();             // the all-zeros id names nothing: 404
+app.UseMiddleware<RequestBodies>();      // 415 / 413, the body buffered for Wolverine to read
+app.UseMiddleware<IdempotencyKeyHeader>(); // Idempotency-Key's length, Idempotent-Replayed on a replay
+app.UseMiddleware<ContentionRetry>();    // endpoints marked [RetryOnContention] run again after losing a race
 
-app.MapCatalogHealth();
-app.MapCatalogDocs();           // /openapi/v1.json and the reference page at /docs
+app.MapHealth();
+app.MapApiReference();
 
-app.MapWolverineEndpoints(options =>
+app.MapWolverineEndpoints(http =>
 {
     // The account of the API key is the tenant: Marten sessions opened for an endpoint see only its data.
-    options.TenantId.IsClaimTypeNamed(CatalogClaims.AccountId);
+    http.TenantId.IsClaimTypeNamed(CatalogClaims.AccountId);
+    // Every POST that changes something takes an Idempotency-Key (Wolverine's [DeduplicatedWithResponse]).
+    http.AddPolicy<IdempotentPosts>();
+    // Summaries, tags, operation ids and problem answers, from each endpoint's own attributes.
+    http.AddPolicy<EndpointDocumentation>();
 });
 
 // With --json, standard output carries the JSON alone: the command line's own chatter goes to standard error.

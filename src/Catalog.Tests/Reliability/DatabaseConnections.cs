@@ -1,4 +1,5 @@
-using Catalog.Infrastructure;
+using Catalog.Conventions;
+using Catalog.Hosting;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;

@@ -49,7 +49,7 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
         var lines = service.Output.ToList();
         Assert.DoesNotContain(lines, x => x.Contains(client.Key[5..]));
         var requests = lines.Where(x => x.StartsWith('{')).Select(x => JsonDocument.Parse(x).RootElement)
-            .Where(x => x.GetProperty("Category").GetString() == "Catalog.Infrastructure.RequestLog")
+            .Where(x => x.GetProperty("Category").GetString() == typeof(Catalog.Conventions.RequestLog).FullName)
             .Select(x => x.GetProperty("State"))
             .ToList();
         Assert.Contains(requests, x => x.GetProperty("Method").GetString() == "POST" && x.GetProperty("Status").GetInt32() == 201

@@ -54,16 +54,3 @@ public static class ApiKeySecret
     /// <summary>What operators see in listings: the prefix and the last four characters.</summary>
     public static string Hint(string key) => $"{Prefix}…{key[^4..]}";
 }
-
-public static class AccountsConfiguration
-{
-    /// <summary>Accounts and keys are not tenanted: they are how a request finds its tenant.</summary>
-    public static StoreOptions ConfigureAccounts(this StoreOptions options)
-    {
-        options.Schema.For<Account>().SingleTenanted();
-        options.Schema.For<ApiKey>().SingleTenanted()
-            .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, "mt_doc_apikey_uidx_hash", x => x.Hash)
-            .Index(x => x.AccountId);
-        return options;
-    }
-}

@@ -1,10 +1,7 @@
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using Marten;
 
 namespace Catalog.Accounts;
-
-/// <summary>A request an operator made that cannot be carried out; its message is one line for the terminal.</summary>
-public sealed class AdministrationException(string message) : Exception(message);
 
 /// <summary>What the admin command line does with accounts and keys. Accounts are managed here, not over HTTP.</summary>
 public static class AccountAdministration

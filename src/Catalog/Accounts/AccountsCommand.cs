@@ -1,4 +1,4 @@
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using JasperFx;
 using JasperFx.CommandLine;
 using Marten;

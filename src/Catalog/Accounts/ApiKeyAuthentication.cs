@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -10,17 +10,6 @@ using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
 namespace Catalog.Accounts;
-
-public static class CatalogClaims
-{
-    /// <summary>The account of the key: Wolverine reads it as the tenant id, so Marten scopes every session to it.</summary>
-    public const string AccountId = "catalog_account";
-    public const string ApiKeyId = "catalog_api_key";
-    public const string Scope = "scope";
-
-    /// <summary>The account of the authenticated key.</summary>
-    public static Guid Account(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(AccountId)!);
-}
 
 /// <summary>
 /// Finds the stored key for a presented secret by its hash (a unique index, no scan). A key found is kept in
@@ -129,27 +118,5 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
     {
         context.Response.StatusCode = problem.Status!.Value;
         return problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).AsTask();
-    }
-}
-
-public static class ApiKeyAuthenticationRegistration
-{
-    /// <summary>One policy per scope, named as the scope: endpoints say <c>[Authorize(Scopes.ProductsRead)]</c>.</summary>
-    public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
-    {
-        services.AddMemoryCache();
-        services.AddSingleton<ApiKeyDirectory>();
-        services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        services.AddAuthorization(options =>
-        {
-            foreach (var scope in Scopes.All)
-                options.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireClaim(CatalogClaims.Scope, scope));
-
-            // Anything that does not say otherwise needs a key: only health and docs opt out.
-            options.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
-        });
-        return services;
     }
 }

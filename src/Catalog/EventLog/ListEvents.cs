@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Catalog.Accounts;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using JasperFx.Events;
 using Marten;
 using Marten.Events;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using Catalog.Licenses;
 using Catalog.Products;
 

@@ -1,5 +1,5 @@
 using Catalog.Accounts;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 using Wolverine.Http.Marten;

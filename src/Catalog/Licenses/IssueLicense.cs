@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Catalog.Accounts;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using Catalog.Products;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -33,7 +33,7 @@ public static class IssueLicenseEndpoint
     /// </summary>
     [WolverinePost("/api/v1/products/{id}/licenses")]
     [Authorize(Scopes.LicensesWrite)]
-    [OptionalBody]
+    [RetryOnContention(LicensesConfiguration.KeyIndex)] // a key drawn twice (80 random bits: practically never) is drawn again
     public static (Created<LicenseDetails>, Events) Post(
         IssueLicense? command,
         [Aggregate("id", LoadStyle = ConcurrencyStyle.Exclusive)] Product product,

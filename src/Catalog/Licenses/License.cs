@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using JasperFx.Events.Projections;
 using Marten;
 using Marten.Events.Projections;
@@ -107,30 +107,4 @@ public class LicenseKeys
         var random = RandomNumberGenerator.GetString(Alphabet, 16);
         return $"{prefix}-{random[..4]}-{random[4..8]}-{random[8..12]}-{random[12..]}";
     }
-}
-
-public static class LicensesConfiguration
-{
-    /// <summary>Keys are unique across the whole service, not only within an account.</summary>
-    public const string KeyIndex = "mt_doc_license_uidx_key";
-
-    public static StoreOptions ConfigureLicenses(this StoreOptions options)
-    {
-        options.Projections.Add<LicenseProjection>(ProjectionLifecycle.Inline);
-        options.Schema.For<License>()
-            .MultiTenanted()
-            // An integer revision, as when licenses were an aggregation: the table keeps its shape, so existing
-            // databases need no migration.
-            .UseNumericRevisions(true)
-            .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, KeyIndex, x => x.Key)
-            .Index(x => x.ProductId);
-
-        // A key drawn twice (80 random bits: practically never) fails the whole transaction; the request is
-        // then run again with a new key, so the client never sees the collision.
-        ContentionRetry.RetryOnUniqueIndex(KeyIndex);
-        return options;
-    }
-
-    public static IServiceCollection AddLicenses(this IServiceCollection services) =>
-        services.AddSingleton<LicenseKeys>();
 }

@@ -1,5 +1,5 @@
 using Catalog.Accounts;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using JasperFx;
 using JasperFx.CommandLine;
 using Marten;

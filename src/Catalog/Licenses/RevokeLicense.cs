@@ -1,5 +1,5 @@
 using Catalog.Accounts;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using Catalog.Products;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -21,6 +21,7 @@ public static class RevokeLicenseEndpoint
     /// </summary>
     [WolverinePost("/api/v1/licenses/{id}/revoke")]
     [Authorize(Scopes.LicensesWrite)]
+    [RetryOnContention]
     public static async Task<Resource<LicenseDetails>> Post(
         [Document("id")] License license, IDocumentSession session, TimeProvider time, CancellationToken token)
     {

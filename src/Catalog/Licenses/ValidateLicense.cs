@@ -1,5 +1,6 @@
 using Catalog.Accounts;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
+using Catalog.Idempotency;
 using Catalog.Products;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -49,6 +50,7 @@ public static class ValidateLicenseEndpoint
     /// </summary>
     [WolverinePost("/api/v1/licenses/validate")]
     [Authorize(Scopes.LicensesRead)]
+    [ReadSentAsPost]
     public static async Task<Resource<LicenseValidation>> Post(
         ValidateLicense command, IQuerySession session, TimeProvider time, CancellationToken token)
     {

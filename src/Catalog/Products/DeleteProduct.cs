@@ -1,5 +1,5 @@
 using Catalog.Accounts;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 using Wolverine.Http.Marten;
@@ -15,6 +15,7 @@ public static class DeleteProductEndpoint
     /// </summary>
     [WolverineDelete("/api/v1/products/{id}")]
     [Authorize(Scopes.ProductsWrite)]
+    [RetryOnContention]
     [EmptyResponse]
     public static Events Delete([Aggregate("id", LoadStyle = ConcurrencyStyle.Exclusive)] Product product, TimeProvider time) =>
         product.IsDeleted ? [] : [new ProductDeleted(product.Id, time.UtcNow())];

@@ -1,5 +1,5 @@
 using Catalog.Accounts;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using Marten;
 using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;

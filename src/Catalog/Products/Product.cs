@@ -1,12 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using Catalog.Licenses;
-using JasperFx.Events.Projections;
 using Marten;
-using Marten.Schema;
-using Marten.Schema.Indexing.Unique;
-using Weasel.Core;
 
 namespace Catalog.Products;
 
@@ -105,26 +101,4 @@ public record ProductSummary(
 {
     public static ProductSummary From(Product p) =>
         new(p.Id, p.Name, p.Code, p.KeyPrefix, p.LicensesCount, p.CreatedAt, p.UpdatedAt, p.DeletedAt, p.Metadata);
-}
-
-public static class ProductsConfiguration
-{
-    /// <summary>Codes are unique per account, whatever their case, deleted products included (a code stays reserved).</summary>
-    public const string CodeIndex = "mt_doc_product_uidx_code";
-
-    public static StoreOptions ConfigureProducts(this StoreOptions options)
-    {
-        options.Projections.Snapshot<Product>(SnapshotLifecycle.Inline);
-        options.Schema.For<Product>()
-            .MultiTenanted()
-            .Index(x => x.Code, index =>
-            {
-                index.Name = CodeIndex;
-                index.IsUnique = true;
-                index.Casing = ComputedIndex.Casings.Lower;
-                index.TenancyScope = TenancyScope.PerTenant;
-            });
-        DatabaseExceptionHandler.RegisterUniqueField(CodeIndex, "code");
-        return options;
-    }
 }

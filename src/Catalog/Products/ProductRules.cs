@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 
 namespace Catalog.Products;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Catalog.Accounts;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
@@ -44,6 +44,7 @@ public static class UpdateProductEndpoint
     /// </summary>
     [WolverinePatch("/api/v1/products/{id}")]
     [Authorize(Scopes.ProductsWrite)]
+    [RetryOnContention]
     public static (Resource<ProductDetails>, Events) Patch(
         UpdateProduct command,
         [Aggregate("id", LoadStyle = ConcurrencyStyle.Exclusive)] Product product,

@@ -2,7 +2,7 @@ using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Catalog.Accounts;
 using Catalog.EventLog;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;

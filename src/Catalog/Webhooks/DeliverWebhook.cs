@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using Marten;
 using Wolverine;
 

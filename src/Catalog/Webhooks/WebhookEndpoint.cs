@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Catalog.Infrastructure;
+using Catalog.Conventions;
 using Marten;
 
 namespace Catalog.Webhooks;
@@ -87,32 +87,5 @@ public sealed class WebhookSettings
             : text.EndsWith('h') ? (text[..^1], 3_600_000.0)
             : throw new FormatException($"Webhooks:RetrySchedule: '{text}' needs a unit (ms, s, m or h)");
         return TimeSpan.FromMilliseconds(double.Parse(number, CultureInfo.InvariantCulture) * unit);
-    }
-}
-
-public static class WebhooksConfiguration
-{
-    public const string HttpClientName = "webhooks";
-
-    public static StoreOptions ConfigureWebhooks(this StoreOptions options)
-    {
-        options.Schema.For<WebhookEndpoint>().MultiTenanted();
-        options.Schema.For<WebhookDelivery>().MultiTenanted().Index(x => x.EndpointId);
-        return options;
-    }
-
-    public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
-    {
-        var settings = configuration.GetSection("Webhooks").Get<WebhookSettings>() ?? new WebhookSettings();
-        settings.Schedule(); // a bad schedule fails at start, not at the first failed delivery
-        services.AddSingleton(settings);
-        services.AddHttpClient(HttpClientName, client => client.Timeout = settings.Timeout)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                AllowAutoRedirect = false, // a redirect is an answer, not a success
-                UseCookies = false,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5)
-            });
-        return services;
     }
 }

@@ -1,0 +1,19 @@
+namespace Catalog.Conventions;
+
+public static class Exceptions
+{
+    /// <summary>
+    /// The first exception of type <typeparamref name="T"/> in the chain of inner exceptions (and inside
+    /// aggregates): Marten and Wolverine wrap what Npgsql throws, so the cause is rarely on top.
+    /// </summary>
+    public static T? Find<T>(this Exception? exception) where T : Exception
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is T found) return found;
+            if (e is AggregateException aggregate)
+                return aggregate.InnerExceptions.Select(Find<T>).FirstOrDefault(x => x is not null);
+        }
+        return null;
+    }
+}

@@ -1,0 +1,100 @@
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.Events;
+using JasperFx.MultiTenancy;
+using Marten;
+using JasperFx.OpenTelemetry;
+using Wolverine;
+
+namespace Catalog.Hosting;
+
+/// <summary>
+/// The database and the Wolverine runtime every slice shares. Program.cs calls these inside AddMarten and
+/// UseWolverine, next to each slice's own configuration.
+/// </summary>
+public static class Database
+{
+    public const string ConnectionStringName = "Catalog";
+    public const string Schema = "catalog";
+
+    /// <summary>The project's folder when running from a build of the source tree; null when published.</summary>
+    private static string? ProjectDirectory()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            if (File.Exists(Path.Combine(directory.FullName, "Catalog.csproj"))) return directory.FullName;
+        return null;
+    }
+
+    /// <summary>
+    /// Npgsql settings for a long-running pooled service, applied unless the connection string sets them itself.
+    /// Statements used more than once are prepared, as any tuned PostgreSQL client does (PostgreSQL otherwise
+    /// parses and plans every query again); and a connection going back to the pool is not reset with
+    /// DISCARD ALL, which costs the server a statement per request. Nothing here keeps session state on a pooled
+    /// connection: advisory locks are transaction-scoped or held on connections of their own (Wolverine, Marten's
+    /// daemon), and no temporary tables or SET outlive a request.
+    /// </summary>
+    public static string WithServiceDefaults(string connectionString)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        var settings = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.ContainsKey("Max Auto Prepare")) settings.MaxAutoPrepare = 64;
+        if (!given.ContainsKey("No Reset On Close")) settings.NoResetOnClose = true;
+        return settings.ConnectionString;
+    }
+
+    /// <summary>The connection string of the catalog database, with the service's connection defaults.</summary>
+    public static string ConnectionString(IConfiguration configuration) => WithServiceDefaults(
+        configuration.GetConnectionString(ConnectionStringName)
+        ?? throw new InvalidOperationException(
+            $"No connection string: set ConnectionStrings__{ConnectionStringName} or ConnectionStrings:{ConnectionStringName} in appsettings.json"));
+
+    /// <summary>Development creates and updates the schema on first use; Production expects `db-apply` to have run.</summary>
+    public static AutoCreate SchemaCreation(IHostEnvironment environment) =>
+        environment.IsDevelopment() ? AutoCreate.CreateOrUpdate : AutoCreate.None;
+
+    /// <summary>
+    /// The event store and documents on the one PostgreSQL database. Conjoined tenancy: one set of tables, every
+    /// event and tenanted document tagged with its account. Every event id is a UUID v7, like every other id.
+    /// </summary>
+    public static StoreOptions UseCatalogDatabase(this StoreOptions options, IConfiguration configuration, IHostEnvironment environment)
+    {
+        options.Connection(ConnectionString(configuration));
+        options.DatabaseSchemaName = Schema;
+        options.AutoCreateSchemaObjects = SchemaCreation(environment);
+        options.Events.TenancyStyle = TenancyStyle.Conjoined;
+        options.Events.StreamIdentity = StreamIdentity.AsGuid;
+        options.Listeners.Add(new TimeOrderedEventIds());
+        // Spans for Marten's connections, when OpenTelemetry listens (Hosting/Telemetry.cs).
+        options.OpenTelemetry.TrackConnections = TrackLevel.Normal;
+        return options;
+    }
+
+    /// <summary>
+    /// Wolverine's settings for every slice: one transaction per endpoint, durable local queues, and the generated
+    /// code committed in Internal/Generated.
+    /// </summary>
+    public static WolverineOptions UseCatalogHosting(this WolverineOptions options, IConfiguration configuration, IHostEnvironment environment)
+    {
+        options.AutoBuildMessageStorageOnStartup = SchemaCreation(environment);
+        // Every endpoint that touches Marten runs in one transaction that Wolverine commits after it returns.
+        options.Policies.AutoApplyTransactions();
+        // Wolverine generates the code of every endpoint and handler. `codegen write` (scripts/codegen) writes it
+        // into Internal/Generated, where the build compiles it in: the service then starts without compiling
+        // anything. Release builds load only that code (Static, no Roslyn shipped); Debug builds fall back to
+        // compiling at runtime whatever is missing (Auto), which `codegen write` and the tests rely on.
+#if RUNTIME_COMPILATION
+        options.CodeGeneration.TypeLoadMode = TypeLoadMode.Auto;
+        options.UseRuntimeCompilation();
+#else
+        options.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
+#endif
+        var generatedCode = configuration["Catalog:GeneratedCodePath"]
+                            ?? (ProjectDirectory() is { } project ? Path.Combine(project, "Internal", "Generated") : null);
+        if (generatedCode is not null) options.CodeGeneration.GeneratedCodeOutputPath = generatedCode;
+
+        // Local queues (webhook deliveries) are stored in PostgreSQL: a restart loses none of them.
+        options.Policies.UseDurableLocalQueues();
+        options.Durability.ScheduledJobPollingTime = TimeSpan.FromSeconds(1);
+        return options;
+    }
+}

@@ -1,0 +1,76 @@
+using Catalog.Conventions;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.Core.Reflection;
+using Wolverine;
+using Wolverine.Http;
+
+namespace Catalog.Idempotency;
+
+/// <summary>
+/// <c>Idempotency-Key</c>, as Stripe has it, from Wolverine's own <c>[DeduplicatedWithResponse]</c>: the same key with
+/// the same request (method, path, query and body bytes) within 24 hours answers the first answer (status,
+/// <c>Location</c>, body) without running the endpoint; with another request it is a 422. Keys are per account (the
+/// tenant). The claim and the stored answer are written in the endpoint's own Marten transaction, so a keyed
+/// request costs no extra transaction, and a repeat racing the first one loses at commit and is answered with the
+/// winner's answer. An answer of 400 or above is not kept: the key stays free, as at Stripe.
+/// </summary>
+public static class IdempotencyConfiguration
+{
+    public const string Header = "Idempotency-Key";
+    public static readonly TimeSpan KeptFor = TimeSpan.FromHours(24);
+
+    /// <summary>The claims table (wolverine_deduplicated_responses), kept 24 hours and cleaned up by Wolverine.</summary>
+    public static WolverineOptions UseIdempotencyKeys(this WolverineOptions options)
+    {
+        options.Durability.EnableDeduplicatedResponses = true;
+        options.Durability.DeduplicationWindow = KeptFor;
+        return options;
+    }
+}
+
+/// <summary>A POST that only reads (license validation): it ignores <c>Idempotency-Key</c>.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ReadSentAsPostAttribute : Attribute;
+
+/// <summary>Every POST that changes something takes a key; a read sent as POST does not.</summary>
+public sealed class IdempotentPosts : IHttpPolicy
+{
+    public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
+    {
+        foreach (var chain in chains.Where(x => x.HttpMethods.Contains("POST") && !x.Method.Method.HasAttribute<ReadSentAsPostAttribute>()))
+            chain.DeduplicatedWithResponse = new DeduplicatedWithResponseRequirement
+            {
+                Scope = DeduplicationScope.Tenant, Required = false, ClaimInTransaction = true
+            };
+    }
+}
+
+/// <summary>
+/// What the contract asks beyond Wolverine's deduplication: keys of 1-255 printable characters (else 400 naming the
+/// header), and <c>Idempotent-Replayed: true</c> on an answer that is a stored one rather than this request's own
+/// work. Wolverine marks a request whose own claim committed; any other success on a keyed endpoint was replayed.
+/// </summary>
+public sealed class IdempotencyKeyHeader(RequestDelegate next)
+{
+    public const int MaxLength = 255;
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var key = context.Request.Headers[IdempotencyConfiguration.Header].ToString();
+        if (key.Length == 0 || context.GetEndpoint()?.Metadata.GetMetadata<HttpChain>()?.DeduplicatedWithResponse is null)
+            return next(context);
+
+        if (key.Length > MaxLength || key.Any(char.IsControl))
+            return Results.Problem(Problems.Validation(IdempotencyConfiguration.Header, $"must be 1-{MaxLength} printable characters"))
+                .ExecuteAsync(context);
+
+        context.Response.OnStarting(() =>
+        {
+            if (context.Response.StatusCode < 400 && !HttpHandler.IsDeduplicatedResponseCommitted(context))
+                context.Response.Headers["Idempotent-Replayed"] = "true";
+            return Task.CompletedTask;
+        });
+        return next(context);
+    }
+}

@@ -1,0 +1,29 @@
+using JasperFx.Events.Projections;
+using Marten;
+using Marten.Schema;
+using Marten.Schema.Indexing.Unique;
+using Weasel.Core;
+
+namespace Catalog.Products;
+
+/// <summary>Products: one event stream each, and the product read model projected inline from it.</summary>
+public static class ProductsConfiguration
+{
+    /// <summary>Codes are unique per account, whatever their case, deleted products included (a code stays reserved).</summary>
+    public const string CodeIndex = "mt_doc_product_uidx_code";
+
+    public static StoreOptions ConfigureProducts(this StoreOptions options)
+    {
+        options.Projections.Snapshot<Product>(SnapshotLifecycle.Inline);
+        options.Schema.For<Product>()
+            .MultiTenanted()
+            .Index(x => x.Code, index =>
+            {
+                index.Name = CodeIndex;
+                index.IsUnique = true;
+                index.Casing = ComputedIndex.Casings.Lower;
+                index.TenancyScope = TenancyScope.PerTenant;
+            });
+        return options;
+    }
+}

@@ -1,0 +1,34 @@
+using Marten;
+
+namespace Catalog.Webhooks;
+
+/// <summary>
+/// Webhooks: endpoint and delivery documents, the feed from the event store (a subscription the async daemon
+/// runs, registered in Program.cs), the HTTP client that delivers, and the durable local queue deliveries wait in.
+/// </summary>
+public static class WebhooksConfiguration
+{
+    public const string HttpClientName = "webhooks";
+
+    public static StoreOptions ConfigureWebhooks(this StoreOptions options)
+    {
+        options.Schema.For<WebhookEndpoint>().MultiTenanted();
+        options.Schema.For<WebhookDelivery>().MultiTenanted().Index(x => x.EndpointId);
+        return options;
+    }
+
+    public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
+    {
+        var settings = configuration.GetSection("Webhooks").Get<WebhookSettings>() ?? new WebhookSettings();
+        settings.Schedule(); // a bad schedule fails at start, not at the first failed delivery
+        services.AddSingleton(settings);
+        services.AddHttpClient(HttpClientName, client => client.Timeout = settings.Timeout)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false, // a redirect is an answer, not a success
+                UseCookies = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5)
+            });
+        return services;
+    }
+}
