@@ -78,10 +78,12 @@ app.MapWolverineEndpoints(http =>
 {
     // The account of the API key is the tenant: Marten sessions opened for an endpoint see only its data.
     http.TenantId.IsClaimTypeNamed(CatalogClaims.AccountId);
+    // A query value that does not parse is a 400 naming it, never silently "absent".
+    http.RejectUnparseableQueryValues = true;
+    // A body that does not deserialize is the client's mistake (a 400 naming the field), not an error to log.
+    http.AddPolicy<ClientJsonMistakes>();
     // Every POST that changes something takes an Idempotency-Key (Wolverine's [DeduplicatedWithResponse]).
     http.AddPolicy<IdempotentPosts>();
-    // Summaries, tags, operation ids and problem answers, from each endpoint's own attributes.
-    http.AddPolicy<EndpointDocumentation>();
 });
 
 // With --json, standard output carries the JSON alone: the command line's own chatter goes to standard error.

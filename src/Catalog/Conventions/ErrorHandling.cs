@@ -20,6 +20,7 @@ public static class ErrorHandling
             var status = problem.Status ?? context.HttpContext.Response.StatusCode;
             problem.Status = status;
             RequestBodies.DescribeRefusedBody(context);
+            Pagination.DescribeUnparseableQueryValue(context);
             // The framework's own type links (tools.ietf.org, httpstatuses.com) become the RFC 9110 sections we use.
             problem.Type = problem.Type is null || !problem.Type.StartsWith("https://www.rfc-editor.org", StringComparison.Ordinal)
                 ? Problems.TypeFor(status)

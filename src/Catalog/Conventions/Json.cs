@@ -18,6 +18,7 @@ public static class ApiJson
         services.AddSingleton(TimeProvider.System);
         services.ConfigureSystemTextJsonForWolverineOrMinimalApi(json => Configure(json.SerializerOptions));
         services.AddCatalogProblemDetails();
+        services.AddLogging(logging => logging.AddFilter(ClientJsonMistakes.IsLogged));
         return services;
     }
 

@@ -82,10 +82,10 @@ public sealed partial class RequestBodies(RequestDelegate next)
         var problem = context.ProblemDetails;
         if (problem.Status != 400 || problem.Title != WolverineJsonTitle) return;
         var requestType = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<HttpChain>()?.RequestType;
-        if (requestType is null || context.HttpContext.Request.Body is not MemoryStream body) return;
+        if (requestType is null) return;
 
         var (field, message) = ("body", "a JSON object is required");
-        if (body.Length > 0)
+        if (context.HttpContext.Request.Body is MemoryStream { Length: > 0 } body)
         {
             try
             {
@@ -192,4 +192,27 @@ public sealed partial class RequestBodies(RequestDelegate next)
     [GeneratedRegex(@"The JSON property '(.*)' could not be mapped")]
     private static partial Regex UnmappedProperty();
 
+}
+
+/// <summary>
+/// Wolverine logs every body that does not deserialize as an Error, with a stack trace, under the request type's
+/// name. That is a client's mistake, answered with a 400 that names the field, not a fault of the service: this
+/// policy notes the request types so that the logging filter can leave those lines out.
+/// </summary>
+public sealed class ClientJsonMistakes : IHttpPolicy
+{
+    private static readonly HashSet<string> RequestTypeNames = [];
+
+    public void Apply(IReadOnlyList<HttpChain> chains, JasperFx.CodeGeneration.GenerationRules rules, JasperFx.IServiceContainer container)
+    {
+        lock (RequestTypeNames)
+            foreach (var chain in chains.Where(x => x.HasRequestType))
+                RequestTypeNames.Add(chain.RequestType!.FullName!);
+    }
+
+    public static bool IsLogged(string? category, LogLevel level)
+    {
+        if (level != LogLevel.Error || category is null) return true;
+        lock (RequestTypeNames) return !RequestTypeNames.Contains(category);
+    }
 }

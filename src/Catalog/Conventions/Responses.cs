@@ -10,19 +10,21 @@ namespace Catalog.Conventions;
 public record Resource<T>(T Data);
 
 /// <summary>A page of a list: <c>{"data": [...], "pagination": {"nextCursor", "hasMore"}}</c>.</summary>
-public record Page<T>(IReadOnlyList<T> Data, Pagination Pagination);
+public record Page<T>(IReadOnlyList<T> Data, PageInfo Pagination);
 
-public record Pagination(string? NextCursor, bool HasMore);
+[SchemaName("Pagination")]
+public record PageInfo(string? NextCursor, bool HasMore);
 
 /// <summary>
 /// 201 Created with <c>Location</c> and the new resource as <c>{"data": ...}</c>. Wolverine calls
-/// <see cref="IHttpAware.Apply"/> before it writes the body.
+/// <see cref="IHttpAware.Apply"/> before it writes the body. On the wire it is a <see cref="Resource{T}"/>, and the
+/// API description says so, so that generated clients see one type per resource.
 /// </summary>
-public record Created<T>(T Data) : IHttpAware where T : IHasLocation
+public record CreatedResource<T>(T Data) : Resource<T>(Data), IHttpAware where T : IHasLocation
 {
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
     {
-        builder.Metadata.Add(new ProducesResponseTypeMetadata(201, typeof(Created<T>), ["application/json"]));
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(201, typeof(Resource<T>), ["application/json"]));
     }
 
     void IHttpAware.Apply(HttpContext context)

@@ -1,14 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Catalog.Conventions;
+using Catalog.Idempotency;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
-using Catalog.Conventions;
+using Wolverine.Http;
 
 namespace Catalog.Docs;
 
 /// <summary>
-/// The OpenAPI 3.1 document at <c>/openapi/v1.json</c>, generated from the endpoints themselves, and the API
-/// reference page at <c>/docs</c>. What the endpoints' metadata cannot say (the API-key schemes, problem-details
-/// answers, query parameters read by hand, headers) is added here, in one place.
+/// The OpenAPI 3.1 document at <c>/openapi/v1.json</c> and the API reference page at <c>/docs</c>. Everything in it
+/// comes from the endpoints and types themselves: operation ids and summaries from the route attributes, tags from
+/// <c>[Tags]</c>, field rules from the request records' validation attributes (the same constants their Validate
+/// methods use), schema names from <see cref="SchemaNameAttribute"/>, endpoint-specific refusals from
+/// <see cref="RefusesAttribute"/>. This file adds only what is true of every endpoint alike: the key schemes, the
+/// problem-details answers the conventions give, and the Idempotency-Key header.
 /// </summary>
 public static class OpenApiDocument
 {
@@ -16,6 +26,8 @@ public static class OpenApiDocument
     {
         services.AddOpenApi("v1", options =>
         {
+            // Primitives, arrays and dictionaries stay inline, as by default; every other type gets its domain name.
+            options.CreateSchemaReferenceId = info => OpenApiOptions.CreateDefaultSchemaReferenceId(info) is null ? null : SchemaName(info.Type);
             options.AddDocumentTransformer((document, _, _) =>
             {
                 document.Info = new OpenApiInfo
@@ -25,9 +37,9 @@ public static class OpenApiDocument
                     Description = "Products and license keys for software vendors. Authenticate with an API key: " +
                                   "`Authorization: Bearer <key>` or `X-API-Key: <key>`. Errors are RFC 9457 problem details."
                 };
-                // Relative: the document is served by the service it describes, wherever that is.
-                document.Servers = [new OpenApiServer { Url = "/", Description = "This service" }];
-                document.Tags = new HashSet<OpenApiTag>(Tags.Select(x => new OpenApiTag { Name = x.Key, Description = x.Value }));
+                // The service's own address, as the request reached it (ASP.NET Core's default), without the trailing slash.
+                foreach (var server in document.Servers ?? []) server.Url = server.Url?.TrimEnd('/');
+                document.Tags = new HashSet<OpenApiTag>(TagDescriptions.Select(x => new OpenApiTag { Name = x.Key, Description = x.Value }));
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes = new Dictionary<string, IOpenApiSecurityScheme>
                 {
@@ -48,67 +60,89 @@ public static class OpenApiDocument
             });
             options.AddSchemaTransformer((schema, context, _) =>
             {
+                if (schema is not OpenApiSchema target) return Task.CompletedTask;
                 var type = context.JsonTypeInfo.Type;
-                // Optional<T> (PATCH's "absent or present") is T, or null, on the wire.
-                if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Optional<>) && schema is OpenApiSchema optional)
+                if (IsOptional(type)) DescribeOptional(target, type.GetGenericArguments()[0]);
+                if (type == typeof(Dictionary<string, JsonElement>)) DescribeMetadata(target);
+                if (context.JsonPropertyInfo?.AttributeProvider?.GetCustomAttributes(typeof(AllowedValuesAttribute), false)
+                        is [AllowedValuesAttribute allowed, ..])
                 {
-                    var inner = type.GetGenericArguments()[0];
-                    optional.Properties = null;
-                    optional.Required = null;
-                    optional.Type = (inner == typeof(string) ? JsonSchemaType.String : JsonSchemaType.Object) | JsonSchemaType.Null;
-                    if (inner != typeof(string)) optional.AdditionalProperties = MetadataValueSchema();
+                    var values = allowed.Values.Select(x => (JsonNode)JsonValue.Create(x?.ToString())!).ToList();
+                    if (target.Items is OpenApiSchema items) items.Enum = values;
+                    else target.Enum = values;
                 }
-                if (context.JsonPropertyInfo is { } property && schema is OpenApiSchema field
-                    && FieldRules.TryGetValue((property.DeclaringType.Name, property.Name), out var rule))
-                    rule(field);
-                if (context.JsonPropertyInfo is null && schema is OpenApiSchema whole)
-                {
-                    if (RequiredFields.TryGetValue(type.Name, out var required)) whole.Required = new HashSet<string>(required);
-                    if (Examples.TryGetValue(type.Name, out var example)) whole.Example = System.Text.Json.Nodes.JsonNode.Parse(example);
-                }
+                if (context.JsonPropertyInfo?.AttributeProvider?.IsDefined(typeof(RequiredAttribute), false) == true && target.Type is { } required)
+                    target.Type = required & ~JsonSchemaType.Null;
+                if (context.JsonPropertyInfo is null && type.GetCustomAttribute<SchemaExampleAttribute>() is { } example)
+                    target.Example = JsonNode.Parse(example.Json);
+                // A request body requires only what its [Required] says (a PATCH, nothing); an answer always has every field.
+                if (context.JsonPropertyInfo is null && IsRequestBody(type, context.ApplicationServices))
+                    target.Required = new HashSet<string>(context.JsonTypeInfo.Properties
+                        .Where(x => x.AttributeProvider?.IsDefined(typeof(RequiredAttribute), false) == true)
+                        .Select(x => x.Name));
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer((operation, context, _) =>
             {
-                var path = "/" + context.Description.RelativePath?.TrimStart('/');
-                if (!path.StartsWith("/api/", StringComparison.Ordinal)) return Task.CompletedTask;
-                var method = context.Description.HttpMethod ?? "GET";
+                if (context.Description.ActionDescriptor is not WolverineActionDescriptor { Chain: var chain }) return Task.CompletedTask;
                 var document = context.Document!;
+                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+                var hasBody = chain.HasRequestType;
 
-                if (Operations.TryGetValue((method, path), out var described))
+                if (metadata.OfType<IAuthorizeData>().Any())
+                    operation.Security =
+                    [
+                        new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] },
+                        new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", document)] = [] }
+                    ];
+
+                if (chain.DeduplicatedWithResponse is not null)
                 {
-                    operation.OperationId = described.Id;
-                    operation.Summary = described.Summary;
-                    operation.Tags = new HashSet<OpenApiTagReference> { new(described.Tag, document) };
-                }
-
-                operation.Security =
-                [
-                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] },
-                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", document)] = [] }
-                ];
-
-                operation.Parameters ??= new List<IOpenApiParameter>();
-                foreach (var parameter in QueryParameters(path, method)) operation.Parameters.Add(parameter);
-                if (method == "POST")
+                    operation.Parameters ??= new List<IOpenApiParameter>();
                     operation.Parameters.Add(new OpenApiParameter
                     {
-                        Name = "Idempotency-Key", In = ParameterLocation.Header, Required = false,
-                        Description = "Send the same key again to get the first answer again instead of doing the work twice (24 hours, per account).",
-                        Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = 255 }
+                        Name = IdempotencyConfiguration.Header, In = ParameterLocation.Header, Required = false,
+                        Description = "Send the same key with the same request again to get the first answer again (with " +
+                                      "`Idempotent-Replayed: true`) instead of doing the work twice: 24 hours, per account.",
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = IdempotencyKeyHeader.MaxLength }
                     });
+                }
 
                 operation.Responses ??= new OpenApiResponses();
-                if (!path.Contains('{')) operation.Responses.Remove("404");
-                foreach (var (status, description) in Errors(path, method, context.Description.ParameterDescriptions.Any(x => x.Source.Id == "Body")))
-                    operation.Responses.TryAdd(status, new OpenApiResponse
+                // Wolverine declares an empty 404 for every resource it writes; only routes with an id can answer it.
+                if (chain.RoutePattern?.Parameters.Count is null or 0) operation.Responses.Remove("404");
+                var refusals = new List<(int Status, string Description)>();
+                if (hasBody || operation.Parameters?.Any(x => x.In == ParameterLocation.Query) == true || chain.DeduplicatedWithResponse is not null)
+                    refusals.Add((400, "The body, a query value or a header is not valid; `errors` names each field."));
+                if (metadata.OfType<IAuthorizeData>().Any())
+                {
+                    refusals.Add((401, "No API key, or a malformed, unknown or revoked one (`WWW-Authenticate: Bearer`)."));
+                    refusals.Add((403, "The API key lacks the scope this operation needs; `detail` names it."));
+                }
+                if (chain.RoutePattern?.Parameters.Count > 0) refusals.Add((404, "No such resource in the key's account."));
+                refusals.AddRange(metadata.OfType<RefusesAttribute>().Select(x => (x.Status, x.Description)));
+                if (chain.DeduplicatedWithResponse is not null)
+                {
+                    refusals.Add((409, "A request with the same Idempotency-Key committed first and its answer cannot be read yet; retry."));
+                    refusals.Add((422, "The Idempotency-Key was already used with a different request."));
+                }
+                if (hasBody)
+                {
+                    refusals.Add((413, "The body is larger than 64 KiB."));
+                    refusals.Add((415, "The body is not sent as JSON."));
+                }
+                refusals.Add((429, "Over the key's rate limit; see `Retry-After` and the `RateLimit-*` headers."));
+                refusals.Add((503, "The database is unavailable; retry after `Retry-After` seconds."));
+
+                foreach (var group in refusals.GroupBy(x => x.Status))
+                    operation.Responses[group.Key.ToString()] = new OpenApiResponse
                     {
-                        Description = description,
+                        Description = string.Join(" Or: ", group.Select(x => x.Description)),
                         Content = new Dictionary<string, OpenApiMediaType>
                         {
                             ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference("ProblemDetails", document) }
                         }
-                    });
+                    };
                 return Task.CompletedTask;
             });
         });
@@ -126,7 +160,8 @@ public static class OpenApiDocument
         }).AllowAnonymous().DisableRateLimiting();
     }
 
-    private static readonly Dictionary<string, string> Tags = new()
+    /// <summary>The tags the endpoints name in their <c>[Tags]</c>, described for the reference's table of contents.</summary>
+    private static readonly Dictionary<string, string> TagDescriptions = new()
     {
         ["Products"] = "The software a vendor sells. Each has a unique code and the prefix of its license keys.",
         ["Licenses"] = "License keys issued for a product: list, read, revoke, validate.",
@@ -134,96 +169,52 @@ public static class OpenApiDocument
         ["Webhooks"] = "Endpoints that receive the account's events, signed, with retries.",
     };
 
-    private static readonly Dictionary<(string, string), (string Tag, string Id, string Summary)> Operations = new()
+    /// <summary>
+    /// Domain names for generated clients: a type's <see cref="SchemaNameAttribute"/> (else its own name), with the
+    /// envelopes named after what they hold; <c>Optional&lt;T&gt;</c> (PATCH's "absent or present") is inlined.
+    /// </summary>
+    private static string? SchemaName(Type type)
     {
-        [("POST", "/api/v1/products")] = ("Products", "createProduct", "Create a product"),
-        [("GET", "/api/v1/products")] = ("Products", "listProducts", "List products, newest first"),
-        [("GET", "/api/v1/products/{id}")] = ("Products", "getProduct", "Get a product (deleted ones too)"),
-        [("PATCH", "/api/v1/products/{id}")] = ("Products", "updateProduct", "Change a product"),
-        [("DELETE", "/api/v1/products/{id}")] = ("Products", "deleteProduct", "Delete a product (soft)"),
-        [("POST", "/api/v1/products/{id}/licenses")] = ("Licenses", "issueLicense", "Issue a license key for a product"),
-        [("GET", "/api/v1/licenses")] = ("Licenses", "listLicenses", "List licenses, newest first"),
-        [("GET", "/api/v1/licenses/{id}")] = ("Licenses", "getLicense", "Get a license"),
-        [("POST", "/api/v1/licenses/{id}/revoke")] = ("Licenses", "revokeLicense", "Revoke a license"),
-        [("POST", "/api/v1/licenses/validate")] = ("Licenses", "validateLicense", "Validate a license key"),
-        [("GET", "/api/v1/events")] = ("Events", "listEvents", "Read the event log, oldest first"),
-        [("POST", "/api/v1/webhook-endpoints")] = ("Webhooks", "createWebhookEndpoint", "Register a webhook endpoint"),
-        [("GET", "/api/v1/webhook-endpoints")] = ("Webhooks", "listWebhookEndpoints", "List webhook endpoints"),
-        [("DELETE", "/api/v1/webhook-endpoints/{id}")] = ("Webhooks", "deleteWebhookEndpoint", "Remove a webhook endpoint"),
-        [("GET", "/api/v1/webhook-endpoints/{id}/deliveries")] = ("Webhooks", "listWebhookDeliveries", "List delivery attempts, newest first"),
-    };
-
-    /// <summary>The examples of the original Products page.</summary>
-    private static readonly Dictionary<string, string> Examples = new()
-    {
-        ["CreateProduct"] = """
-            {"name": "Desktop App Pro", "code": "desktop-app-pro",
-             "description": "Professional desktop application with advanced features",
-             "keyPrefix": "DSK", "metadata": {"category": "productivity"}}
-            """,
-        ["ProductDetails"] = """
-            {"id": "d9e5f0a1-4c82-5e6f-a023-9b7c4d8e5f60", "name": "Desktop App Pro", "code": "desktop-app-pro",
-             "description": "Professional desktop application with advanced features", "keyPrefix": "DSK",
-             "accountId": "a0b1c2d3-7f15-8192-d356-ce0f1a2b3c4d", "licensesCount": 42,
-             "createdAt": "2026-01-10T08:00:00.000Z", "updatedAt": "2026-01-10T08:00:00.000Z", "deletedAt": null, "metadata": {}}
-            """,
-        ["ProductSummary"] = """
-            {"id": "d9e5f0a1-4c82-5e6f-a023-9b7c4d8e5f60", "name": "Desktop App Pro", "code": "desktop-app-pro",
-             "keyPrefix": "DSK", "licensesCount": 42, "createdAt": "2026-01-10T08:00:00.000Z",
-             "updatedAt": "2026-01-10T08:00:00.000Z", "deletedAt": null, "metadata": {}}
-            """,
-    };
-
-    private static readonly Dictionary<string, string[]> RequiredFields = new()
-    {
-        ["CreateProduct"] = ["name", "code"],
-        ["ValidateLicense"] = ["key"],
-        ["CreateWebhookEndpoint"] = ["url", "events"],
-    };
-
-    /// <summary>The contract's field rules, as JSON Schema, by (type, JSON property name).</summary>
-    private static readonly Dictionary<(string, string), Action<OpenApiSchema>> FieldRules = new()
-    {
-        [("CreateProduct", "name")] = s => { s.MinLength = 1; s.MaxLength = 255; s.Description = "1-255 characters, not blank."; },
-        [("CreateProduct", "code")] = s => { s.Pattern = "^[A-Za-z0-9_-]{1,50}$"; s.Description = "Unique in the account ignoring case; immutable; stays reserved after deletion."; },
-        [("CreateProduct", "description")] = s => s.MaxLength = 1000,
-        [("CreateProduct", "keyPrefix")] = s => { s.Pattern = "^[A-Z]{2,10}$"; s.Default = "LIC"; s.Description = "How license keys begin; uppercase only (lowercase is refused, not fixed)."; },
-        [("CreateProduct", "metadata")] = Metadata,
-        [("UpdateProduct", "metadata")] = Metadata,
-        [("IssueLicense", "metadata")] = Metadata,
-        [("IssueLicense", "expiresAt")] = s => s.Description = "In the future, with a time zone; kept to the millisecond.",
-        [("ValidateLicense", "key")] = s => { s.MinLength = 1; s.MaxLength = 100; s.Description = "Matched ignoring case and surrounding spaces."; },
-        [("CreateWebhookEndpoint", "url")] = s => { s.Format = "uri"; s.MaxLength = 2048; s.Description = "An absolute http or https URL without credentials."; },
-        [("CreateWebhookEndpoint", "events")] = s => { s.MinItems = 1; s.Items = EventTypeSchema(); },
-        [("LicenseDetails", "status")] = s => s.Enum = ["active", "expired", "revoked"],
-        [("LicenseDetails", "key")] = s => { s.Pattern = "^[A-Z]{2,10}(-[A-HJ-NP-Z2-9]{4}){4}$"; s.Example = "DSK-A2B3-C4D5-E6F7-G8H9"; },
-        [("LicenseValidation", "code")] = s => s.Enum = ["VALID", "NOT_FOUND", "REVOKED", "EXPIRED", "PRODUCT_DELETED"],
-    };
-
-    private static void Metadata(OpenApiSchema schema)
-    {
-        schema.MaxProperties = 64;
-        schema.PropertyNames = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = 64 };
-        schema.AdditionalProperties = MetadataValueSchema();
-        schema.Description = "At most 64 keys of 1-64 characters; values are strings (at most 512 characters), numbers, booleans or null.";
+        if (IsOptional(type)) return null;
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Resource<>))
+            return SchemaName(type.GetGenericArguments()[0]) + "Response";
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Page<>))
+            return SchemaName(type.GetGenericArguments()[0]) + "List";
+        return type.GetCustomAttribute<SchemaNameAttribute>()?.Name ?? type.Name;
     }
 
-    private static OpenApiSchema MetadataValueSchema() => new()
-    {
-        OneOf =
-        [
-            new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 512 },
-            new OpenApiSchema { Type = JsonSchemaType.Number },
-            new OpenApiSchema { Type = JsonSchemaType.Boolean },
-            new OpenApiSchema { Type = JsonSchemaType.Null }
-        ]
-    };
+    private static bool IsRequestBody(Type type, IServiceProvider services) =>
+        services.GetRequiredService<EndpointDataSource>().Endpoints
+            .Any(x => x.Metadata.GetMetadata<HttpChain>() is { HasRequestType: true } chain && chain.RequestType == type);
 
-    private static OpenApiSchema EventTypeSchema() => new()
+    private static bool IsOptional(Type type) => type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Optional<>);
+
+    /// <summary>Optional&lt;T&gt; is T, or null, on the wire.</summary>
+    private static void DescribeOptional(OpenApiSchema schema, Type inner)
     {
-        Type = JsonSchemaType.String,
-        Enum = [.. EventLog.PublicEvents.Names.Select(x => (System.Text.Json.Nodes.JsonNode)x!)]
-    };
+        schema.Properties = null;
+        schema.Required = null;
+        schema.Type = (inner == typeof(string) ? JsonSchemaType.String : JsonSchemaType.Object) | JsonSchemaType.Null;
+        if (inner == typeof(Dictionary<string, JsonElement>)) DescribeMetadata(schema);
+    }
+
+    private static void DescribeMetadata(OpenApiSchema schema)
+    {
+        schema.MaxProperties = MetadataRules.MaxKeys;
+        schema.PropertyNames = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = MetadataRules.MaxKeyLength };
+        schema.AdditionalProperties = new OpenApiSchema
+        {
+            OneOf =
+            [
+                new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = MetadataRules.MaxStringLength },
+                new OpenApiSchema { Type = JsonSchemaType.Number },
+                new OpenApiSchema { Type = JsonSchemaType.Boolean },
+                new OpenApiSchema { Type = JsonSchemaType.Null }
+            ]
+        };
+        schema.Description = $"At most {MetadataRules.MaxKeys} keys of 1-{MetadataRules.MaxKeyLength} characters; values are strings " +
+                             $"(at most {MetadataRules.MaxStringLength} characters), numbers, booleans or null.";
+    }
 
     private static OpenApiSchema ProblemSchema() => new()
     {
@@ -243,69 +234,4 @@ public static class OpenApiDocument
         },
         Required = new HashSet<string> { "type", "title", "status", "detail" }
     };
-
-    private static IEnumerable<OpenApiParameter> QueryParameters(string path, string method)
-    {
-        if (method != "GET" || !(path is "/api/v1/products" or "/api/v1/licenses" or "/api/v1/events" || path.EndsWith("/deliveries")))
-            yield break;
-
-        var sequence = path == "/api/v1/events";
-        yield return new OpenApiParameter
-        {
-            Name = "cursor", In = ParameterLocation.Query,
-            Description = sequence ? "The nextCursor of the previous page: the last sequence seen." : "The nextCursor of the previous page: the last id seen.",
-            Schema = sequence
-                ? new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^[0-9]+$" }
-                : new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid" }
-        };
-        yield return new OpenApiParameter
-        {
-            Name = "limit", In = ParameterLocation.Query, Description = "Items per page.",
-            Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = "100", Default = 25 }
-        };
-        if (path == "/api/v1/licenses")
-        {
-            yield return new OpenApiParameter
-            {
-                Name = "productId", In = ParameterLocation.Query, Description = "Only this product's licenses.",
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid" }
-            };
-            yield return new OpenApiParameter
-            {
-                Name = "status", In = ParameterLocation.Query, Description = "Only licenses in this status, as of now.",
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = ["active", "expired", "revoked"] }
-            };
-        }
-        if (sequence)
-            yield return new OpenApiParameter
-            {
-                Name = "type", In = ParameterLocation.Query, Description = "Only events of this type.",
-                Schema = EventTypeSchema()
-            };
-    }
-
-    private static IEnumerable<(string Status, string Description)> Errors(string path, string method, bool hasBody)
-    {
-        if (hasBody || method == "GET") yield return ("400", "The body or a query value is not valid; `errors` names each field.");
-        yield return ("401", "No API key, or a malformed, unknown or revoked one (`WWW-Authenticate: Bearer`).");
-        yield return ("403", "The API key lacks the scope this operation needs; `detail` names it.");
-        if (path.Contains('{')) yield return ("404", "No such resource in the key's account.");
-        if (path == "/api/v1/products" && method == "POST") yield return ("409", "The code is already taken in this account (deleted products keep theirs).");
-        if (path.EndsWith("/licenses") && method == "POST") yield return ("409", "The product has been deleted.");
-        if (path == "/api/v1/products/{id}" && method == "PATCH") yield return ("409", "The product has been deleted.");
-        if (hasBody)
-        {
-            yield return ("413", "The body is larger than 64 KiB.");
-            yield return ("415", "The body is not sent as JSON.");
-        }
-        if (method == "POST") yield return ("422", "The Idempotency-Key was already used with a different request.");
-        yield return ("429", "Over the key's rate limit; see `Retry-After` and the `RateLimit-*` headers.");
-        yield return ("503", "The database is unavailable; retry after `Retry-After` seconds.");
-    }
-}
-
-/// <summary>Placeholder until endpoints describe themselves.</summary>
-public sealed class EndpointDocumentation : Wolverine.Http.IHttpPolicy
-{
-    public void Apply(IReadOnlyList<Wolverine.Http.HttpChain> chains, JasperFx.CodeGeneration.GenerationRules rules, JasperFx.IServiceContainer container) { }
 }

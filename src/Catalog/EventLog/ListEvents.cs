@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using System.ComponentModel;
 using System.Text.Json;
 using Catalog.Accounts;
 using Catalog.Conventions;
@@ -10,35 +12,49 @@ using Wolverine.Http;
 
 namespace Catalog.EventLog;
 
-public record EventLogEntry(long Sequence, string Type, Guid StreamId, long Version, DateTimeOffset OccurredAt, JsonElement Data);
+[SchemaName("Event")]
+public record EventLogEntry(
+    long Sequence,
+    [property: AllowedValues(PublicEvents.ProductCreatedName, PublicEvents.ProductUpdatedName, PublicEvents.ProductDeletedName,
+        PublicEvents.LicenseIssuedName, PublicEvents.LicenseRevokedName)]
+    string Type, Guid StreamId, long Version, DateTimeOffset OccurredAt, JsonElement Data);
 
+[Tags("Events")]
 public static class ListEventsEndpoint
 {
+    public static ProblemDetails Validate(HttpRequest request, [FromQuery] long? cursor, [FromQuery] int? limit, [FromQuery] string? type)
+    {
+        var problem = Pagination.Check(request.Query, limit, "type");
+        if (problem is HttpValidationProblemDetails) return problem;
+        if (cursor < 0) return Problems.Validation("cursor", "must be the nextCursor of a previous page (a sequence number)");
+        if (type is not null && PublicEvents.TypeNamed(type) is null)
+            return Problems.Validation("type", $"must be one of {string.Join(", ", PublicEvents.Names)}");
+        return problem;
+    }
+
     /// <summary>
     /// The account's own events, oldest first by the event store's global sequence, read from Marten's event
     /// table itself (conjoined tenancy limits the query to the key's account). The cursor is the last sequence
     /// seen; <c>type</c> filters by one public name.
     /// </summary>
-    [WolverineGet("/api/v1/events")]
+    [WolverineGet("/api/v1/events", OperationId = "listEvents", Summary = "Read the event log, oldest first")]
     [Authorize(Scopes.EventsRead)]
-    [ProducesResponseType<Page<EventLogEntry>>(StatusCodes.Status200OK, "application/json")]
-    public static async Task<IResult> Get(HttpRequest request, IQuerySession session, CancellationToken token)
+    public static async Task<Page<EventLogEntry>> Get(
+        [FromQuery, Description("The nextCursor of the previous page: the last sequence seen.")] long? cursor,
+        [FromQuery, Description(Pagination.LimitDescription), Range(1, Pagination.MaxLimit), DefaultValue(Pagination.DefaultLimit)] int? limit,
+        [FromQuery, Description("Only events of this type."), AllowedValues(PublicEvents.ProductCreatedName, PublicEvents.ProductUpdatedName,
+            PublicEvents.ProductDeletedName, PublicEvents.LicenseIssuedName, PublicEvents.LicenseRevokedName)]
+        string? type,
+        IQuerySession session, CancellationToken token)
     {
-        if (!PageRequest.TryParseSequence(request.Query, out var page, out var problem, "type")) return Results.Problem(problem);
-
-        Type[] types = [.. PublicEvents.Types];
-        if (request.Query.TryGetValue("type", out var typeText) && typeText[0] is { Length: > 0 } name)
-        {
-            if (PublicEvents.TypeNamed(name) is not { } type)
-                return Results.Problem(Problems.Validation("type", $"must be one of {string.Join(", ", PublicEvents.Names)}"));
-            types = [type];
-        }
+        var take = limit ?? Pagination.DefaultLimit;
+        Type[] types = type is null ? [.. PublicEvents.Types] : [PublicEvents.TypeNamed(type)!];
 
         var query = session.Events.QueryAllRawEvents().Where(x => x.EventTypesAre(types));
-        if (page.Cursor is { } after) query = query.Where(x => x.Sequence > after);
-        var events = await query.OrderBy(x => x.Sequence).Take(page.Limit + 1).ToListAsync(token);
+        if (cursor is { } after) query = query.Where(x => x.Sequence > after);
+        var events = await query.OrderBy(x => x.Sequence).Take(take + 1).ToListAsync(token);
 
-        return Results.Ok(page.Of(events, Entry, x => x.Sequence.ToString()));
+        return Pagination.Of(events, take, Entry, x => x.Sequence.ToString());
     }
 
     public static EventLogEntry Entry(IEvent e) =>

@@ -12,13 +12,19 @@ namespace Catalog.EventLog;
 /// </summary>
 public static class PublicEvents
 {
+    public const string ProductCreatedName = "product.created";
+    public const string ProductUpdatedName = "product.updated";
+    public const string ProductDeletedName = "product.deleted";
+    public const string LicenseIssuedName = "license.issued";
+    public const string LicenseRevokedName = "license.revoked";
+
     private static readonly Dictionary<Type, string> NamesByType = new()
     {
-        [typeof(ProductCreated)] = "product.created",
-        [typeof(ProductUpdated)] = "product.updated",
-        [typeof(ProductDeleted)] = "product.deleted",
-        [typeof(LicenseIssued)] = "license.issued",
-        [typeof(LicenseRevoked)] = "license.revoked",
+        [typeof(ProductCreated)] = ProductCreatedName,
+        [typeof(ProductUpdated)] = ProductUpdatedName,
+        [typeof(ProductDeleted)] = ProductDeletedName,
+        [typeof(LicenseIssued)] = LicenseIssuedName,
+        [typeof(LicenseRevoked)] = LicenseRevokedName,
     };
 
     private static readonly Dictionary<string, Type> TypesByName = NamesByType.ToDictionary(x => x.Value, x => x.Key);

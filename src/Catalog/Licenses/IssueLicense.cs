@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using Catalog.Accounts;
 using Catalog.Conventions;
@@ -11,8 +12,11 @@ using Wolverine.Marten;
 namespace Catalog.Licenses;
 
 /// <summary>Both fields are optional, and so is the body.</summary>
-public record IssueLicense(DateTimeOffset? ExpiresAt, Dictionary<string, JsonElement>? Metadata);
+public record IssueLicense(
+    [property: Description("In the future, with a time zone; kept to the millisecond.")] DateTimeOffset? ExpiresAt,
+    Dictionary<string, JsonElement>? Metadata);
 
+[Tags("Licenses")]
 public static class IssueLicenseEndpoint
 {
     public static ProblemDetails Validate(IssueLicense? command, Product product, TimeProvider time)
@@ -31,10 +35,11 @@ public static class IssueLicenseEndpoint
     /// queue up instead of failing; the LicenseIssued event then updates the product's licensesCount and
     /// creates the license document in the same transaction. The key keeps the prefix it is issued with.
     /// </summary>
-    [WolverinePost("/api/v1/products/{id}/licenses")]
+    [WolverinePost("/api/v1/products/{id}/licenses", OperationId = "issueLicense", Summary = "Issue a license key for a product")]
     [Authorize(Scopes.LicensesWrite)]
+    [Refuses(409, "The product has been deleted: it takes no new licenses.")]
     [RetryOnContention(LicensesConfiguration.KeyIndex)] // a key drawn twice (80 random bits: practically never) is drawn again
-    public static (Created<LicenseDetails>, Events) Post(
+    public static (CreatedResource<LicenseDetails>, Events) Post(
         IssueLicense? command,
         [Aggregate("id", LoadStyle = ConcurrencyStyle.Exclusive)] Product product,
         LicenseKeys keys,
@@ -44,6 +49,6 @@ public static class IssueLicenseEndpoint
         var issued = new LicenseIssued(Guid.CreateVersion7(), product.Id, keys.Next(product.KeyPrefix),
             command?.ExpiresAt?.ToMilliseconds(), command?.Metadata ?? [], now);
 
-        return (new Created<LicenseDetails>(LicenseDetails.From(License.Create(issued), now)), [issued]);
+        return (new CreatedResource<LicenseDetails>(LicenseDetails.From(License.Create(issued), now)), [issued]);
     }
 }

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -77,11 +79,12 @@ public partial class LicenseProjection : EventProjection
 }
 
 /// <summary>A license as the API shows it.</summary>
+[SchemaName("License")]
 public record LicenseDetails(
     Guid Id,
     Guid ProductId,
-    string Key,
-    string Status,
+    [property: RegularExpression(LicenseKeys.Pattern), Description("e.g. DSK-A2B3-C4D5-E6F7-G8H9")] string Key,
+    [property: AllowedValues(LicenseStatus.Active, LicenseStatus.Expired, LicenseStatus.Revoked)] string Status,
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? RevokedAt,
     DateTimeOffset CreatedAt,
@@ -101,6 +104,7 @@ public record LicenseDetails(
 public class LicenseKeys
 {
     public const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    public const string Pattern = "^[A-Z]{2,10}(-[A-HJ-NP-Z2-9]{4}){4}$";
 
     public virtual string Next(string prefix)
     {

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Marten;
@@ -8,37 +10,31 @@ using Wolverine.Http;
 
 namespace Catalog.Licenses;
 
+[Tags("Licenses")]
 public static class ListLicensesEndpoint
 {
+    public static ProblemDetails Validate(HttpRequest request, [FromQuery] int? limit, [FromQuery] string? status)
+    {
+        var problem = Pagination.Check(request.Query, limit, "productId", "status");
+        if (status is null || LicenseStatus.All.Contains(status) || problem is HttpValidationProblemDetails) return problem;
+        return Problems.Validation("status", $"must be one of {string.Join(", ", LicenseStatus.All)}");
+    }
+
     /// <summary>
     /// Newest first, paginated as products, optionally for one product and one status. Status is worked out
     /// from the stored dates at the time of the request, so "expired" needs no job to keep it true.
     /// </summary>
-    [WolverineGet("/api/v1/licenses")]
+    [WolverineGet("/api/v1/licenses", OperationId = "listLicenses", Summary = "List licenses, newest first")]
     [Authorize(Scopes.LicensesRead)]
-    [ProducesResponseType<Page<LicenseDetails>>(StatusCodes.Status200OK, "application/json")]
-    public static async Task<IResult> Get(HttpRequest request, IQuerySession session, TimeProvider time, CancellationToken token)
+    public static async Task<Page<LicenseDetails>> Get(
+        [FromQuery, Description("Only this product's licenses.")] Guid? productId,
+        [FromQuery, Description("Only licenses in this status, as of now."), AllowedValues(LicenseStatus.Active, LicenseStatus.Expired, LicenseStatus.Revoked)]
+        string? status,
+        [FromQuery, Description(Pagination.CursorDescription)] Guid? cursor,
+        [FromQuery, Description(Pagination.LimitDescription), Range(1, Pagination.MaxLimit), DefaultValue(Pagination.DefaultLimit)] int? limit,
+        IQuerySession session, TimeProvider time, CancellationToken token)
     {
-        var query = request.Query;
-        var errors = new ValidationErrors();
-        if (!PageRequest.TryParse(query, out var page, out var problem, "productId", "status")) return Results.Problem(problem);
-
-        Guid? productId = null;
-        if (query.TryGetValue("productId", out var productText) && productText[0] is { Length: > 0 } p)
-        {
-            if (Guid.TryParseExact(p, "D", out var parsed)) productId = parsed;
-            else errors.Add("productId", "must be a product id (a UUID)");
-        }
-
-        string? status = null;
-        if (query.TryGetValue("status", out var statusText) && statusText[0] is { Length: > 0 } s)
-        {
-            if (LicenseStatus.All.Contains(s)) status = s;
-            else errors.Add("status", $"must be one of {string.Join(", ", LicenseStatus.All)}");
-        }
-
-        if (errors.Any) return Results.Problem(errors.ToProblem());
-
+        var take = limit ?? Pagination.DefaultLimit;
         var now = time.GetUtcNow();
         var licenses = session.Query<License>().AsQueryable();
         if (productId is { } product) licenses = licenses.Where(x => x.ProductId == product);
@@ -49,9 +45,9 @@ public static class ListLicensesEndpoint
             LicenseStatus.Active => licenses.Where(x => x.RevokedAt == null && (x.ExpiresAt == null || x.ExpiresAt > now)),
             _ => licenses
         };
-        if (page.Cursor is { } cursor) licenses = licenses.Where(x => x.MatchesSql("d.id < ?", cursor));
+        if (cursor is { } after) licenses = licenses.Where(x => x.MatchesSql("d.id < ?", after));
 
-        var fetched = await licenses.OrderByDescending(x => x.Id).Take(page.Limit + 1).ToListAsync(token);
-        return Results.Ok(page.Of(fetched, x => LicenseDetails.From(x, now), x => x.Id.ToString()));
+        var fetched = await licenses.OrderByDescending(x => x.Id).Take(take + 1).ToListAsync(token);
+        return Pagination.Of(fetched, take, x => LicenseDetails.From(x, now), x => x.Id.ToString());
     }
 }

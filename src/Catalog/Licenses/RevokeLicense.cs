@@ -8,6 +8,7 @@ using Wolverine.Http.Marten;
 
 namespace Catalog.Licenses;
 
+[Tags("Licenses")]
 public static class RevokeLicenseEndpoint
 {
     /// <summary>The decision: a license is revoked once; revoking it again changes nothing.</summary>
@@ -19,7 +20,7 @@ public static class RevokeLicenseEndpoint
     /// when the account has none), then this takes the product stream's lock and reads the license again under
     /// it, so two concurrent revokes append one LicenseRevoked and licensesCount drops by one. Wolverine commits.
     /// </summary>
-    [WolverinePost("/api/v1/licenses/{id}/revoke")]
+    [WolverinePost("/api/v1/licenses/{id}/revoke", OperationId = "revokeLicense", Summary = "Revoke a license")]
     [Authorize(Scopes.LicensesWrite)]
     [RetryOnContention]
     public static async Task<Resource<LicenseDetails>> Post(

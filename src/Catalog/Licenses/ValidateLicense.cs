@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Idempotency;
@@ -9,9 +11,15 @@ using Wolverine.Http;
 
 namespace Catalog.Licenses;
 
-public record ValidateLicense(string? Key);
+public record ValidateLicense(
+    [property: Required, StringLength(ValidateLicenseEndpoint.KeyMaxLength, MinimumLength = 1), Description("Matched ignoring case and surrounding spaces.")]
+    string? Key);
 
-public record LicenseValidation(bool Valid, string Code, LicenseDetails? License);
+public record LicenseValidation(
+    bool Valid,
+    [property: AllowedValues(ValidationCodes.Valid, ValidationCodes.NotFound, ValidationCodes.Revoked, ValidationCodes.ProductDeleted, ValidationCodes.Expired)]
+    string Code,
+    LicenseDetails? License);
 
 public static class ValidationCodes
 {
@@ -22,13 +30,16 @@ public static class ValidationCodes
     public const string ProductDeleted = "PRODUCT_DELETED";
 }
 
+[Tags("Licenses")]
 public static class ValidateLicenseEndpoint
 {
+    public const int KeyMaxLength = 100;
+
     public static ProblemDetails Validate(ValidateLicense command)
     {
         var errors = new ValidationErrors();
         if (string.IsNullOrWhiteSpace(command.Key)) errors.Add("key", "is required");
-        else if (command.Key.Length > 100) errors.Add("key", "must be at most 100 characters");
+        else if (command.Key.Length > KeyMaxLength) errors.Add("key", $"must be at most {KeyMaxLength} characters");
         return errors.ToProblem();
     }
 
@@ -48,7 +59,7 @@ public static class ValidateLicenseEndpoint
     /// product by its primary key; keys are compared without regard to case or surrounding spaces. Another
     /// account's key is NOT_FOUND.
     /// </summary>
-    [WolverinePost("/api/v1/licenses/validate")]
+    [WolverinePost("/api/v1/licenses/validate", OperationId = "validateLicense", Summary = "Validate a license key")]
     [Authorize(Scopes.LicensesRead)]
     [ReadSentAsPost]
     public static async Task<Resource<LicenseValidation>> Post(

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text.Json;
 using Catalog.Accounts;
@@ -10,13 +12,21 @@ using Wolverine.Marten;
 
 namespace Catalog.Products;
 
+/// <summary>A new product. The attributes state the rules for the API description; Validate enforces them.</summary>
+[SchemaExample("""
+    {"name": "Desktop App Pro", "code": "desktop-app-pro",
+     "description": "Professional desktop application with advanced features",
+     "keyPrefix": "DSK", "metadata": {"category": "productivity"}}
+    """)]
 public record CreateProduct(
-    string? Name,
-    string? Code,
-    string? Description,
+    [property: Required, StringLength(ProductRules.NameMaxLength, MinimumLength = 1), Description(ProductRules.NameRule)] string? Name,
+    [property: Required, RegularExpression(ProductRules.CodePattern), Description(ProductRules.CodeRule)] string? Code,
+    [property: MaxLength(ProductRules.DescriptionMaxLength)] string? Description,
+    [property: RegularExpression(ProductRules.KeyPrefixPattern), DefaultValue(Product.DefaultKeyPrefix), Description(ProductRules.KeyPrefixRule)]
     string? KeyPrefix,
     Dictionary<string, JsonElement>? Metadata);
 
+[Tags("Products")]
 public static class CreateProductEndpoint
 {
     // Wolverine runs Validate first and answers its problem details without calling Post when there are any.
@@ -36,15 +46,16 @@ public static class CreateProductEndpoint
     /// projection writes the read model in that same transaction, where the unique index on (account, lower(code))
     /// refuses a taken code (answered 409 by <see cref="OnException"/>).
     /// </summary>
-    [WolverinePost("/api/v1/products")]
+    [WolverinePost("/api/v1/products", OperationId = "createProduct", Summary = "Create a product")]
     [Authorize(Scopes.ProductsWrite)]
-    public static (Created<ProductDetails>, IStartStream) Post(CreateProduct command, ClaimsPrincipal user, TimeProvider time)
+    [Refuses(409, "The code is already taken in this account (deleted products keep theirs).")]
+    public static (CreatedResource<ProductDetails>, IStartStream) Post(CreateProduct command, ClaimsPrincipal user, TimeProvider time)
     {
         var id = Guid.CreateVersion7();
         var created = new ProductCreated(id, user.Account(), command.Name!, command.Code!, command.Description,
             command.KeyPrefix ?? Product.DefaultKeyPrefix, command.Metadata ?? [], time.UtcNow());
 
-        return (new Created<ProductDetails>(ProductDetails.From(Product.Create(created))),
+        return (new CreatedResource<ProductDetails>(ProductDetails.From(Product.Create(created))),
             MartenOps.StartStream<Product>(id, created));
     }
 

@@ -7,13 +7,14 @@ using Wolverine.Marten;
 
 namespace Catalog.Products;
 
+[Tags("Products")]
 public static class DeleteProductEndpoint
 {
     /// <summary>
     /// Soft delete: the product stays readable with deletedAt set, its code stays reserved, and it takes no new
     /// licenses. Deleting it again is a 204 that appends nothing.
     /// </summary>
-    [WolverineDelete("/api/v1/products/{id}")]
+    [WolverineDelete("/api/v1/products/{id}", OperationId = "deleteProduct", Summary = "Delete a product (soft)")]
     [Authorize(Scopes.ProductsWrite)]
     [RetryOnContention]
     [EmptyResponse]

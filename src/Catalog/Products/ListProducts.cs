@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using System.ComponentModel;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Marten;
@@ -8,24 +10,28 @@ using Wolverine.Http;
 
 namespace Catalog.Products;
 
+[Tags("Products")]
 public static class ListProductsEndpoint
 {
+    public static ProblemDetails Validate(HttpRequest request, [FromQuery] int? limit) => Pagination.Check(request.Query, limit);
+
     /// <summary>
     /// Newest first, by keyset on the id (UUID v7 ids grow with time): the page after a cursor is the products
     /// with a smaller id, so a cursor keeps working when its product is deleted, and products created while a
     /// client walks the pages land before its cursor instead of shifting the pages under it.
     /// </summary>
-    [WolverineGet("/api/v1/products")]
+    [WolverineGet("/api/v1/products", OperationId = "listProducts", Summary = "List products, newest first")]
     [Authorize(Scopes.ProductsRead)]
-    [ProducesResponseType<Page<ProductSummary>>(StatusCodes.Status200OK, "application/json")]
-    public static async Task<IResult> Get(HttpRequest request, IQuerySession session, CancellationToken token)
+    public static async Task<Page<ProductSummary>> Get(
+        [FromQuery, Description(Pagination.CursorDescription)] Guid? cursor,
+        [FromQuery, Description(Pagination.LimitDescription), Range(1, Pagination.MaxLimit), DefaultValue(Pagination.DefaultLimit)] int? limit,
+        IQuerySession session, CancellationToken token)
     {
-        if (!PageRequest.TryParse(request.Query, out var page, out var problem)) return Results.Problem(problem);
-
+        var take = limit ?? Pagination.DefaultLimit;
         var query = session.Query<Product>().Where(x => x.DeletedAt == null);
-        if (page.Cursor is { } cursor) query = query.Where(x => x.MatchesSql("d.id < ?", cursor));
+        if (cursor is { } after) query = query.Where(x => x.MatchesSql("d.id < ?", after));
 
-        var products = await query.OrderByDescending(x => x.Id).Take(page.Limit + 1).ToListAsync(token);
-        return Results.Ok(page.Of(products, ProductSummary.From, x => x.Id.ToString()));
+        var products = await query.OrderByDescending(x => x.Id).Take(take + 1).ToListAsync(token);
+        return Pagination.Of(products, take, ProductSummary.From, x => x.Id.ToString());
     }
 }

@@ -68,6 +68,13 @@ public sealed record Product(
 }
 
 /// <summary>A product as the API shows it on its own.</summary>
+[SchemaName("Product")]
+[SchemaExample("""
+    {"id": "d9e5f0a1-4c82-5e6f-a023-9b7c4d8e5f60", "name": "Desktop App Pro", "code": "desktop-app-pro",
+     "description": "Professional desktop application with advanced features", "keyPrefix": "DSK",
+     "accountId": "a0b1c2d3-7f15-8192-d356-ce0f1a2b3c4d", "licensesCount": 42,
+     "createdAt": "2026-01-10T08:00:00.000Z", "updatedAt": "2026-01-10T08:00:00.000Z", "deletedAt": null, "metadata": {}}
+    """)]
 public record ProductDetails(
     Guid Id,
     string Name,

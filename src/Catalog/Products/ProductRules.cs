@@ -3,39 +3,51 @@ using Catalog.Conventions;
 
 namespace Catalog.Products;
 
-/// <summary>The contract's field rules for products, shared by create and update.</summary>
+/// <summary>
+/// The contract's field rules for products, shared by create and update. Each limit is a constant here, used both by
+/// these checks and by the validation attributes on the request records that the OpenAPI document shows.
+/// </summary>
 public static partial class ProductRules
 {
+    public const int NameMaxLength = 255;
+    public const string CodePattern = "^[A-Za-z0-9_-]{1,50}$";
+    public const int DescriptionMaxLength = 1000;
+    public const string KeyPrefixPattern = "^[A-Z]{2,10}$";
+
+    public const string NameRule = "1-255 characters, not blank.";
+    public const string CodeRule = "1-50 characters of A-Z a-z 0-9 - _; unique in the account ignoring case; immutable; stays reserved after deletion.";
+    public const string KeyPrefixRule = "How license keys begin: 2-10 uppercase letters A-Z (lowercase is refused, not fixed).";
+
     public static void Name(ValidationErrors errors, string? name)
     {
         if (name is null) errors.Add("name", "is required");
         else if (string.IsNullOrWhiteSpace(name)) errors.Add("name", "must not be blank");
-        else if (Text.Length(name) > 255) errors.Add("name", "must be at most 255 characters");
+        else if (Text.Length(name) > NameMaxLength) errors.Add("name", $"must be at most {NameMaxLength} characters");
         else Text.MustBeStorable(errors, "name", name);
     }
 
     public static void Code(ValidationErrors errors, string? code)
     {
         if (code is null) errors.Add("code", "is required");
-        else if (!CodePattern().IsMatch(code)) errors.Add("code", "must be 1-50 characters of A-Z a-z 0-9 - _");
+        else if (!CodeRegex().IsMatch(code)) errors.Add("code", "must be 1-50 characters of A-Z a-z 0-9 - _");
     }
 
     public static void Description(ValidationErrors errors, string? description)
     {
         if (description is null) return;
-        if (Text.Length(description) > 1000) errors.Add("description", "must be at most 1000 characters");
+        if (Text.Length(description) > DescriptionMaxLength) errors.Add("description", $"must be at most {DescriptionMaxLength} characters");
         else Text.MustBeStorable(errors, "description", description);
     }
 
     public static void KeyPrefix(ValidationErrors errors, string? keyPrefix)
     {
-        if (keyPrefix is not null && !KeyPrefixPattern().IsMatch(keyPrefix))
+        if (keyPrefix is not null && !KeyPrefixRegex().IsMatch(keyPrefix))
             errors.Add("keyPrefix", "must be 2-10 uppercase letters A-Z");
     }
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,50}$")]
-    private static partial Regex CodePattern();
+    [GeneratedRegex(CodePattern)]
+    private static partial Regex CodeRegex();
 
-    [GeneratedRegex("^[A-Z]{2,10}$")]
-    private static partial Regex KeyPrefixPattern();
+    [GeneratedRegex(KeyPrefixPattern)]
+    private static partial Regex KeyPrefixRegex();
 }

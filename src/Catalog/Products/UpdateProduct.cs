@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Catalog.Accounts;
 using Catalog.Conventions;
@@ -11,12 +13,13 @@ namespace Catalog.Products;
 
 /// <summary>Any of the mutable fields; a field left out stays as it is. <c>code</c> may be sent only unchanged.</summary>
 public record UpdateProduct(
-    Optional<string> Name,
-    Optional<string> Code,
-    Optional<string> Description,
-    Optional<string> KeyPrefix,
-    Optional<Dictionary<string, JsonElement>> Metadata);
+    [property: StringLength(ProductRules.NameMaxLength, MinimumLength = 1), Description(ProductRules.NameRule)] Optional<string> Name,
+    [property: Description("Only the product's own code, unchanged: codes are immutable.")] Optional<string> Code,
+    [property: MaxLength(ProductRules.DescriptionMaxLength), Description("null clears it.")] Optional<string> Description,
+    [property: RegularExpression(ProductRules.KeyPrefixPattern), Description(ProductRules.KeyPrefixRule)] Optional<string> KeyPrefix,
+    [property: Description("Replaced whole; null empties it.")] Optional<Dictionary<string, JsonElement>> Metadata);
 
+[Tags("Products")]
 public static class UpdateProductEndpoint
 {
     public static ProblemDetails Validate(UpdateProduct command, Product product)
@@ -42,8 +45,9 @@ public static class UpdateProductEndpoint
     /// instead of failing), runs Validate, then appends what this returns and commits. A request that changes
     /// nothing appends nothing. Metadata is replaced whole; null metadata empties it.
     /// </summary>
-    [WolverinePatch("/api/v1/products/{id}")]
+    [WolverinePatch("/api/v1/products/{id}", OperationId = "updateProduct", Summary = "Change a product")]
     [Authorize(Scopes.ProductsWrite)]
+    [Refuses(409, "The product has been deleted.")]
     [RetryOnContention]
     public static (Resource<ProductDetails>, Events) Patch(
         UpdateProduct command,

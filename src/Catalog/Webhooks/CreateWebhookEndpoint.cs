@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Catalog.Accounts;
@@ -11,14 +13,21 @@ using Wolverine.Marten;
 
 namespace Catalog.Webhooks;
 
-public record CreateWebhookEndpoint(string? Url, string[]? Events);
+public record CreateWebhookEndpoint(
+    [property: Required, Url, MaxLength(CreateWebhookEndpointEndpoint.MaxUrlLength), Description("An absolute http or https URL without credentials.")]
+    string? Url,
+    [property: Required, MinLength(1), AllowedValues(PublicEvents.ProductCreatedName, PublicEvents.ProductUpdatedName, PublicEvents.ProductDeletedName,
+        PublicEvents.LicenseIssuedName, PublicEvents.LicenseRevokedName)]
+    string[]? Events);
 
 /// <summary>The endpoint as created: the only answer that shows its secret.</summary>
+[SchemaName("NewWebhookEndpoint")]
 public record WebhookEndpointCreated(Guid Id, string Url, string[] Events, string Secret, DateTimeOffset CreatedAt) : IHasLocation
 {
     [JsonIgnore] public string Location => $"/api/v1/webhook-endpoints/{Id}";
 }
 
+[Tags("Webhooks")]
 public static class CreateWebhookEndpointEndpoint
 {
     public const int MaxUrlLength = 2048;
@@ -51,13 +60,13 @@ public static class CreateWebhookEndpointEndpoint
             : WolverineContinue.NoProblems;
     }
 
-    [WolverinePost("/api/v1/webhook-endpoints")]
+    [WolverinePost("/api/v1/webhook-endpoints", OperationId = "createWebhookEndpoint", Summary = "Register a webhook endpoint")]
     [Authorize(Scopes.WebhooksWrite)]
-    public static (Created<WebhookEndpointCreated>, IMartenOp) Post(CreateWebhookEndpoint command, ClaimsPrincipal user, TimeProvider time)
+    public static (CreatedResource<WebhookEndpointCreated>, IMartenOp) Post(CreateWebhookEndpoint command, ClaimsPrincipal user, TimeProvider time)
     {
         var endpoint = new WebhookEndpoint(Guid.CreateVersion7(), user.Account(), command.Url!, command.Events!.Distinct().ToArray(),
             WebhookSignature.NewSecret(), time.UtcNow());
-        return (new Created<WebhookEndpointCreated>(new(endpoint.Id, endpoint.Url, endpoint.Events, endpoint.Secret, endpoint.CreatedAt)),
+        return (new CreatedResource<WebhookEndpointCreated>(new(endpoint.Id, endpoint.Url, endpoint.Events, endpoint.Secret, endpoint.CreatedAt)),
             MartenOps.Insert(endpoint));
     }
 }

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using System.ComponentModel;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Marten;
@@ -9,25 +11,29 @@ using Wolverine.Http.Marten;
 
 namespace Catalog.Webhooks;
 
+[SchemaName("WebhookDelivery")]
 public record DeliveryAttempt(Guid Id, Guid EventId, string Type, int Attempt, string Status, int? ResponseCode, DateTimeOffset AttemptedAt)
 {
     public static DeliveryAttempt From(WebhookDelivery d) => new(d.Id, d.EventId, d.Type, d.Attempt, d.Status, d.ResponseCode, d.AttemptedAt);
 }
 
+[Tags("Webhooks")]
 public static class ListDeliveriesEndpoint
 {
-    /// <summary>Every attempt to deliver to the endpoint, newest first, paginated as products.</summary>
-    [WolverineGet("/api/v1/webhook-endpoints/{id}/deliveries")]
-    [Authorize(Scopes.WebhooksWrite)]
-    [ProducesResponseType<Page<DeliveryAttempt>>(StatusCodes.Status200OK, "application/json")]
-    public static async Task<IResult> Get([Document("id")] WebhookEndpoint endpoint, HttpRequest request, IQuerySession session,
-        CancellationToken token)
-    {
-        if (!PageRequest.TryParse(request.Query, out var page, out var problem)) return Results.Problem(problem);
+    public static ProblemDetails Validate(HttpRequest request, [FromQuery] int? limit) => Pagination.Check(request.Query, limit);
 
+    /// <summary>Every attempt to deliver to the endpoint, newest first, paginated as products.</summary>
+    [WolverineGet("/api/v1/webhook-endpoints/{id}/deliveries", OperationId = "listWebhookDeliveries", Summary = "List delivery attempts, newest first")]
+    [Authorize(Scopes.WebhooksWrite)]
+    public static async Task<Page<DeliveryAttempt>> Get([Document("id")] WebhookEndpoint endpoint,
+        [FromQuery, Description(Pagination.CursorDescription)] Guid? cursor,
+        [FromQuery, Description(Pagination.LimitDescription), Range(1, Pagination.MaxLimit), DefaultValue(Pagination.DefaultLimit)] int? limit,
+        IQuerySession session, CancellationToken token)
+    {
+        var take = limit ?? Pagination.DefaultLimit;
         var query = session.Query<WebhookDelivery>().Where(x => x.EndpointId == endpoint.Id);
-        if (page.Cursor is { } cursor) query = query.Where(x => x.MatchesSql("d.id < ?", cursor));
-        var deliveries = await query.OrderByDescending(x => x.Id).Take(page.Limit + 1).ToListAsync(token);
-        return Results.Ok(page.Of(deliveries, DeliveryAttempt.From, x => x.Id.ToString()));
+        if (cursor is { } after) query = query.Where(x => x.MatchesSql("d.id < ?", after));
+        var deliveries = await query.OrderByDescending(x => x.Id).Take(take + 1).ToListAsync(token);
+        return Pagination.Of(deliveries, take, DeliveryAttempt.From, x => x.Id.ToString());
     }
 }

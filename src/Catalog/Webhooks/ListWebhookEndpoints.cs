@@ -8,23 +8,27 @@ using Wolverine.Http;
 namespace Catalog.Webhooks;
 
 /// <summary>An endpoint as listed: never its secret.</summary>
+[SchemaName("WebhookEndpoint")]
 public record WebhookEndpointSummary(Guid Id, string Url, string[] Events, DateTimeOffset CreatedAt)
 {
     public static WebhookEndpointSummary From(WebhookEndpoint e) => new(e.Id, e.Url, e.Events, e.CreatedAt);
 }
 
+[Tags("Webhooks")]
 public static class ListWebhookEndpointsEndpoint
 {
-    /// <summary>All of the account's endpoints (at most the cap), oldest first.</summary>
-    [WolverineGet("/api/v1/webhook-endpoints")]
-    [Authorize(Scopes.WebhooksWrite)]
-    [ProducesResponseType<Page<WebhookEndpointSummary>>(StatusCodes.Status200OK, "application/json")]
-    public static async Task<IResult> Get(HttpRequest request, IQuerySession session, CancellationToken token)
-    {
-        if (request.Query.Count > 0)
-            return Results.Problem(Problems.Validation(request.Query.Keys.First(), "is not a known query parameter"));
+    /// <summary>Takes no query parameters: every endpoint fits on one page (at most the cap).</summary>
+    public static ProblemDetails Validate(HttpRequest request) =>
+        request.Query.Count > 0
+            ? Problems.Validation(request.Query.Keys.First(), "is not a known query parameter")
+            : WolverineContinue.NoProblems;
 
+    /// <summary>All of the account's endpoints (at most the cap), oldest first.</summary>
+    [WolverineGet("/api/v1/webhook-endpoints", OperationId = "listWebhookEndpoints", Summary = "List webhook endpoints")]
+    [Authorize(Scopes.WebhooksWrite)]
+    public static async Task<Page<WebhookEndpointSummary>> Get(IQuerySession session, CancellationToken token)
+    {
         var endpoints = await session.Query<WebhookEndpoint>().OrderBy(x => x.Id).ToListAsync(token);
-        return Results.Ok(new Page<WebhookEndpointSummary>(endpoints.Select(WebhookEndpointSummary.From).ToList(), new Pagination(null, false)));
+        return new Page<WebhookEndpointSummary>(endpoints.Select(WebhookEndpointSummary.From).ToList(), new PageInfo(null, false));
     }
 }

@@ -34,11 +34,46 @@ namespace Internal.Generated.WolverineHandlers
             // Building the Marten session using the detected tenant id
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Products.ListProductsEndpoint").SetTag("http.route", "/api/v1/products").SetTag("http.request.method", "GET");
+            string cursor_rawValue = httpContext.Request.Query["cursor"];
+            System.Nullable<System.Guid> cursor = default;
+
+            if (cursor_rawValue != null && System.Guid.TryParse(cursor_rawValue, System.Globalization.CultureInfo.InvariantCulture, out var cursor_parsed))
+            {
+                cursor = cursor_parsed;
+            }
+            else if (!string.IsNullOrEmpty(cursor_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "cursor", cursor_rawValue, "System.Guid").ConfigureAwait(false);
+                return;
+            }
+
+            string limit_rawValue = httpContext.Request.Query["limit"];
+            System.Nullable<int> limit = default;
+
+            if (limit_rawValue != null && int.TryParse(limit_rawValue, System.Globalization.CultureInfo.InvariantCulture, out var limit_parsed))
+            {
+                limit = limit_parsed;
+            }
+            else if (!string.IsNullOrEmpty(limit_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "limit", limit_rawValue, "int").ConfigureAwait(false);
+                return;
+            }
+
+            var problemDetails1 = Catalog.Products.ListProductsEndpoint.Validate(httpContext.Request, limit);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await Catalog.Products.ListProductsEndpoint.Get(httpContext.Request, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var pageOfProductSummary_response = await Catalog.Products.ListProductsEndpoint.Get(cursor, limit, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
 
-            await result.ExecuteAsync(httpContext).ConfigureAwait(false);
+            // Writing the response body to JSON because this was the first 'return variable' in the method signature
+            await WriteJsonAsync(httpContext, pageOfProductSummary_response, 404);
         }
     }
 

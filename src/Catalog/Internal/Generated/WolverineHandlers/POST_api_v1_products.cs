@@ -81,7 +81,7 @@ namespace Internal.Generated.WolverineHandlers
 
                 
                 // The actual HTTP request handler execution
-                (var createdOfProductDetails_response, var startStream) = Catalog.Products.CreateProductEndpoint.Post(command, httpContext.User, _timeProvider);
+                (var createdResourceOfProductDetails_response, var startStream) = Catalog.Products.CreateProductEndpoint.Post(command, httpContext.User, _timeProvider);
 
                 if (startStream != null)
                 {
@@ -91,9 +91,9 @@ namespace Internal.Generated.WolverineHandlers
                 }
 
                 // This response type customizes the HTTP response
-                ApplyHttpAware(createdOfProductDetails_response, httpContext);
+                ApplyHttpAware(createdResourceOfProductDetails_response, httpContext);
                 // GH-5160: the work is done; the claim and its response commit with it, or not at all
-                var pendingDeduplicatedResponseClaim = _deduplicatedResponses.PrepareClaim(httpContext, scopedDeduplicationId, deduplicationFingerprint, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, createdOfProductDetails_response, 404), null);
+                var pendingDeduplicatedResponseClaim = _deduplicatedResponses.PrepareClaim(httpContext, scopedDeduplicationId, deduplicationFingerprint, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, createdResourceOfProductDetails_response, 404), null);
                 // GH-5160: claim the key, with its response, inside this Marten transaction
                 _martenDeduplicatedResponses.QueueClaim(documentSession, pendingDeduplicatedResponseClaim, null);
                 try
@@ -108,7 +108,7 @@ namespace Internal.Generated.WolverineHandlers
                     await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
                     // Writing the response body to JSON because this was the first 'return variable' in the method signature
-                    await WriteJsonAsync(httpContext, createdOfProductDetails_response, 404);
+                    await WriteJsonAsync(httpContext, createdResourceOfProductDetails_response, 404);
                 }
                 catch (System.Exception deduplicatedResponseCommitException) when (!Wolverine.Http.HttpHandler.IsDeduplicatedResponseCommitted(httpContext))
                 {

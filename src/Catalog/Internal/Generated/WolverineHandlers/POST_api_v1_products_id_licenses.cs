@@ -112,7 +112,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var createdOfLicenseDetails_response, var events) = Catalog.Licenses.IssueLicenseEndpoint.Post(command, stream_product.Aggregate, _licenseKeys, _timeProvider);
+            (var createdResourceOfLicenseDetails_response, var events) = Catalog.Licenses.IssueLicenseEndpoint.Post(command, stream_product.Aggregate, _licenseKeys, _timeProvider);
 
             if (events != null)
             {
@@ -122,9 +122,9 @@ namespace Internal.Generated.WolverineHandlers
             }
 
             // This response type customizes the HTTP response
-            ApplyHttpAware(createdOfLicenseDetails_response, httpContext);
+            ApplyHttpAware(createdResourceOfLicenseDetails_response, httpContext);
             // GH-5160: the work is done; the claim and its response commit with it, or not at all
-            var pendingDeduplicatedResponseClaim = _deduplicatedResponses.PrepareClaim(httpContext, scopedDeduplicationId, deduplicationFingerprint, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, createdOfLicenseDetails_response, 404), null);
+            var pendingDeduplicatedResponseClaim = _deduplicatedResponses.PrepareClaim(httpContext, scopedDeduplicationId, deduplicationFingerprint, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, createdResourceOfLicenseDetails_response, 404), null);
             // GH-5160: claim the key, with its response, inside this Marten transaction
             _martenDeduplicatedResponses.QueueClaim(documentSession, pendingDeduplicatedResponseClaim, null);
             try
@@ -139,7 +139,7 @@ namespace Internal.Generated.WolverineHandlers
                 await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
                 // Writing the response body to JSON because this was the first 'return variable' in the method signature
-                await WriteJsonAsync(httpContext, createdOfLicenseDetails_response, 404);
+                await WriteJsonAsync(httpContext, createdResourceOfLicenseDetails_response, 404);
             }
             catch (System.Exception deduplicatedResponseCommitException) when (!Wolverine.Http.HttpHandler.IsDeduplicatedResponseCommitted(httpContext))
             {

@@ -82,7 +82,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var createdOfWebhookEndpointCreated_response, var martenOp) = Catalog.Webhooks.CreateWebhookEndpointEndpoint.Post(command, httpContext.User, _timeProvider);
+            (var createdResourceOfWebhookEndpointCreated_response, var martenOp) = Catalog.Webhooks.CreateWebhookEndpointEndpoint.Post(command, httpContext.User, _timeProvider);
 
             if (martenOp != null)
             {
@@ -92,9 +92,9 @@ namespace Internal.Generated.WolverineHandlers
             }
 
             // This response type customizes the HTTP response
-            ApplyHttpAware(createdOfWebhookEndpointCreated_response, httpContext);
+            ApplyHttpAware(createdResourceOfWebhookEndpointCreated_response, httpContext);
             // GH-5160: the work is done; the claim and its response commit with it, or not at all
-            var pendingDeduplicatedResponseClaim = _deduplicatedResponses.PrepareClaim(httpContext, scopedDeduplicationId, deduplicationFingerprint, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, createdOfWebhookEndpointCreated_response, 404), null);
+            var pendingDeduplicatedResponseClaim = _deduplicatedResponses.PrepareClaim(httpContext, scopedDeduplicationId, deduplicationFingerprint, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, createdResourceOfWebhookEndpointCreated_response, 404), null);
             // GH-5160: claim the key, with its response, inside this Marten transaction
             _martenDeduplicatedResponses.QueueClaim(documentSession, pendingDeduplicatedResponseClaim, null);
             try
@@ -109,7 +109,7 @@ namespace Internal.Generated.WolverineHandlers
                 await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
                 // Writing the response body to JSON because this was the first 'return variable' in the method signature
-                await WriteJsonAsync(httpContext, createdOfWebhookEndpointCreated_response, 404);
+                await WriteJsonAsync(httpContext, createdResourceOfWebhookEndpointCreated_response, 404);
             }
             catch (System.Exception deduplicatedResponseCommitException) when (!Wolverine.Http.HttpHandler.IsDeduplicatedResponseCommitted(httpContext))
             {
