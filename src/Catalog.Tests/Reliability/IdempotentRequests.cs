@@ -1,5 +1,6 @@
 using Catalog.Products;
 using Marten;
+using Marten.Events;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Catalog.Tests.Reliability;

@@ -1,0 +1,42 @@
+using Catalog.Licenses;
+using Catalog.Products;
+
+namespace Catalog.Tests;
+
+/// <summary>
+/// The states the pure decisions are tested in, named as the domain names them. Each is built by the same
+/// functions the projections apply to the events, so a test starts from a state the service could really be in.
+/// </summary>
+public static class Given
+{
+    public static readonly DateTimeOffset Now = new(2026, 1, 10, 8, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A clock that always says <see cref="Now"/>, so a decision's timestamps are known.</summary>
+    public sealed class StoppedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    public static readonly TimeProvider Clock = new StoppedClock(Now);
+
+    /// <summary>Draws the keys it was given, in order: the key a decision issues is known.</summary>
+    public sealed class DrawnKeys(params string[] keys) : LicenseKeys
+    {
+        private readonly Queue<string> _keys = new(keys);
+        public override string Next(string prefix) => $"{prefix}-{_keys.Dequeue()}";
+    }
+
+    public static Product ADesktopProduct(string code = "desktop-app-pro") =>
+        Product.Create(new ProductCreated(Guid.CreateVersion7(), Guid.CreateVersion7(), "Desktop App Pro", code,
+            "Professional desktop application", "DSK", new() { ["category"] = JsonSerializer.SerializeToElement("productivity") },
+            Now.AddDays(-30)));
+
+    public static Product ADeletedProduct() =>
+        ADesktopProduct().Apply(new ProductDeleted(Guid.Empty, Now.AddDays(-1))) with { };
+
+    public static License AnActiveLicenseOf(Product product, DateTimeOffset? expiresAt = null) =>
+        License.Create(new LicenseIssued(Guid.CreateVersion7(), product.Id, "DSK-A2B3-C4D5-E6F7-G8H9", expiresAt, [], Now.AddDays(-10)));
+
+    public static License ARevokedLicenseOf(Product product) =>
+        AnActiveLicenseOf(product).Apply(new LicenseRevoked(Guid.Empty, product.Id, Now.AddDays(-2)));
+}

@@ -1,0 +1,51 @@
+using Catalog.Licenses;
+
+namespace Catalog.Tests.Licenses;
+
+/// <summary>The verdict, judged in the contract's order: not found, revoked, product deleted, expired, valid.</summary>
+public class when_validating_a_license
+{
+    private readonly Catalog.Products.Product _product = Given.ADesktopProduct();
+
+    [Fact]
+    public void an_active_license_of_a_live_product_is_valid()
+    {
+        var verdict = ValidateLicenseEndpoint.Judge(Given.AnActiveLicenseOf(_product), _product, Given.Now);
+
+        Assert.True(verdict.Valid);
+        Assert.Equal(ValidationCodes.Valid, verdict.Code);
+    }
+
+    [Fact]
+    public void no_license_is_not_found_and_shows_nothing()
+    {
+        var verdict = ValidateLicenseEndpoint.Judge(null, null, Given.Now);
+
+        Assert.Equal((false, ValidationCodes.NotFound, (LicenseDetails?)null), (verdict.Valid, verdict.Code, verdict.License));
+    }
+
+    [Fact]
+    public void revoked_comes_before_a_deleted_product_and_an_expiry()
+    {
+        var license = Given.ARevokedLicenseOf(_product) with { ExpiresAt = Given.Now.AddDays(-1) };
+
+        Assert.Equal(ValidationCodes.Revoked, ValidateLicenseEndpoint.Judge(license, Given.ADeletedProduct(), Given.Now).Code);
+    }
+
+    [Fact]
+    public void a_deleted_product_comes_before_an_expiry()
+    {
+        var license = Given.AnActiveLicenseOf(_product, expiresAt: Given.Now.AddDays(-1));
+
+        Assert.Equal(ValidationCodes.ProductDeleted, ValidateLicenseEndpoint.Judge(license, Given.ADeletedProduct(), Given.Now).Code);
+    }
+
+    [Fact]
+    public void a_license_expires_at_its_expiry_to_the_millisecond()
+    {
+        var license = Given.AnActiveLicenseOf(_product, expiresAt: Given.Now);
+
+        Assert.Equal(ValidationCodes.Expired, ValidateLicenseEndpoint.Judge(license, _product, Given.Now).Code);
+        Assert.Equal(ValidationCodes.Valid, ValidateLicenseEndpoint.Judge(license, _product, Given.Now.AddMilliseconds(-1)).Code);
+    }
+}
