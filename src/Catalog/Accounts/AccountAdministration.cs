@@ -1,4 +1,5 @@
 using Catalog.Conventions;
+using Catalog.Hosting;
 using Marten;
 
 namespace Catalog.Accounts;

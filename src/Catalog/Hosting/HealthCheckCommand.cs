@@ -1,6 +1,6 @@
 using JasperFx.CommandLine;
 
-using Catalog.Conventions;
+
 
 namespace Catalog.Hosting;
 

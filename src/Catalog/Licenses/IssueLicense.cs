@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Text.Json;
 using Catalog.Accounts;
 using Catalog.Conventions;
+using Catalog.Hosting;
 using Catalog.Products;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;

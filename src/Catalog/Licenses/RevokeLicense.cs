@@ -1,5 +1,6 @@
 using Catalog.Accounts;
 using Catalog.Conventions;
+using Catalog.Hosting;
 using Catalog.Products;
 using Marten;
 using Microsoft.AspNetCore.Authorization;

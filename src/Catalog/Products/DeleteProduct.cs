@@ -1,5 +1,6 @@
 using Catalog.Accounts;
 using Catalog.Conventions;
+using Catalog.Hosting;
 using Microsoft.AspNetCore.Authorization;
 using Wolverine.Http;
 using Wolverine.Http.Marten;

@@ -1,8 +1,9 @@
+using Catalog.Conventions;
 using JasperFx;
 using JasperFx.Events;
 using Npgsql;
 
-namespace Catalog.Conventions;
+namespace Catalog.Hosting;
 
 /// <summary>
 /// Marks an endpoint whose transaction can lose to a concurrent one (a deadlock, a serialization failure, a stream

@@ -1,7 +1,8 @@
+using Catalog.Conventions;
 using System.Text.Json;
 using Npgsql;
 
-namespace Catalog.Conventions;
+namespace Catalog.Hosting;
 
 /// <summary>How the admin commands talk: JSON as the last line of standard output, failures as one line on standard error.</summary>
 public static class CommandOutput
