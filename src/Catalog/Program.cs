@@ -80,8 +80,6 @@ app.MapWolverineEndpoints(http =>
     http.TenantId.IsClaimTypeNamed(CatalogClaims.AccountId);
     // A query value that does not parse is a 400 naming it, never silently "absent".
     http.RejectUnparseableQueryValues = true;
-    // A body that does not deserialize is the client's mistake (a 400 naming the field), not an error to log.
-    http.AddPolicy<ClientJsonMistakes>();
     // Every POST that changes something takes an Idempotency-Key (Wolverine's [DeduplicatedWithResponse]).
     http.AddPolicy<IdempotentPosts>();
 });

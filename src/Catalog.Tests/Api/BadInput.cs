@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
 namespace Catalog.Tests.Api;
 
 /// <summary>Whatever a client sends, the answer is a 4xx problem and nothing is written.</summary>
@@ -11,6 +14,8 @@ public class BadInput(AppFixture fixture) : ApiTest(fixture)
         { "a JSON array", """[]""", "body" },
         { "a JSON string", "\"product\"", "body" },
         { "JSON null", "null", "body" },
+        { "JSON null padded with white space", "\n\n    null    \n\n          \n", "body" },
+        { "JSON null after a byte-order mark", "\uFEFFnull", "body" },
         { "an empty body", "", "body" },
         { "a number for a string", """{"name": 5, "code": "c"}""", "name" },
         { "a boolean for a string", """{"name": "a", "code": true}""", "code" },
@@ -105,5 +110,31 @@ public class BadInput(AppFixture fixture) : ApiTest(fixture)
 
         Assert.Equal(405, response.Status);
         Assert.Equal("application/problem+json", response.ContentType);
+    }
+
+    [Theory]
+    [InlineData("PATCH", "/api/v1/products/{0}")]
+    [InlineData("POST", "/api/v1/licenses/validate")]
+    [InlineData("POST", "/api/v1/webhook-endpoints")]
+    public async Task a_null_body_is_400_on_every_endpoint_that_needs_one(string method, string url)
+    {
+        var client = await AClient();
+        var product = await CreateProduct(client);
+
+        var response = await Send(method, string.Format(url, product.GetProperty("id").GetString()), client, " \uFEFF null ".Trim());
+
+        Assert.True(response.Status == 400, response.ToString());
+        Assert.Contains("body", response.ErrorFields);
+    }
+
+    [Fact]
+    public async Task wolverines_log_of_a_clients_bad_json_is_left_out_and_nothing_else_changes_level()
+    {
+        var loggers = Host.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>();
+
+        Assert.False(loggers.CreateLogger(typeof(Catalog.Products.CreateProduct).FullName!).IsEnabled(LogLevel.Error));
+        Assert.True(loggers.CreateLogger(typeof(Catalog.Webhooks.WebhookFeed).FullName!).IsEnabled(LogLevel.Information));
+        Assert.False(loggers.CreateLogger(typeof(Catalog.Webhooks.WebhookFeed).FullName!).IsEnabled(LogLevel.Debug));
+        Assert.False(loggers.CreateLogger("Npgsql.Command").IsEnabled(LogLevel.Debug));
     }
 }

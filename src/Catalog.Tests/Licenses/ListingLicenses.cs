@@ -6,11 +6,11 @@ public class ListingLicenses(AppFixture fixture) : ApiTest(fixture)
     public async Task licenses_list_newest_first_by_product_and_status_in_pages()
     {
         var client = await AClient();
-        var first = (await CreateProduct(client)).GetProperty("id").GetString()!;
-        var second = (await CreateProduct(client)).GetProperty("id").GetString()!;
-        var ids = new List<string>();
-        for (var i = 0; i < 3; i++) ids.Add((await IssueLicense(client, first)).GetProperty("id").GetString()!);
-        var other = (await IssueLicense(client, second)).GetProperty("id").GetString()!;
+        var withThree = await AProductWithLicenses(client, 3);
+        var withOne = await AProductWithLicenses(client, 1);
+        var first = withThree.Id.ToString();
+        var ids = withThree.Licenses.Select(x => x.Id.ToString()).ToList();
+        var other = withOne.Licenses[0].Id.ToString();
         await Send("POST", $"/api/v1/licenses/{ids[0]}/revoke", client);
 
         var all = await Get("/api/v1/licenses", client);

@@ -1,3 +1,4 @@
+using Catalog.Products;
 using Catalog.Licenses;
 using Marten;
 
@@ -33,15 +34,13 @@ public class RevokingLicenses(AppFixture fixture) : ApiTest(fixture)
     public async Task concurrent_revokes_of_one_license_lower_the_count_once()
     {
         var client = await AClient();
-        var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
-        var licenses = new List<JsonElement>();
-        for (var i = 0; i < 3; i++) licenses.Add(await IssueLicense(client, productId));
+        var product = await AProductWithLicenses(client, 3);
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
-            Send("POST", $"/api/v1/licenses/{licenses[0].GetProperty("id")}/revoke", client)));
+            Send("POST", $"/api/v1/licenses/{product.Licenses[0].Id}/revoke", client)));
 
         Assert.All(responses, r => Assert.Equal(200, r.Status));
-        Assert.Equal(2, await LicensesCount(client, productId));
+        Assert.Equal(2, (await Read<ProductDetails>("GET", $"/api/v1/products/{product.Id}", client)).LicensesCount);
     }
 
     [Fact]

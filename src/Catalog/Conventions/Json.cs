@@ -18,7 +18,7 @@ public static class ApiJson
         services.AddSingleton(TimeProvider.System);
         services.ConfigureSystemTextJsonForWolverineOrMinimalApi(json => Configure(json.SerializerOptions));
         services.AddCatalogProblemDetails();
-        services.AddLogging(logging => logging.AddFilter(ClientJsonMistakes.IsLogged));
+        services.AddLogging(logging => logging.QuietClientJsonMistakes(typeof(ApiJson).Assembly));
         return services;
     }
 

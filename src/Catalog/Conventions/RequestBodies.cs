@@ -1,5 +1,5 @@
 using System.Reflection;
-using System.Text;
+using Microsoft.AspNetCore.Http.Features;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
@@ -22,38 +22,37 @@ public sealed partial class RequestBodies(RequestDelegate next)
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        var hasBody = request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
-        if (!hasBody)
+        // A body may come without Content-Length (chunked, or HTTP/2 and 3): whether there is one is known only by reading.
+        var mayHaveBody = request.ContentLength > 0
+                          || (request.ContentLength is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false);
+        if (mayHaveBody && request.ContentLength > 0 && !IsJson(request.ContentType))
         {
-            request.ContentLength = 0; // no body at all: an optional one binds null
-            await next(context);
+            await Reject(context, NotJson(request));
             return;
         }
-
-        if (!IsJson(request.ContentType))
-        {
-            await Reject(context, Problems.Status(415,
-                $"Send the body as JSON with 'Content-Type: application/json' (got '{request.ContentType ?? "none"}')."));
-            return;
-        }
-
         if (request.ContentLength > MaxBytes)
         {
             await Reject(context, TooLarge());
             return;
         }
 
-        var body = await ReadAtMost(request.Body, MaxBytes + 1, context.RequestAborted);
+        var body = mayHaveBody ? await ReadAtMost(request.Body, MaxBytes + 1, context.RequestAborted) : [];
         if (body.Length > MaxBytes)
         {
             await Reject(context, TooLarge());
             return;
         }
-
-        if (IsJsonNull(body) && RequiresBody(context))
+        if (body.Length > 0 && !IsJson(request.ContentType))
         {
-            // Wolverine would bind the literal null and hand the endpoint no request at all.
-            await Reject(context, Problems.Validation("body", "must be a JSON object"));
+            await Reject(context, NotJson(request));
+            return;
+        }
+
+        // No body, or the literal null: an optional body binds null; a required one is refused here, as Wolverine
+        // would otherwise hand the endpoint no request at all.
+        if ((body.Length == 0 || IsJsonNull(body)) && RequiresBody(context))
+        {
+            await Reject(context, Problems.Validation("body", body.Length == 0 ? "a JSON object is required" : "must be a JSON object"));
             return;
         }
 
@@ -62,12 +61,27 @@ public sealed partial class RequestBodies(RequestDelegate next)
         await next(context);
     }
 
-    private static bool IsJsonNull(byte[] body) => body.Length < 16 && Encoding.UTF8.GetString(body).Trim() == "null";
+    private static ProblemDetails NotJson(HttpRequest request) => Problems.Status(415,
+        $"Send the body as JSON with 'Content-Type: application/json' (got '{request.ContentType ?? "none"}').");
+
+    /// <summary>The body's first JSON token is null (after any byte-order mark and white space, as the deserializer reads it).</summary>
+    private static bool IsJsonNull(byte[] body)
+    {
+        var reader = new Utf8JsonReader(body.AsSpan().StartsWith("\uFEFF"u8) ? body.AsSpan(3) : body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        try
+        {
+            return reader.Read() && reader.TokenType == JsonTokenType.Null;
+        }
+        catch (JsonException)
+        {
+            return false; // not JSON: Wolverine's reading refuses it, naming the field
+        }
+    }
 
     /// <summary>The endpoint binds a request body that is not declared nullable (optional).</summary>
     private static bool RequiresBody(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<HttpChain>() is not { RequestType: { } type } chain) return false;
+        if (context.GetEndpoint()?.Metadata.GetMetadata<HttpChain>() is not { HasRequestType: true, RequestType: { } type } chain) return false;
         var parameter = chain.Method.Method.GetParameters().FirstOrDefault(x => x.ParameterType == type);
         return parameter is null || new NullabilityInfoContext().Create(parameter).ReadState != NullabilityState.Nullable;
     }
@@ -196,23 +210,25 @@ public sealed partial class RequestBodies(RequestDelegate next)
 
 /// <summary>
 /// Wolverine logs every body that does not deserialize as an Error, with a stack trace, under the request type's
-/// name. That is a client's mistake, answered with a 400 that names the field, not a fault of the service: this
-/// policy notes the request types so that the logging filter can leave those lines out.
+/// name. That is a client's mistake, answered with a 400 that names the field, not a fault of the service: those
+/// categories log only Critical. (Wolverine's rarer 500 for a body its own serializer fails on is logged there too;
+/// the request log line still shows the 500.)
 /// </summary>
-public sealed class ClientJsonMistakes : IHttpPolicy
+public static class ClientJsonMistakes
 {
-    private static readonly HashSet<string> RequestTypeNames = [];
-
-    public void Apply(IReadOnlyList<HttpChain> chains, JasperFx.CodeGeneration.GenerationRules rules, JasperFx.IServiceContainer container)
+    public static ILoggingBuilder QuietClientJsonMistakes(this ILoggingBuilder logging, Assembly endpoints)
     {
-        lock (RequestTypeNames)
-            foreach (var chain in chains.Where(x => x.HasRequestType))
-                RequestTypeNames.Add(chain.RequestType!.FullName!);
+        foreach (var type in RequestBodyTypes(endpoints)) logging.AddFilter(type.FullName, LogLevel.Critical);
+        return logging;
     }
 
-    public static bool IsLogged(string? category, LogLevel level)
-    {
-        if (level != LogLevel.Error || category is null) return true;
-        lock (RequestTypeNames) return !RequestTypeNames.Contains(category);
-    }
+    /// <summary>The types an HTTP endpoint binds without an attribute from this assembly: its request bodies.</summary>
+    private static IEnumerable<Type> RequestBodyTypes(Assembly endpoints) =>
+        endpoints.GetTypes()
+            .SelectMany(x => x.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+            .Where(x => x.GetCustomAttribute<WolverineHttpMethodAttribute>() is not null)
+            .SelectMany(x => x.GetParameters())
+            .Where(x => x.ParameterType.Assembly == endpoints && !x.GetCustomAttributes().Any())
+            .Select(x => x.ParameterType)
+            .Distinct();
 }
