@@ -5,7 +5,7 @@ public class ManagingWebhookEndpoints(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task an_endpoint_is_created_with_a_secret_shown_once_listed_and_deleted()
     {
-        var client = await AClient(Scopes.WebhooksWrite);
+        var client = await AClient(Scopes.WebhooksWrite, Scopes.LicensesRead); // license events need licenses:read too
 
         var created = await Post("/api/v1/webhook-endpoints", client, new { url = "https://example.com/hooks", events = new[] { "product.created", "license.issued" } });
 

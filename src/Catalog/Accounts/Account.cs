@@ -27,11 +27,19 @@ public static class Scopes
     public const string ProductsWrite = "products:write";
     public const string LicensesRead = "licenses:read";
     public const string LicensesWrite = "licenses:write";
+    /// <summary>Validate keys only (a vendor's own license server): it cannot list licenses. licenses:read implies it.</summary>
+    public const string LicensesValidate = "licenses:validate";
     public const string EventsRead = "events:read";
     public const string WebhooksWrite = "webhooks:write";
 
     public static readonly IReadOnlyList<string> All =
-        [ProductsRead, ProductsWrite, LicensesRead, LicensesWrite, EventsRead, WebhooksWrite];
+        [ProductsRead, ProductsWrite, LicensesRead, LicensesWrite, LicensesValidate, EventsRead, WebhooksWrite];
+
+    /// <summary>The scopes that also grant a scope: licenses:read implies licenses:validate.</summary>
+    public static string[] Granting(string scope) => scope == LicensesValidate ? [LicensesValidate, LicensesRead] : [scope];
+
+    public static bool Has(this System.Security.Claims.ClaimsPrincipal user, string scope) =>
+        Granting(scope).Any(x => user.HasClaim(Catalog.Conventions.CatalogClaims.Scope, x));
 }
 
 /// <summary>The secret form of a key: <c>ctlg_</c> then 40 base62 characters from a cryptographic source.</summary>

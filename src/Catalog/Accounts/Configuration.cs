@@ -30,7 +30,7 @@ public static class AccountsConfiguration
         services.AddAuthorization(options =>
         {
             foreach (var scope in Scopes.All)
-                options.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireClaim(CatalogClaims.Scope, scope));
+                options.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireClaim(CatalogClaims.Scope, Scopes.Granting(scope)));
 
             // Anything that does not say otherwise needs a key: only health and docs opt out.
             options.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.ComponentModel;
+using System.Security.Claims;
 using System.Text.Json;
 using Catalog.Accounts;
 using Catalog.Conventions;
@@ -45,10 +46,15 @@ public static class ListEventsEndpoint
         [FromQuery, Description("Only events of this type."), AllowedValues(PublicEvents.ProductCreatedName, PublicEvents.ProductUpdatedName,
             PublicEvents.ProductDeletedName, PublicEvents.LicenseIssuedName, PublicEvents.LicenseRevokedName)]
         string? type,
-        IQuerySession session, CancellationToken token)
+        ClaimsPrincipal user, IQuerySession session, CancellationToken token)
     {
         var take = limit ?? Pagination.DefaultLimit;
-        Type[] types = type is null ? [.. PublicEvents.Types] : [PublicEvents.TypeNamed(type)!];
+        // License events carry license keys: without licenses:read they are left out.
+        var readsLicenses = user.Has(Scopes.LicensesRead);
+        Type[] types = (type is null ? PublicEvents.Types : [PublicEvents.TypeNamed(type)!])
+            .Where(x => readsLicenses || !PublicEvents.IsLicenseEvent(PublicEvents.NameOf(x)!))
+            .ToArray();
+        if (types.Length == 0) return Pagination.Of(Array.Empty<IEvent>(), take, Entry, x => x.Sequence.ToString());
 
         var query = session.Events.QueryAllRawEvents().Where(x => x.EventTypesAre(types));
         if (cursor is { } after) query = query.Where(x => x.Sequence > after);

@@ -35,6 +35,9 @@ public static class PublicEvents
 
     public static string? NameOf(Type eventType) => NamesByType.GetValueOrDefault(eventType);
 
+    /// <summary>License events carry license keys: reading them, or subscribing to them, needs licenses:read too.</summary>
+    public static bool IsLicenseEvent(string name) => name.StartsWith("license.", StringComparison.Ordinal);
+
     public static Type? TypeNamed(string name) => TypesByName.GetValueOrDefault(name);
 
     public static JsonElement Payload(object data) => JsonSerializer.SerializeToElement(data, data.GetType(), ApiJson.Options);

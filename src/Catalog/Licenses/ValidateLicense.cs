@@ -60,7 +60,7 @@ public static class ValidateLicenseEndpoint
     /// account's key is NOT_FOUND.
     /// </summary>
     [WolverinePost("/api/v1/licenses/validate", OperationId = "validateLicense", Summary = "Validate a license key")]
-    [Authorize(Scopes.LicensesRead)]
+    [Authorize(Scopes.LicensesValidate)] // or licenses:read, which implies it
     [ReadSentAsPost]
     public static async Task<Resource<LicenseValidation>> Post(
         ValidateLicense command, IQuerySession session, TimeProvider time, CancellationToken token)

@@ -32,9 +32,13 @@ public static class CreateWebhookEndpointEndpoint
 {
     public const int MaxUrlLength = 2048;
 
-    public static async Task<ProblemDetails> ValidateAsync(CreateWebhookEndpoint command, IQuerySession session,
+    public static async Task<ProblemDetails> ValidateAsync(CreateWebhookEndpoint command, ClaimsPrincipal user, IQuerySession session,
         WebhookSettings settings, CancellationToken token)
     {
+        // License events carry license keys: subscribing to them needs licenses:read too.
+        if (command.Events?.Any(x => x is not null && PublicEvents.IsLicenseEvent(x)) == true && !user.Has(Scopes.LicensesRead))
+            return Problems.Status(403, $"This API key lacks the scope '{Scopes.LicensesRead}', which license events need.");
+
         var errors = new ValidationErrors();
         if (string.IsNullOrWhiteSpace(command.Url)) errors.Add("url", "is required");
         else if (command.Url.Length > MaxUrlLength) errors.Add("url", $"must be at most {MaxUrlLength} characters");

@@ -71,7 +71,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var pageOfEventLogEntry_response = await Catalog.EventLog.ListEventsEndpoint.Get(cursor, limit, type, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var pageOfEventLogEntry_response = await Catalog.EventLog.ListEventsEndpoint.Get(cursor, limit, type, httpContext.User, ((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, pageOfEventLogEntry_response, 404);

@@ -72,7 +72,7 @@ namespace Internal.Generated.WolverineHandlers
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<Catalog.Webhooks.CreateWebhookEndpoint>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-            var problemDetails1 = await Catalog.Webhooks.CreateWebhookEndpointEndpoint.ValidateAsync(command, ((Marten.IQuerySession)documentSession), _webhookSettings, httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails1 = await Catalog.Webhooks.CreateWebhookEndpointEndpoint.ValidateAsync(command, httpContext.User, ((Marten.IQuerySession)documentSession), _webhookSettings, httpContext.RequestAborted).ConfigureAwait(false);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
