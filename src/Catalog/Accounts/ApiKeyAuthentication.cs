@@ -105,7 +105,7 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
                 .SelectMany(x => x.AllowedValues ?? [])
                 .ToArray() ?? [];
             await Write(context, Problems.Status(403, missing.Length > 0
-                ? $"This API key lacks the scope '{missing[0]}'."
+                ? $"This API key lacks the scope '{missing[0]}'" + (missing.Length > 1 ? $" (or '{string.Join("', '", missing[1..])}', which implies it)." : ".")
                 : "This API key may not do this."));
         }
         else
