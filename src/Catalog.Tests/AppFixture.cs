@@ -47,6 +47,8 @@ public sealed class AppFixture : IAsyncLifetime
         // Far above what any test sends, so that no test meets a 429 by accident (RateLimitsAndHealth sets its own).
         builder.UseSetting("RateLimit:PermitsPerSecond", "1000000");
         builder.UseSetting("RateLimit:Burst", "1000000");
+        builder.UseSetting("RateLimit:AnonymousPermitsPerSecond", "1000000");
+        builder.UseSetting("RateLimit:AnonymousBurst", "1000000");
         builder.ConfigureServices(services =>
         {
             services.RunWolverineInSoloMode();

@@ -61,6 +61,7 @@ builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 var app = builder.Build();
 
 app.UseMiddleware<RequestLog>();         // one line per request, never a key or a body
+app.UseClientAddresses();                // X-Forwarded-For only from ForwardedHeaders:KnownProxies
 app.UseExceptionHandler();               // database away -> 503 problem details
 app.UseStatusCodePages();                // empty 404/405/415 answers -> problem details
 app.UseAuthentication();                 // API key -> account and scopes

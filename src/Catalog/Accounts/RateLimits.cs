@@ -1,70 +1,102 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Catalog.Conventions;
+using System.Net;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Catalog.Accounts;
 
-/// <summary>Configuration section <c>RateLimit</c>: a token bucket per API key, per node.</summary>
+/// <summary>Configuration section <c>RateLimit</c>: a token bucket per API key, and one per client address for requests without a valid key.</summary>
 public sealed class RateLimitSettings
 {
     public int PermitsPerSecond { get; set; } = 100;
     public int Burst { get; set; } = 200;
+    public int AnonymousPermitsPerSecond { get; set; } = 20;
+    public int AnonymousBurst { get; set; } = 40;
 }
 
 /// <summary>
 /// Each API key gets a token bucket of <see cref="RateLimitSettings.Burst"/> tokens refilled at
-/// <see cref="RateLimitSettings.PermitsPerSecond"/>. The buckets live in the node's memory, so the limit is per
-/// node: behind a load balancer with N nodes a key may reach up to N times the rate. Requests without a valid
-/// key are refused by authentication and are not counted; health and docs are never limited.
+/// <see cref="RateLimitSettings.PermitsPerSecond"/>. A request without a valid key (none, malformed, unknown,
+/// revoked) draws from its client address's bucket instead (<c>AnonymousPermitsPerSecond</c>, <c>AnonymousBurst</c>),
+/// so a flood of bad keys is bounded before it reaches the 401. The client address is the connection's, or the
+/// X-Forwarded-For of a proxy listed in <c>ForwardedHeaders:KnownProxies</c>. The buckets live in the node's
+/// memory, so limits are per node. Health and docs are never limited.
 /// </summary>
 public static class RateLimits
 {
     public static IServiceCollection AddApiKeyRateLimits(this IServiceCollection services, IConfiguration configuration)
     {
         var settings = configuration.GetSection("RateLimit").Get<RateLimitSettings>() ?? new RateLimitSettings();
-        if (settings.PermitsPerSecond < 1 || settings.Burst < 1)
-            throw new InvalidOperationException("RateLimit:PermitsPerSecond and RateLimit:Burst must be at least 1");
+        if (settings.PermitsPerSecond < 1 || settings.Burst < 1 || settings.AnonymousPermitsPerSecond < 1 || settings.AnonymousBurst < 1)
+            throw new InvalidOperationException("RateLimit:PermitsPerSecond, Burst, AnonymousPermitsPerSecond and AnonymousBurst must be at least 1");
 
-        // Refilled in small steps (about ten a second) so that the bucket fills smoothly, not once a second.
-        var perPeriod = Math.Max(1, settings.PermitsPerSecond / 10);
-        var period = TimeSpan.FromSeconds((double)perPeriod / settings.PermitsPerSecond);
+        services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            // Only the proxies named. (ASP.NET Core would otherwise believe any loopback address; and with both lists
+            // empty it believes everyone, which is why UseClientAddresses leaves the middleware out when none is named.)
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            options.KnownProxies.Clear();
+            options.KnownIPNetworks.Clear();
+            foreach (var proxy in KnownProxies(configuration)) options.KnownProxies.Add(IPAddress.Parse(proxy));
+        });
 
         services.AddRateLimiter(options =>
         {
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                 context.User.FindFirst(CatalogClaims.ApiKeyId)?.Value is { } keyId
-                    ? RateLimitPartition.GetTokenBucketLimiter(keyId, _ => new TokenBucketRateLimiterOptions
-                    {
-                        TokenLimit = settings.Burst,
-                        TokensPerPeriod = perPeriod,
-                        ReplenishmentPeriod = period,
-                        QueueLimit = 0,
-                        AutoReplenishment = true
-                    })
-                    : RateLimitPartition.GetNoLimiter(""));
+                    ? RateLimitPartition.GetTokenBucketLimiter("key:" + keyId, _ => Bucket(settings.PermitsPerSecond, settings.Burst))
+                    : RateLimitPartition.GetTokenBucketLimiter("address:" + context.Connection.RemoteIpAddress,
+                        _ => Bucket(settings.AnonymousPermitsPerSecond, settings.AnonymousBurst)));
 
             options.OnRejected = async (rejected, token) =>
             {
                 var context = rejected.HttpContext;
+                var keyed = context.User.FindFirst(CatalogClaims.ApiKeyId) is not null;
+                var (perSecond, burst) = keyed ? (settings.PermitsPerSecond, settings.Burst) : (settings.AnonymousPermitsPerSecond, settings.AnonymousBurst);
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
                     ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))
                     : 1;
                 var seconds = retryAfter.ToString(CultureInfo.InvariantCulture);
                 context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 context.Response.Headers.RetryAfter = seconds;
-                context.Response.Headers["RateLimit-Limit"] = settings.Burst.ToString(CultureInfo.InvariantCulture);
+                context.Response.Headers["RateLimit-Limit"] = burst.ToString(CultureInfo.InvariantCulture);
                 context.Response.Headers["RateLimit-Remaining"] = "0";
                 context.Response.Headers["RateLimit-Reset"] = seconds;
                 var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
                 await problems.WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = context,
-                    ProblemDetails = Problems.Status(429,
-                        $"This API key is over its limit of {settings.PermitsPerSecond} requests per second (bursts of {settings.Burst}); retry after {seconds} s.")
+                    ProblemDetails = Problems.Status(429, (keyed ? "This API key" : "This client address, without a valid API key,") +
+                        $" is over its limit of {perSecond} requests per second (bursts of {burst}); retry after {seconds} s.")
                 });
             };
         });
         return services;
+    }
+
+    private static string[] KnownProxies(IConfiguration configuration) =>
+        configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];
+
+    /// <summary>The client address is X-Forwarded-For only from a proxy in ForwardedHeaders:KnownProxies, else the connection's.</summary>
+    public static WebApplication UseClientAddresses(this WebApplication app)
+    {
+        if (KnownProxies(app.Configuration).Length > 0) app.UseForwardedHeaders();
+        return app;
+    }
+
+    /// <summary>Refilled in small steps (about ten a second), so that the bucket fills smoothly, not once a second.</summary>
+    private static TokenBucketRateLimiterOptions Bucket(int perSecond, int burst)
+    {
+        var perPeriod = Math.Max(1, perSecond / 10);
+        return new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = burst,
+            TokensPerPeriod = perPeriod,
+            ReplenishmentPeriod = TimeSpan.FromSeconds((double)perPeriod / perSecond),
+            QueueLimit = 0,
+            AutoReplenishment = true
+        };
     }
 }
