@@ -44,6 +44,8 @@ public sealed class AppFixture : IAsyncLifetime
         builder.UseSetting("environment", "Development");
         // Webhook retries in a fraction of a second, so that tests of the retry schedule run quickly.
         builder.UseSetting("Webhooks:RetrySchedule", "300ms");
+        // The tests' receivers listen on loopback, which the egress guard refuses by default (Webhooks/EgressGuard.cs).
+        builder.UseSetting("Webhooks:AllowPrivateNetworks", "true");
         // Far above what any test sends, so that no test meets a 429 by accident (RateLimitsAndHealth sets its own).
         builder.UseSetting("RateLimit:PermitsPerSecond", "1000000");
         builder.UseSetting("RateLimit:Burst", "1000000");

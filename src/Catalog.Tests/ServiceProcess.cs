@@ -31,6 +31,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        // The tests' webhook receivers listen on loopback, which the egress guard refuses by default.
+        start.Environment["Webhooks__AllowPrivateNetworks"] = "true";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
 
         var process = Process.Start(start)!;

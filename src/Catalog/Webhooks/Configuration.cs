@@ -27,7 +27,9 @@ public static class WebhooksConfiguration
             {
                 AllowAutoRedirect = false, // a redirect is an answer, not a success
                 UseCookies = false,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5)
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                // Every connection goes to an address the egress guard checked, unless private networks are allowed.
+                ConnectCallback = settings.AllowPrivateNetworks ? null : EgressGuard.ConnectAsync
             });
         return services;
     }

@@ -46,6 +46,8 @@ public static class CreateWebhookEndpointEndpoint
             errors.Add("url", "must be an absolute http or https URL");
         else if (uri.UserInfo.Length > 0) errors.Add("url", "must not carry credentials");
         else if (uri.Fragment.Length > 0) errors.Add("url", "must not have a fragment");
+        else if (!Text.IsStorable(command.Url) || command.Url.Any(char.IsControl)) errors.Add("url", "must not contain control characters");
+        else if (!settings.AllowPrivateNetworks && await EgressGuard.RefusalAsync(uri, token) is { } refusal) errors.Add("url", refusal);
 
         if (command.Events is not { Length: > 0 }) errors.Add("events", $"must list at least one of {string.Join(", ", PublicEvents.Names)}");
         else

@@ -62,7 +62,7 @@ public static class DeliverWebhookHandler
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !token.IsCancellationRequested)
         {
-            logger.LogInformation("Webhook delivery {EventId} to {Url} failed: {Reason}", delivery.EventId, endpoint.Url, e.Message);
+            logger.LogInformation("Webhook delivery {EventId} to {Url} failed: {Reason}", delivery.EventId, Logged(endpoint.Url), e.Message);
         }
 
         var succeeded = responseCode is >= 200 and < 300;
@@ -73,7 +73,7 @@ public static class DeliverWebhookHandler
         var firstAttemptAt = delivery.FirstAttemptAt ?? now;
         if (settings.NextDelay(delivery.Attempt, now - firstAttemptAt) is not { } wait)
         {
-            logger.LogWarning("Webhook delivery {EventId} to {Url} given up after {Attempts} attempts", delivery.EventId, endpoint.Url, delivery.Attempt);
+            logger.LogWarning("Webhook delivery {EventId} to {Url} given up after {Attempts} attempts", delivery.EventId, Logged(endpoint.Url), delivery.Attempt);
             return null;
         }
 
@@ -81,4 +81,8 @@ public static class DeliverWebhookHandler
             delivery with { Attempt = delivery.Attempt + 1, FirstAttemptAt = firstAttemptAt },
             new DeliveryOptions { ScheduleDelay = wait, TenantId = delivery.AccountId.ToString() });
     }
+
+    /// <summary>A URL as logged: without its query, where receivers often put tokens.</summary>
+    private static string Logged(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Path) : "(unreadable URL)";
 }

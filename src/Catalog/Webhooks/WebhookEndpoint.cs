@@ -61,6 +61,9 @@ public sealed class WebhookSettings
 
     public int MaxEndpointsPerAccount { get; set; } = 20;
 
+    /// <summary>Whether webhooks may reach loopback and private addresses: for tests and local receivers only.</summary>
+    public bool AllowPrivateNetworks { get; set; }
+
     /// <summary>
     /// The wait before the attempt after <paramref name="failedAttempt"/> (1-based), with ±10% jitter so that
     /// endpoints failing together do not retry together; null once the next attempt would fall past
