@@ -26,7 +26,11 @@ public sealed class Receiver : IAsyncDisposable
         _failuresLeft = failFirst;
     }
 
-    public static async Task<Receiver> Start(int failFirst = 0)
+    /// <summary>Bytes of a huge answer body the receiver managed to send before the caller hung up.</summary>
+    public long BodyBytesSent => Interlocked.Read(ref _bodyBytesSent);
+    private long _bodyBytesSent;
+
+    public static async Task<Receiver> Start(int failFirst = 0, long answerBodyBytes = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -38,7 +42,21 @@ public sealed class Receiver : IAsyncDisposable
             using var reader = new StreamReader(context.Request.Body);
             receiver.Requests.Enqueue(new Received(await reader.ReadToEndAsync(),
                 context.Request.Headers["Catalog-Signature"].ToString(), DateTimeOffset.UtcNow));
-            return Interlocked.Decrement(ref receiver._failuresLeft) >= 0 ? Results.StatusCode(503) : Results.Ok();
+            if (Interlocked.Decrement(ref receiver._failuresLeft) >= 0) return Results.StatusCode(503);
+            if (answerBodyBytes == 0) return Results.Ok();
+            return Results.Stream(async body =>
+            {
+                var chunk = new byte[64 * 1024];
+                try
+                {
+                    for (long sent = 0; sent < answerBodyBytes; sent += chunk.Length)
+                    {
+                        await body.WriteAsync(chunk, context.RequestAborted);
+                        Interlocked.Add(ref receiver._bodyBytesSent, chunk.Length);
+                    }
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException) { } // the caller hung up
+            }, "application/octet-stream");
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -22,7 +22,11 @@ public static class WebhooksConfiguration
         var settings = configuration.GetSection("Webhooks").Get<WebhookSettings>() ?? new WebhookSettings();
         settings.Schedule(); // a bad schedule fails at start, not at the first failed delivery
         services.AddSingleton(settings);
-        services.AddHttpClient(HttpClientName, client => client.Timeout = settings.Timeout)
+        services.AddHttpClient(HttpClientName, client =>
+            {
+                client.Timeout = settings.Timeout;
+                client.MaxResponseContentBufferSize = 64 * 1024; // and were it ever buffered, never more than 64 KiB
+            })
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false, // a redirect is an answer, not a success

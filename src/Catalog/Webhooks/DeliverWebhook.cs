@@ -57,7 +57,9 @@ public static class DeliverWebhookHandler
             request.Headers.TryAddWithoutValidation("Catalog-Event-Id", delivery.EventId.ToString());
             request.Headers.UserAgent.ParseAdd("Catalog-Webhooks/1.0");
 
-            using var response = await clients.CreateClient(WebhooksConfiguration.HttpClientName).SendAsync(request, token);
+            // The status is the answer: the receiver's body is never read, so a huge one costs nothing.
+            using var response = await clients.CreateClient(WebhooksConfiguration.HttpClientName)
+                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
             responseCode = (int)response.StatusCode;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !token.IsCancellationRequested)
