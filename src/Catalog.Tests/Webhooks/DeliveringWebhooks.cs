@@ -146,10 +146,12 @@ public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
-    public async Task a_receiver_answering_500_MB_is_a_success_read_no_further_than_its_headers()
+    public async Task a_receiver_whose_answer_never_ends_is_a_success_read_no_further_than_its_headers()
     {
+        // A service that read the answer's body would wait for it until its timeout and call the attempt a failure
+        // (or hold gigabytes of it in memory, for a receiver that answers a huge body).
         var client = await AClient();
-        await using var receiver = await Receiver.Start(answerBodyBytes: 500L * 1024 * 1024);
+        await using var receiver = await Receiver.Start(endlessAnswer: true);
         var (id, _) = await Subscribe(client, receiver, "product.created");
 
         await CreateProduct(client);
@@ -158,8 +160,6 @@ public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
             (await Get($"/api/v1/webhook-endpoints/{id}/deliveries", client)).Data.GetArrayLength() >= 1, "the delivery");
         var attempt = (await Get($"/api/v1/webhook-endpoints/{id}/deliveries", client)).Data[0];
         Assert.Equal(("succeeded", 200), (attempt.GetProperty("status").GetString(), attempt.GetProperty("responseCode").GetInt32()));
-        await Task.Delay(500);
-        // What the receiver could push into the sockets' buffers before the service hung up: a few MB at most.
-        Assert.InRange(receiver.BodyBytesSent, 0, 32L * 1024 * 1024);
+        Assert.Single(receiver.Requests);
     }
 }

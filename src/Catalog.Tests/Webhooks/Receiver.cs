@@ -26,11 +26,8 @@ public sealed class Receiver : IAsyncDisposable
         _failuresLeft = failFirst;
     }
 
-    /// <summary>Bytes of a huge answer body the receiver managed to send before the caller hung up.</summary>
-    public long BodyBytesSent => Interlocked.Read(ref _bodyBytesSent);
-    private long _bodyBytesSent;
-
-    public static async Task<Receiver> Start(int failFirst = 0, long answerBodyBytes = 0)
+    /// <param name="endlessAnswer">Answer 200 with a body that never ends: a caller that reads it waits forever.</param>
+    public static async Task<Receiver> Start(int failFirst = 0, bool endlessAnswer = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -43,17 +40,14 @@ public sealed class Receiver : IAsyncDisposable
             receiver.Requests.Enqueue(new Received(await reader.ReadToEndAsync(),
                 context.Request.Headers["Catalog-Signature"].ToString(), DateTimeOffset.UtcNow));
             if (Interlocked.Decrement(ref receiver._failuresLeft) >= 0) return Results.StatusCode(503);
-            if (answerBodyBytes == 0) return Results.Ok();
+            if (!endlessAnswer) return Results.Ok();
             return Results.Stream(async body =>
             {
-                var chunk = new byte[64 * 1024];
                 try
                 {
-                    for (long sent = 0; sent < answerBodyBytes; sent += chunk.Length)
-                    {
-                        await body.WriteAsync(chunk, context.RequestAborted);
-                        Interlocked.Add(ref receiver._bodyBytesSent, chunk.Length);
-                    }
+                    await body.WriteAsync(new byte[64 * 1024], context.RequestAborted);
+                    await body.FlushAsync(context.RequestAborted);
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted);
                 }
                 catch (Exception e) when (e is OperationCanceledException or IOException) { } // the caller hung up
             }, "application/octet-stream");
