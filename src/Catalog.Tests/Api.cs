@@ -197,4 +197,42 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
         Assert.True(response.Status == 201, response.ToString());
         return response.Data;
     }
+
+    /// <summary>
+    /// No event without its read model, no read model without its events, and every licensesCount equal to
+    /// the license events of its stream, checked in SQL on the tables themselves.
+    /// </summary>
+    protected static async Task ReadModelsAgreeWithTheEvents()
+    {
+        // One snapshot for every check: a transaction committing between two of them cannot look like a gap.
+        await using var connection = await OpenDatabase();
+        await using var snapshot = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead);
+        async Task<long> Count(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, connection, snapshot);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+
+        Assert.Equal(0, await Count("""
+            select count(*) from catalog.mt_streams s
+            where not exists (select 1 from catalog.mt_doc_product p where p.id = s.id and p.tenant_id = s.tenant_id)
+              -- Marten's own stream of "tombstone" events, which mark the sequence numbers of an append that rolled back
+              and not exists (select 1 from catalog.mt_events e where e.stream_id = s.id and e.type = 'tombstone')
+            """));
+        Assert.Equal(0, await Count("""
+            select count(*) from catalog.mt_doc_product p
+            where not exists (select 1 from catalog.mt_events e where e.stream_id = p.id and e.type = 'product_created')
+            """));
+        Assert.Equal(0, await Count("""
+            select count(*) from catalog.mt_events e
+            where e.type = 'license_issued'
+              and not exists (select 1 from catalog.mt_doc_license l where l.id = (e.data ->> 'LicenseId')::uuid)
+            """));
+        Assert.Equal(0, await Count("""
+            select count(*) from catalog.mt_doc_product p
+            where (p.data ->> 'LicensesCount')::int <>
+                  (select count(*) filter (where e.type = 'license_issued') - count(*) filter (where e.type = 'license_revoked')
+                   from catalog.mt_events e where e.stream_id = p.id)
+            """));
+    }
 }

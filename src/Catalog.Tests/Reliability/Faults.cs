@@ -85,38 +85,4 @@ public class Faults(AppFixture fixture) : ApiTest(fixture)
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, $"scripts/postgres.sh {action} {name}: {error}");
     }
-
-    /// <summary>
-    /// No event without its read model, no read model without its events, and every licensesCount equal to
-    /// the license events of its stream, checked in SQL on the tables themselves.
-    /// </summary>
-    private static async Task ReadModelsAgreeWithTheEvents()
-    {
-        await using var connection = await OpenDatabase();
-        async Task<long> Count(string sql)
-        {
-            await using var command = new NpgsqlCommand(sql, connection);
-            return (long)(await command.ExecuteScalarAsync())!;
-        }
-
-        Assert.Equal(0, await Count("""
-            select count(*) from catalog.mt_streams s
-            where not exists (select 1 from catalog.mt_doc_product p where p.id = s.id and p.tenant_id = s.tenant_id)
-            """));
-        Assert.Equal(0, await Count("""
-            select count(*) from catalog.mt_doc_product p
-            where not exists (select 1 from catalog.mt_events e where e.stream_id = p.id and e.type = 'product_created')
-            """));
-        Assert.Equal(0, await Count("""
-            select count(*) from catalog.mt_events e
-            where e.type = 'license_issued'
-              and not exists (select 1 from catalog.mt_doc_license l where l.id = (e.data ->> 'LicenseId')::uuid)
-            """));
-        Assert.Equal(0, await Count("""
-            select count(*) from catalog.mt_doc_product p
-            where (p.data ->> 'LicensesCount')::int <>
-                  (select count(*) filter (where e.type = 'license_issued') - count(*) filter (where e.type = 'license_revoked')
-                   from catalog.mt_events e where e.stream_id = p.id)
-            """));
-    }
 }
