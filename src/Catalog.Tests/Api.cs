@@ -177,7 +177,7 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
             s.IgnoreStatusCode();
         });
         var status = result.Context.Response.StatusCode;
-        Assert.True(status is >= 200 and < 300, $"{method} {url}: {status} {await result.ReadAsTextAsync()}");
+        if (status is < 200 or >= 300) Assert.Fail($"{method} {url}: {status} {await result.ReadAsTextAsync()}");
         return (await result.ReadAsJsonAsync<Resource<T>>())!.Data;
     }
 

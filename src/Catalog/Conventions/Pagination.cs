@@ -49,14 +49,11 @@ public static class Pagination
         if (problem.Status != 400 || problem.Title != "Invalid query string value"
             || !problem.Extensions.Remove("parameter", out var name) || name is not string parameter) return;
 
-        var refused = (HttpValidationProblemDetails)Problems.Validation(parameter, parameter switch
+        Problems.RewordAsValidation(problem, parameter, parameter switch
         {
             "limit" => $"must be a whole number from 1 to {MaxLimit}",
             "cursor" => "must be the nextCursor of a previous page",
             _ => "is not a valid value"
         });
-        problem.Title = refused.Title;
-        problem.Detail = refused.Detail;
-        problem.Extensions["errors"] = refused.Errors;
     }
 }

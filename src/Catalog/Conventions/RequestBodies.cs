@@ -113,10 +113,7 @@ public sealed partial class RequestBodies(RequestDelegate next)
             }
         }
 
-        var refused = Problems.Validation(field, message);
-        problem.Title = refused.Title;
-        problem.Detail = refused.Detail;
-        problem.Extensions["errors"] = ((HttpValidationProblemDetails)refused).Errors;
+        Problems.RewordAsValidation(problem, field, message);
     }
 
     private static ProblemDetails TooLarge() =>

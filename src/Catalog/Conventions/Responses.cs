@@ -72,6 +72,15 @@ public static class Problems
     public static ProblemDetails Validation(string field, string message) =>
         Validation(new Dictionary<string, string[]> { [field] = [message] }, $"{field}: {message}");
 
+    /// <summary>Rewords a 400 the framework wrote (Wolverine's) as ours: the field named, in the contract's words.</summary>
+    public static void RewordAsValidation(ProblemDetails problem, string field, string message)
+    {
+        var ours = (HttpValidationProblemDetails)Validation(field, message);
+        problem.Title = ours.Title;
+        problem.Detail = ours.Detail;
+        problem.Extensions["errors"] = ours.Errors;
+    }
+
     public static ProblemDetails Status(int status, string detail, string? title = null) => new()
     {
         Status = status,

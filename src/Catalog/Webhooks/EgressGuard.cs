@@ -39,24 +39,24 @@ public static class EgressGuard
     public static async Task<string?> RefusalAsync(Uri url, CancellationToken token)
     {
         IPAddress[] addresses;
-        if (IPAddress.TryParse(url.IdnHost.Trim('[', ']'), out var literal)) addresses = [literal];
-        else
+        try
         {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-                timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                addresses = await Dns.GetHostAddressesAsync(url.IdnHost, timeout.Token);
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException && !token.IsCancellationRequested)
-            {
-                return null; // a name that does not resolve yet is checked again at every attempt
-            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            addresses = await Resolve(url.IdnHost, timeout.Token);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException && !token.IsCancellationRequested)
+        {
+            return null; // a name that does not resolve yet is checked again at every attempt
         }
         return addresses.Any(IsForbidden)
             ? "must not point to a loopback, private, link-local or otherwise internal address"
             : null;
     }
+
+    /// <summary>An address literal as it is (any spelling Uri accepts, brackets or not); a name as DNS answers now.</summary>
+    private static async Task<IPAddress[]> Resolve(string host, CancellationToken token) =>
+        IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, token);
 
     /// <summary>
     /// Connects an attempt: resolves the host, keeps only permitted addresses and connects to one of those, so the
@@ -65,8 +65,7 @@ public static class EgressGuard
     public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken token)
     {
         var host = context.DnsEndPoint.Host;
-        var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, token);
-        var permitted = addresses.Where(x => !IsForbidden(x)).ToArray();
+        var permitted = (await Resolve(host, token)).Where(x => !IsForbidden(x)).ToArray();
         if (permitted.Length == 0)
             throw new HttpRequestException($"Refused to connect to {host}: it is an internal address (Webhooks:AllowPrivateNetworks is false).");
 
