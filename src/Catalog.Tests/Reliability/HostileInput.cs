@@ -55,7 +55,7 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
 
         for (var i = 0; i < 1400; i++)
         {
-            var kind = random.Next(6);
+            var kind = random.Next(7);
             var (method, url) = targets[random.Next(targets.Length)];
             var nasty = Nasty[random.Next(Nasty.Length)];
             switch (kind)
@@ -84,6 +84,17 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
                     string[] contentTypes = ["text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data", "application/json; charset=utf-16", "application/jsonx", ""];
                     yield return (method, url, random.Next(2) == 0 ? nasty : "[" + Quote(nasty) + "]", contentTypes[random.Next(contentTypes.Length)]);
                     break;
+                case 5: // a well-formed webhook endpoint with a hostile URL or event name (loopback hosts: nothing answers there)
+                    string[] urls =
+                    [
+                        nasty, $"http://127.0.0.1:9/{nasty}", $"http://127.0.0.1:9/x?q={nasty}", $"https://{nasty}/x",
+                        $"http://127.0.0.1:9/{Uri.EscapeDataString(nasty)}", $"http://[::1]:9/{nasty}#{nasty}",
+                    ];
+                    string[] names = ["product.created", "license.revoked", nasty, "product.*", "PRODUCT.CREATED"];
+                    var events = Enumerable.Range(0, random.Next(1, 4)).Select(_ => Quote(names[random.Next(names.Length)]));
+                    yield return ("POST", "/api/v1/webhook-endpoints",
+                        $"{{\"url\":{Quote(urls[random.Next(urls.Length)])},\"events\":[{string.Join(",", events)}]}}", "application/json");
+                    break;
                 default: // hostile ids in the path of writes
                     yield return (method == "PATCH" ? "PATCH" : "POST", method == "PATCH"
                         ? $"/api/v1/products/{Segment(random)}"
@@ -103,11 +114,13 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
 
         var random = new Random(20261127);
         var count = 0;
+        var webhookAnswers = new List<int>();
         foreach (var (method, url, body, contentType) in Requests(random, productId, licenseId))
         {
             var before = await State(connection);
             var response = await Send(method, url, client, body, contentType);
             count++;
+            if (method == "POST" && url == "/api/v1/webhook-endpoints" && body?.StartsWith("{\"url\"") == true) webhookAnswers.Add(response.Status);
 
             var what = $"#{count} {method} {url} [{contentType}] {body?[..Math.Min(body.Length, 300)]}";
             Assert.True(response.Status < 500, $"{what} => {response}");
@@ -119,6 +132,9 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
             }
         }
         Assert.True(count >= 1000);
+        // Well-formed bodies reached webhook creation: some were created, many refused for what they held.
+        Assert.Contains(201, webhookAnswers);
+        Assert.True(webhookAnswers.Count(x => x == 400) > 50, string.Join(",", webhookAnswers));
     }
 
     /// <summary>Everything an API request can change: events, products, licenses, webhook endpoints.</summary>

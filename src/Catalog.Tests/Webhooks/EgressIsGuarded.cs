@@ -79,7 +79,7 @@ public class EgressIsGuarded(AppFixture fixture) : ApiTest(fixture)
             var client = await AClient();
             // As if registered while private networks were allowed, or under a name that now resolves to loopback.
             var endpoint = new WebhookEndpoint(Guid.CreateVersion7(), client.AccountId, receiver.Url, ["product.created"],
-                WebhookSignature.NewSecret(), DateTimeOffset.UtcNow);
+                WebhookSignature.NewSecret(), DateTimeOffset.UtcNow, Slot: 0);
             await using (var session = Store.LightweightSession(client.AccountId.ToString()))
             {
                 session.Insert(endpoint);

@@ -64,6 +64,19 @@ public class ManagingWebhookEndpoints(AppFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
+    public async Task the_cap_holds_under_a_hundred_concurrent_creates()
+    {
+        var client = await AClient(Scopes.WebhooksWrite);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 100).Select(i =>
+            Post("/api/v1/webhook-endpoints", client, new { url = $"https://example.com/{i}", events = new[] { "product.created" } })));
+
+        Assert.All(responses, x => Assert.True(x.Status is 201 or 400, x.ToString()));
+        Assert.Equal(20, responses.Count(x => x.Status == 201));
+        Assert.Equal(20, (await Get("/api/v1/webhook-endpoints", client)).Data.GetArrayLength());
+    }
+
+    [Fact]
     public async Task endpoints_need_webhooks_write_and_are_private_to_their_account()
     {
         var owner = await AClient();

@@ -10,9 +10,13 @@ public static class WebhooksConfiguration
 {
     public const string HttpClientName = "webhooks";
 
+    /// <summary>One endpoint per slot per account: the cap holds in the database, whatever races.</summary>
+    public const string SlotIndex = "mt_doc_webhookendpoint_uidx_slot";
+
     public static StoreOptions ConfigureWebhooks(this StoreOptions options)
     {
-        options.Schema.For<WebhookEndpoint>().MultiTenanted();
+        options.Schema.For<WebhookEndpoint>().MultiTenanted()
+            .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, SlotIndex, Marten.Schema.Indexing.Unique.TenancyScope.PerTenant, x => x.Slot);
         options.Schema.For<WebhookDelivery>().MultiTenanted().Index(x => x.EndpointId);
         return options;
     }

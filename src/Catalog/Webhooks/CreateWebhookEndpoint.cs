@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Catalog.Accounts;
 using Catalog.EventLog;
 using Catalog.Conventions;
+using Catalog.Hosting;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -12,6 +13,17 @@ using Wolverine.Http;
 using Wolverine.Marten;
 
 namespace Catalog.Webhooks;
+
+/// <summary>The slots of an account's existing endpoints.</summary>
+public record TakenSlots(IReadOnlyCollection<int> Slots)
+{
+    /// <summary>A free slot chosen at random, so that concurrent creates rarely choose the same; null at the cap.</summary>
+    public int? FreeSlot(int cap)
+    {
+        var free = Enumerable.Range(0, cap).Except(Slots).ToArray();
+        return free.Length == 0 ? null : free[Random.Shared.Next(free.Length)];
+    }
+}
 
 public record CreateWebhookEndpoint(
     [property: Required, Url, MaxLength(CreateWebhookEndpointEndpoint.MaxUrlLength), Description("An absolute http or https URL without credentials.")]
@@ -32,7 +44,11 @@ public static class CreateWebhookEndpointEndpoint
 {
     public const int MaxUrlLength = 2048;
 
-    public static async Task<ProblemDetails> ValidateAsync(CreateWebhookEndpoint command, ClaimsPrincipal user, IQuerySession session,
+    /// <summary>The account's slots in use: an endpoint takes a free one, and the unique slot index holds the cap.</summary>
+    public static async Task<TakenSlots> LoadAsync(IQuerySession session, CancellationToken token) =>
+        new(await session.Query<WebhookEndpoint>().Select(x => x.Slot).ToListAsync(token));
+
+    public static async Task<ProblemDetails> ValidateAsync(CreateWebhookEndpoint command, TakenSlots taken, ClaimsPrincipal user,
         WebhookSettings settings, CancellationToken token)
     {
         // License events carry license keys: subscribing to them needs licenses:read too.
@@ -59,19 +75,20 @@ public static class CreateWebhookEndpointEndpoint
 
         if (errors.Any) return errors.ToProblem();
 
-        // A cap, not a guarantee under racing creates: it keeps one account from fanning every event out widely.
-        var existing = await session.Query<WebhookEndpoint>().CountAsync(token);
-        return existing >= settings.MaxEndpointsPerAccount
+        // The cap keeps one account from fanning every event out widely (and from holding many delivery queues).
+        return taken.FreeSlot(settings.MaxEndpointsPerAccount) is null
             ? Problems.Validation("url", $"an account may have at most {settings.MaxEndpointsPerAccount} webhook endpoints")
             : WolverineContinue.NoProblems;
     }
 
     [WolverinePost("/api/v1/webhook-endpoints", OperationId = "createWebhookEndpoint", Summary = "Register a webhook endpoint")]
     [Authorize(Scopes.WebhooksWrite)]
-    public static (CreatedResource<WebhookEndpointCreated>, IMartenOp) Post(CreateWebhookEndpoint command, ClaimsPrincipal user, TimeProvider time)
+    [RetryOnContention(WebhooksConfiguration.SlotIndex)] // a slot a concurrent create took first: choose again
+    public static (CreatedResource<WebhookEndpointCreated>, IMartenOp) Post(CreateWebhookEndpoint command, TakenSlots taken, ClaimsPrincipal user,
+        WebhookSettings settings, TimeProvider time)
     {
         var endpoint = new WebhookEndpoint(Guid.CreateVersion7(), user.Account(), command.Url!, command.Events!.Distinct().ToArray(),
-            WebhookSignature.NewSecret(), time.UtcNow());
+            WebhookSignature.NewSecret(), time.UtcNow(), taken.FreeSlot(settings.MaxEndpointsPerAccount)!.Value);
         return (new CreatedResource<WebhookEndpointCreated>(new(endpoint.Id, endpoint.Url, endpoint.Events, endpoint.Secret, endpoint.CreatedAt)),
             MartenOps.Insert(endpoint));
     }

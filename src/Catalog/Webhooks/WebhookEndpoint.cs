@@ -8,9 +8,23 @@ namespace Catalog.Webhooks;
 
 /// <summary>
 /// Where an account wants its events POSTed. The signing secret is kept (it is needed to sign every delivery)
-/// and shown only in the answer that creates the endpoint.
+/// and shown only in the answer that creates the endpoint. <see cref="Slot"/> (0 to the cap, unique per account)
+/// makes the cap on endpoints hold in the database under concurrent creates.
 /// </summary>
-public record WebhookEndpoint(Guid Id, Guid AccountId, string Url, string[] Events, string Secret, DateTimeOffset CreatedAt);
+public record WebhookEndpoint(Guid Id, Guid AccountId, string Url, string[] Events, string Secret, DateTimeOffset CreatedAt, int Slot)
+{
+    /// <summary><see cref="WebhookStatus.Enabled"/> or <see cref="WebhookStatus.Disabled"/>: a disabled endpoint is sent nothing.</summary>
+    public string Status { get; init; } = WebhookStatus.Enabled;
+
+    /// <summary>Since when every attempt has failed; null after a success. 72 hours of it disables the endpoint.</summary>
+    public DateTimeOffset? FailingSince { get; init; }
+}
+
+public static class WebhookStatus
+{
+    public const string Enabled = "enabled";
+    public const string Disabled = "disabled";
+}
 
 /// <summary>One attempt to deliver one event to one endpoint.</summary>
 public record WebhookDelivery(

@@ -72,7 +72,8 @@ namespace Internal.Generated.WolverineHandlers
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<Catalog.Webhooks.CreateWebhookEndpoint>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-            var problemDetails1 = await Catalog.Webhooks.CreateWebhookEndpointEndpoint.ValidateAsync(command, httpContext.User, ((Marten.IQuerySession)documentSession), _webhookSettings, httpContext.RequestAborted).ConfigureAwait(false);
+            var takenSlots = await Catalog.Webhooks.CreateWebhookEndpointEndpoint.LoadAsync(((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails1 = await Catalog.Webhooks.CreateWebhookEndpointEndpoint.ValidateAsync(command, takenSlots, httpContext.User, _webhookSettings, httpContext.RequestAborted).ConfigureAwait(false);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -82,7 +83,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var createdResourceOfWebhookEndpointCreated_response, var martenOp) = Catalog.Webhooks.CreateWebhookEndpointEndpoint.Post(command, httpContext.User, _timeProvider);
+            (var createdResourceOfWebhookEndpointCreated_response, var martenOp) = Catalog.Webhooks.CreateWebhookEndpointEndpoint.Post(command, takenSlots, httpContext.User, _webhookSettings, _timeProvider);
 
             if (martenOp != null)
             {
