@@ -23,7 +23,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         Http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    public static async Task<ServiceProcess> Start(IDictionary<string, string>? environment = null)
+    /// <summary>Starts the service and waits until <paramref name="waitFor"/> answers 200 (ready: it serves; live: it runs).</summary>
+    public static async Task<ServiceProcess> Start(IDictionary<string, string>? environment = null, string waitFor = "/health/ready")
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -48,7 +49,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             if (process.HasExited) throw new InvalidOperationException("The service exited: " + string.Join("\n", service.Output));
             try
             {
-                if ((await service.Http.GetAsync("/health/ready")).IsSuccessStatusCode) return service;
+                if ((await service.Http.GetAsync(waitFor)).IsSuccessStatusCode) return service;
             }
             catch (HttpRequestException) { }
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The service did not become ready: " + string.Join("\n", service.Output));

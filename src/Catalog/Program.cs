@@ -46,6 +46,8 @@ builder.Host.UseWolverine(wolverine =>
     wolverine.UseCatalogHosting(configuration, builder.Environment);
     wolverine.UseIdempotencyKeys();
 });
+// Messaging and the event feeds start once PostgreSQL answers, so the service itself starts without it.
+builder.Services.HoldBackDatabaseServices();
 
 // Each slice's services.
 builder.Services.AddApiConventions();                    // JSON, problem details, the clock
@@ -63,6 +65,7 @@ var app = builder.Build();
 app.UseMiddleware<RequestLog>();         // one line per request, never a key or a body
 app.UseClientAddresses();                // X-Forwarded-For only from ForwardedHeaders:KnownProxies
 app.UseExceptionHandler();               // database away -> 503 problem details
+app.UseStartedServicesOnly();            // until messaging has started (database away at start) -> 503
 app.UseStatusCodePages();                // empty 404/405/415 answers -> problem details
 app.UseAuthentication();                 // API key -> account and scopes
 app.UseRateLimiter();                    // a token bucket per API key -> 429

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Diagnostics;
 using Npgsql;
 
@@ -75,6 +77,49 @@ public class Faults(AppFixture fixture) : ApiTest(fixture)
         foreach (var id in load.CreatedProducts)
             Assert.Equal(200, (int)(await http.GetAsync($"/api/v1/products/{id}")).StatusCode);
         await ReadModelsAgreeWithTheEvents();
+    }
+
+    [Fact]
+    public async Task a_service_started_while_the_database_is_away_serves_within_five_seconds_of_its_return()
+    {
+        var cluster = Environment.GetEnvironmentVariable("CATALOG_TEST_CLUSTER");
+        Assert.False(string.IsNullOrEmpty(cluster), "run the tests with scripts/test: this test stops and resumes its PostgreSQL");
+        var client = await AClient();
+
+        await Cluster("stop", cluster!);
+        ServiceProcess service;
+        try
+        {
+            service = await ServiceProcess.Start(Load.Unlimited, waitFor: "/health/live");
+            var http = Load.ClientFor(service.BaseUrl, client.Key);
+            Assert.Equal(503, (int)(await service.Http.GetAsync("/health/ready")).StatusCode);
+            var unavailable = await http.PostAsJsonAsync("/api/v1/products", new { name = "Early", code = "early" });
+            Assert.Equal(503, (int)unavailable.StatusCode);
+            Assert.NotNull(unavailable.Headers.RetryAfter);
+            Assert.Equal("application/problem+json", unavailable.Content.Headers.ContentType?.MediaType);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.Equal(200, (int)(await service.Http.GetAsync("/health/live")).StatusCode);
+        }
+        finally
+        {
+            await Cluster("resume", cluster!);
+        }
+        var back = DateTimeOffset.UtcNow;
+        NpgsqlConnection.ClearAllPools(); // this process's own host had its connections cut too
+
+        await using (service)
+        {
+            var http = Load.ClientFor(service.BaseUrl, client.Key);
+            HttpResponseMessage created;
+            do
+            {
+                created = await http.PostAsJsonAsync("/api/v1/products", new { name = "Served", code = $"served-{Guid.NewGuid():N}" });
+                if (created.StatusCode != HttpStatusCode.Created) await Task.Delay(100);
+            } while (created.StatusCode != HttpStatusCode.Created && DateTimeOffset.UtcNow < back.AddSeconds(5));
+            Assert.True(created.StatusCode == HttpStatusCode.Created,
+                $"still {(int)created.StatusCode} five seconds after PostgreSQL came back: {await created.Content.ReadAsStringAsync()}");
+            Assert.Equal(200, (int)(await service.Http.GetAsync("/health/ready")).StatusCode);
+        }
     }
 
     private static async Task Cluster(string action, string name)

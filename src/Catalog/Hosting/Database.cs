@@ -76,6 +76,8 @@ public static class Database
     public static WolverineOptions UseCatalogHosting(this WolverineOptions options, IConfiguration configuration, IHostEnvironment environment)
     {
         options.AutoBuildMessageStorageOnStartup = SchemaCreation(environment);
+        // PostgreSQL away at start is not fatal: the service starts, answers 503, and serves once it is back.
+        options.ResourceMigrationFailureMode = ResourceMigrationFailureMode.ContinueOnFailures;
         // Every endpoint that touches Marten runs in one transaction that Wolverine commits after it returns.
         options.Policies.AutoApplyTransactions();
         // Wolverine generates the code of every endpoint and handler. `codegen write` (scripts/codegen) writes it

@@ -1,0 +1,130 @@
+using Catalog.Conventions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace Catalog.Hosting;
+
+/// <summary>
+/// The service starts while PostgreSQL is away. Wolverine's runtime (its node registry, inbox and scheduled
+/// messages) and Marten's async daemon need the database to start, and one hosted service failing to start aborts
+/// the whole host. So their start is held back until the database answers: the web server starts at once,
+/// <c>/health/live</c> answers 200, and <c>/health/ready</c> and the API answer 503 until they have started.
+/// When the database answers at start, as it usually does, they start before the web server, as they always did.
+/// </summary>
+public static class StartWithoutDatabase
+{
+    /// <summary>Call after AddMarten and UseWolverine: it holds back the hosted services they registered.</summary>
+    public static IServiceCollection HoldBackDatabaseServices(this IServiceCollection services)
+    {
+        var held = services.Where(NeedsTheDatabase).ToList();
+        foreach (var descriptor in held) services.Remove(descriptor);
+        services.AddSingleton(provider => new DatabaseServices(
+            held.Select(x => (IHostedService)(x.ImplementationInstance ?? x.ImplementationFactory?.Invoke(provider)
+                ?? ActivatorUtilities.CreateInstance(provider, x.ImplementationType!))).ToList,
+            provider.GetRequiredService<IConfiguration>(),
+            provider.GetRequiredService<IHostApplicationLifetime>(),
+            provider.GetRequiredService<ILogger<DatabaseServices>>()));
+        services.AddHostedService(provider => provider.GetRequiredService<DatabaseServices>());
+        services.AddHealthChecks().AddCheck<DatabaseServices>("messaging", tags: ["ready"]);
+        return services;
+    }
+
+    /// <summary>503 for the API until the held-back services have started: nothing could be stored or sent before.</summary>
+    public static IApplicationBuilder UseStartedServicesOnly(this IApplicationBuilder app) =>
+        app.Use(async (context, next) =>
+        {
+            if (!context.RequestServices.GetRequiredService<DatabaseServices>().Started
+                && context.Request.Path.StartsWithSegments("/api"))
+            {
+                context.Response.Headers.RetryAfter = "1";
+                await Results.Problem(Problems.Status(503, "The service is starting: its database cannot be reached yet.")).ExecuteAsync(context);
+                return;
+            }
+            await next(context);
+        });
+
+    private static bool NeedsTheDatabase(ServiceDescriptor descriptor) =>
+        descriptor.ServiceType == typeof(IHostedService) && !descriptor.IsKeyedService
+        && (descriptor.ImplementationType ?? descriptor.ImplementationInstance?.GetType() ?? descriptor.ImplementationFactory?.Method.DeclaringType)
+            ?.Assembly.GetName().Name is { } assembly
+        && (assembly.StartsWith("Wolverine") || assembly.StartsWith("Marten") || assembly.StartsWith("JasperFx"));
+}
+
+/// <summary>The hosted services that need PostgreSQL to start, started in their order once it answers.</summary>
+public sealed class DatabaseServices(
+    Func<List<IHostedService>> resolve,
+    IConfiguration configuration,
+    IHostApplicationLifetime lifetime,
+    ILogger<DatabaseServices> logger) : IHostedService, IHealthCheck
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<IHostedService> _started = [];
+    private Task _waiting = Task.CompletedTask;
+    private volatile bool _isStarted;
+
+    public bool Started => _isStarted;
+
+    public async Task StartAsync(CancellationToken token)
+    {
+        if (await DatabaseAnswers(token))
+        {
+            await StartAll(token);
+            return;
+        }
+        logger.LogWarning("PostgreSQL cannot be reached: serving 503 until it can, then starting messaging and the event feeds");
+        _waiting = Task.Run(WaitThenStart);
+    }
+
+    private async Task WaitThenStart()
+    {
+        try
+        {
+            while (!await DatabaseAnswers(_stopping.Token)) await Task.Delay(TimeSpan.FromMilliseconds(500), _stopping.Token);
+            await StartAll(_stopping.Token);
+            logger.LogInformation("PostgreSQL answers: messaging and the event feeds have started");
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { }
+        catch (Exception e)
+        {
+            // A start that failed halfway cannot be resumed: stop, and let the supervisor start the process again.
+            logger.LogCritical(e, "Messaging failed to start after PostgreSQL came back; stopping");
+            lifetime.StopApplication();
+        }
+    }
+
+    private async Task StartAll(CancellationToken token)
+    {
+        foreach (var service in resolve())
+        {
+            await service.StartAsync(token);
+            _started.Add(service);
+        }
+        _isStarted = true;
+    }
+
+    private async Task<bool> DatabaseAnswers(CancellationToken token)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(2));
+            await using var connection = new NpgsqlConnection(Database.ConnectionString(configuration));
+            await connection.OpenAsync(timeout.Token);
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException && !token.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    public async Task StopAsync(CancellationToken token)
+    {
+        await _stopping.CancelAsync();
+        await _waiting;
+        for (var i = _started.Count - 1; i >= 0; i--) await _started[i].StopAsync(token);
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken token = default) =>
+        Task.FromResult(Started ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("Waiting for PostgreSQL to start messaging"));
+}
