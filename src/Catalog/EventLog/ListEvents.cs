@@ -7,6 +7,7 @@ using Catalog.Conventions;
 using JasperFx.Events;
 using Marten;
 using Marten.Events;
+using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
@@ -56,12 +57,29 @@ public static class ListEventsEndpoint
             .ToArray();
         if (types.Length == 0) return Pagination.Of(Array.Empty<IEvent>(), take, Entry, x => x.Sequence.ToString());
 
-        var query = session.Events.QueryAllRawEvents().Where(x => x.EventTypesAre(types));
+        var query = session.Events.QueryAllRawEvents()
+            .Where(x => x.EventTypesAre(types))
+            .Where(x => x.MatchesSql(CommittedBelow(session.DocumentStore.Options.Events.DatabaseSchemaName)));
         if (cursor is { } after) query = query.Where(x => x.Sequence > after);
         var events = await query.OrderBy(x => x.Sequence).Take(take + 1).ToListAsync(token);
 
         return Pagination.Of(events, take, Entry, x => x.Sequence.ToString());
     }
+
+    /// <summary>
+    /// The log never skips: sequence numbers are taken before commit, so an event is listed only once every lower
+    /// sequence has committed or been abandoned. That holds up to the daemon's high-water mark (it waits out a gap
+    /// while any transaction that could fill it is alive) and, past the mark, up to the first gap this query's
+    /// snapshot sees: there every lower sequence is visible, hence committed. So the log lags only behind a gap,
+    /// until the daemon rules on it (a few seconds), not behind every write.
+    /// </summary>
+    private static string CommittedBelow(string schema) => $"""
+        d.seq_id <= (
+          with mark as (select coalesce((select last_seq_id from {schema}.mt_event_progression where name = 'HighWaterMark'), 0) as seq),
+          after_mark as (select e.seq_id from {schema}.mt_events e where e.seq_id > (select seq from mark) order by e.seq_id limit 10000),
+          unbroken as (select seq_id, seq_id - (select seq from mark) - row_number() over (order by seq_id) as holes from after_mark)
+          select coalesce(max(seq_id) filter (where holes = 0), (select seq from mark)) from unbroken)
+        """;
 
     public static EventLogEntry Entry(IEvent e) =>
         new(e.Sequence, PublicEvents.NameOf(e.EventType)!, e.StreamId, e.Version, e.Timestamp, PublicEvents.Payload(e.Data));
