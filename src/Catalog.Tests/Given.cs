@@ -40,3 +40,13 @@ public static class Given
     public static License ARevokedLicenseOf(Product product) =>
         AnActiveLicenseOf(product).Apply(new LicenseRevoked(Guid.Empty, product.Id, Now.AddDays(-2)));
 }
+
+/// <summary>Webhook endpoints in the states the delivery decisions meet.</summary>
+public static class GivenEndpoints
+{
+    public static Catalog.Webhooks.WebhookEndpoint AHealthyEndpoint() =>
+        new(Guid.CreateVersion7(), Guid.CreateVersion7(), "https://example.com/hooks", ["product.created"], "whsec_x", Given.Now.AddDays(-10), Slot: 0);
+
+    public static Catalog.Webhooks.WebhookEndpoint AnEndpointFailingFor(TimeSpan failing) =>
+        AHealthyEndpoint() with { FailingSince = Given.Now - failing };
+}

@@ -45,6 +45,7 @@ builder.Host.UseWolverine(wolverine =>
 {
     wolverine.UseCatalogHosting(configuration, builder.Environment);
     wolverine.UseIdempotencyKeys();
+    wolverine.ConfigureWebhooks(configuration);
 });
 // Messaging and the event feeds start once PostgreSQL answers, so the service itself starts without it.
 builder.Services.HoldBackDatabaseServices();

@@ -18,7 +18,7 @@ public class ManagingWebhookEndpoints(AppFixture fixture) : ApiTest(fixture)
 
         var listed = await Get("/api/v1/webhook-endpoints", client);
         var item = Assert.Single(listed.Data.EnumerateArray());
-        Assert.Equal(["id", "url", "events", "createdAt"], item.EnumerateObject().Select(x => x.Name));
+        Assert.Equal(["id", "url", "events", "status", "createdAt"], item.EnumerateObject().Select(x => x.Name));
         Assert.DoesNotContain(endpoint.GetProperty("secret").GetString()!, listed.Text);
 
         var url = $"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}";

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -62,5 +63,78 @@ public sealed class Receiver : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// A receiver that accepts connections, reads each request's head and never answers: the worst a receiver can do
+/// to a sender. It counts the requests it holds per path, now and at most.
+/// </summary>
+public sealed class SilentReceiver : IAsyncDisposable
+{
+    private readonly System.Net.Sockets.TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<string, int> _holding = new();
+    private readonly List<System.Net.Sockets.TcpClient> _connections = [];
+
+    public ConcurrentDictionary<string, int> MostHeldAtOnce { get; } = new();
+    public int Requests => _requests;
+    private int _requests;
+
+    public string BaseUrl { get; }
+
+    public SilentReceiver()
+    {
+        _listener.Start();
+        BaseUrl = $"http://127.0.0.1:{((System.Net.IPEndPoint)_listener.LocalEndpoint).Port}";
+        _ = Task.Run(Accept);
+    }
+
+    private async Task Accept()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            System.Net.Sockets.TcpClient connection;
+            try { connection = await _listener.AcceptTcpClientAsync(_stop.Token); }
+            catch (Exception) { return; }
+            lock (_connections) _connections.Add(connection);
+            _ = Task.Run(() => Hold(connection));
+        }
+    }
+
+    private async Task Hold(System.Net.Sockets.TcpClient connection)
+    {
+        var stream = connection.GetStream();
+        var buffer = new byte[16 * 1024];
+        var head = new StringBuilder();
+        string? path = null;
+        try
+        {
+            while (true)
+            {
+                var read = await stream.ReadAsync(buffer, _stop.Token);
+                if (read == 0) break; // the sender gave up and closed
+                if (path is not null) continue;
+                head.Append(Encoding.ASCII.GetString(buffer, 0, read));
+                if (!head.ToString().Contains("\r\n\r\n")) continue;
+                path = head.ToString().Split(' ')[1];
+                Interlocked.Increment(ref _requests);
+                var now = _holding.AddOrUpdate(path, 1, (_, n) => n + 1);
+                MostHeldAtOnce.AddOrUpdate(path, now, (_, most) => Math.Max(most, now));
+            }
+        }
+        catch (Exception) { }
+        finally
+        {
+            if (path is not null) _holding.AddOrUpdate(path, 0, (_, n) => n - 1);
+            connection.Dispose();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        lock (_connections) foreach (var connection in _connections) connection.Dispose();
     }
 }

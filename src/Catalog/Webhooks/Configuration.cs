@@ -1,10 +1,14 @@
 using Marten;
+using Wolverine;
+using Wolverine.Configuration;
+using Wolverine.Transports.Local;
 
 namespace Catalog.Webhooks;
 
 /// <summary>
 /// Webhooks: endpoint and delivery documents, the feed from the event store (a subscription the async daemon
-/// runs, registered in Program.cs), the HTTP client that delivers, and the durable local queue deliveries wait in.
+/// runs, registered in Program.cs), the HTTP client that delivers, and the durable local queues deliveries wait in:
+/// one per webhook endpoint, so that one account's slow or dead receivers never delay another's deliveries.
 /// </summary>
 public static class WebhooksConfiguration
 {
@@ -17,15 +21,38 @@ public static class WebhooksConfiguration
     {
         options.Schema.For<WebhookEndpoint>().MultiTenanted()
             .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, SlotIndex, Marten.Schema.Indexing.Unique.TenancyScope.PerTenant, x => x.Slot);
-        options.Schema.For<WebhookDelivery>().MultiTenanted().Index(x => x.EndpointId);
+        options.Schema.For<WebhookDelivery>().MultiTenanted().Index(x => x.EndpointId).Index(x => x.AttemptedAt); // purged by age
         return options;
     }
 
+    private const string QueuePrefix = "webhook-";
+
+    /// <summary>
+    /// The durable local queue of one webhook endpoint's deliveries, made by Wolverine on first use. Each works at
+    /// most <see cref="WebhookSettings.MaxInFlightPerEndpoint"/> deliveries at once: a receiver that never answers
+    /// holds its own queue's slots for the timeout, and nobody else's.
+    /// </summary>
+    public static Uri QueueOf(Guid endpointId) => new($"local://{QueuePrefix}{endpointId:N}");
+
+    public static WolverineOptions ConfigureWebhooks(this WolverineOptions options, IConfiguration configuration)
+    {
+        var settings = Settings(configuration);
+        options.Policies.Add(new LambdaEndpointPolicy<LocalQueue>((queue, _) =>
+        {
+            if (queue.EndpointName.StartsWith(QueuePrefix)) queue.MaxDegreeOfParallelism = settings.MaxInFlightPerEndpoint;
+        }));
+        return options;
+    }
+
+    private static WebhookSettings Settings(IConfiguration configuration) =>
+        configuration.GetSection("Webhooks").Get<WebhookSettings>() ?? new WebhookSettings();
+
     public static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
-        var settings = configuration.GetSection("Webhooks").Get<WebhookSettings>() ?? new WebhookSettings();
+        var settings = Settings(configuration);
         settings.Schedule(); // a bad schedule fails at start, not at the first failed delivery
         services.AddSingleton(settings);
+        services.AddHostedService<DeliveryRecordsPurge>();
         services.AddHttpClient(HttpClientName, client =>
             {
                 client.Timeout = settings.Timeout;
@@ -36,6 +63,7 @@ public static class WebhooksConfiguration
                 AllowAutoRedirect = false, // a redirect is an answer, not a success
                 UseCookies = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectTimeout = settings.ConnectTimeout,
                 // Every connection goes to an address the egress guard checked, unless private networks are allowed.
                 ConnectCallback = settings.AllowPrivateNetworks ? null : EgressGuard.ConnectAsync
             });

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Catalog.Conventions;
 using Marten;
+using Marten.Patching;
 using Wolverine;
 
 namespace Catalog.Webhooks;
@@ -20,13 +21,40 @@ public record DeliverWebhook(
 /// <summary>The body subscribers receive: <c>{id, type, createdAt, data}</c>.</summary>
 public record WebhookBody(Guid Id, string Type, DateTimeOffset CreatedAt, JsonElement Data);
 
+/// <summary>What an attempt's outcome means for its endpoint: a pure decision, the handler writes it.</summary>
+public enum EndpointHealth
+{
+    Unchanged,
+    Recovered,
+    StartedFailing,
+    Dead
+}
+
+public static class EndpointHealthRules
+{
+    /// <summary>
+    /// A success after failures recovers the endpoint; a first failure starts the clock; a failure when every
+    /// attempt since <paramref name="disableAfter"/> ago has failed makes it dead (to be disabled).
+    /// </summary>
+    public static EndpointHealth After(WebhookEndpoint endpoint, bool succeeded, DateTimeOffset now, TimeSpan disableAfter) =>
+        (succeeded, endpoint.FailingSince) switch
+        {
+            (true, null) => EndpointHealth.Unchanged,
+            (true, _) => EndpointHealth.Recovered,
+            (false, null) => EndpointHealth.StartedFailing,
+            (false, { } since) when now - since >= disableAfter => EndpointHealth.Dead,
+            _ => EndpointHealth.Unchanged
+        };
+}
+
 public static class DeliverWebhookHandler
 {
     /// <summary>
-    /// Makes one attempt and records it. On failure it returns the next attempt, scheduled on the retry schedule;
-    /// Wolverine stores that scheduled message in PostgreSQL in the same transaction as the record of this
-    /// attempt (and marks this message handled), so no delivery is lost to a restart. A deleted endpoint ends
-    /// its deliveries.
+    /// Makes one attempt and records it. On failure it returns the next attempt, scheduled on the retry schedule
+    /// into the endpoint's own queue; Wolverine stores that scheduled message in PostgreSQL in the same transaction
+    /// as the record of this attempt (and marks this message handled), so no delivery is lost to a restart. A
+    /// deleted or disabled endpoint ends its deliveries; one that has only failed for
+    /// <see cref="WebhookSettings.DisableAfter"/> is disabled.
     /// </summary>
     public static async Task<object?> Handle(
         DeliverWebhook delivery,
@@ -38,7 +66,7 @@ public static class DeliverWebhookHandler
         CancellationToken token)
     {
         var endpoint = await session.LoadAsync<WebhookEndpoint>(delivery.EndpointId, token);
-        if (endpoint is null) return null;
+        if (endpoint is null || endpoint.Status == WebhookStatus.Disabled) return null;
 
         var now = time.UtcNow();
         var body = JsonSerializer.Serialize(
@@ -70,6 +98,23 @@ public static class DeliverWebhookHandler
         var succeeded = responseCode is >= 200 and < 300;
         session.Store(new WebhookDelivery(Guid.CreateVersion7(), endpoint.Id, delivery.EventId, delivery.Type, delivery.Attempt,
             succeeded ? DeliveryStatus.Succeeded : DeliveryStatus.Failed, responseCode, now));
+
+        switch (EndpointHealthRules.After(endpoint, succeeded, now, settings.DisableAfter))
+        {
+            case EndpointHealth.Recovered:
+                session.Patch<WebhookEndpoint>(x => x.Id == endpoint.Id && x.FailingSince != null).Set(x => x.FailingSince, null);
+                break;
+            case EndpointHealth.StartedFailing:
+                session.Patch<WebhookEndpoint>(x => x.Id == endpoint.Id && x.FailingSince == null).Set(x => x.FailingSince, now);
+                break;
+            case EndpointHealth.Dead:
+                // Only an endpoint still failing: a success or a re-enable meanwhile (either clears the clock) keeps it on.
+                session.Patch<WebhookEndpoint>(x => x.Id == endpoint.Id && x.FailingSince != null)
+                    .Set(x => x.Status, WebhookStatus.Disabled);
+                logger.LogWarning("Webhook endpoint {EndpointId} ({Url}) disabled after only failures since {Since}",
+                    endpoint.Id, Logged(endpoint.Url), endpoint.FailingSince);
+                return null;
+        }
         if (succeeded) return null;
 
         var firstAttemptAt = delivery.FirstAttemptAt ?? now;
@@ -79,9 +124,9 @@ public static class DeliverWebhookHandler
             return null;
         }
 
-        return new DeliveryMessage<DeliverWebhook>(
-            delivery with { Attempt = delivery.Attempt + 1, FirstAttemptAt = firstAttemptAt },
-            new DeliveryOptions { ScheduleDelay = wait, TenantId = delivery.AccountId.ToString() });
+        return (delivery with { Attempt = delivery.Attempt + 1, FirstAttemptAt = firstAttemptAt })
+            .ToDestination(WebhooksConfiguration.QueueOf(endpoint.Id),
+                new DeliveryOptions { ScheduleDelay = wait, TenantId = delivery.AccountId.ToString() });
     }
 
     /// <summary>A URL as logged: without its query, where receivers often put tokens.</summary>

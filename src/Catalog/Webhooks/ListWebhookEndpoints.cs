@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Marten;
@@ -7,11 +8,14 @@ using Wolverine.Http;
 
 namespace Catalog.Webhooks;
 
-/// <summary>An endpoint as listed: never its secret.</summary>
+/// <summary>An endpoint as listed: never its secret. <c>status</c> is <c>enabled</c> or <c>disabled</c>.</summary>
 [SchemaName("WebhookEndpoint")]
-public record WebhookEndpointSummary(Guid Id, string Url, string[] Events, DateTimeOffset CreatedAt)
+public record WebhookEndpointSummary(
+    Guid Id, string Url, string[] Events,
+    [property: AllowedValues(WebhookStatus.Enabled, WebhookStatus.Disabled)] string Status,
+    DateTimeOffset CreatedAt)
 {
-    public static WebhookEndpointSummary From(WebhookEndpoint e) => new(e.Id, e.Url, e.Events, e.CreatedAt);
+    public static WebhookEndpointSummary From(WebhookEndpoint e) => new(e.Id, e.Url, e.Events, e.Status, e.CreatedAt);
 }
 
 [Tags("Webhooks")]

@@ -70,8 +70,20 @@ public sealed class WebhookSettings
     /// <summary>No attempt is made later than this after the first.</summary>
     public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>How long one attempt may take.</summary>
+    /// <summary>How long one attempt may take, connecting included.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long connecting may take.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Attempts in flight to one endpoint at once (per node): a slow receiver holds its own slots only.</summary>
+    public int MaxInFlightPerEndpoint { get; set; } = 4;
+
+    /// <summary>An endpoint with only failed attempts for this long is disabled.</summary>
+    public TimeSpan DisableAfter { get; set; } = TimeSpan.FromHours(72);
+
+    /// <summary>Delivery records older than this are deleted.</summary>
+    public TimeSpan KeepDeliveriesFor { get; set; } = TimeSpan.FromDays(30);
 
     public int MaxEndpointsPerAccount { get; set; } = 20;
 

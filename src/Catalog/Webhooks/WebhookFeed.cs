@@ -10,7 +10,8 @@ namespace Catalog.Webhooks;
 /// <summary>
 /// The feed from the event store into webhooks: a Marten subscription run by the async daemon, in order of the
 /// global sequence and resumable from the last sequence it finished. For each event it queues one durable
-/// delivery per endpoint of the event's account that wants its type. The queued deliveries are stored in
+/// delivery per enabled endpoint of the event's account that wants its type, into that endpoint's own queue
+/// (<see cref="WebhooksConfiguration.QueueOf"/>). The queued deliveries are stored in
 /// Wolverine's PostgreSQL outbox in the same transaction that records the subscription's progress, so an event
 /// is queued exactly once even across restarts.
 /// </summary>
@@ -37,11 +38,12 @@ public sealed class WebhookFeed : BatchSubscription
             var type = PublicEvents.NameOf(e.EventType);
             if (type is null) continue;
 
-            foreach (var endpoint in endpoints[e.TenantId].Where(x => x.Events.Contains(type)))
+            foreach (var endpoint in endpoints[e.TenantId].Where(x => x.Status == WebhookStatus.Enabled && x.Events.Contains(type)))
             {
                 var delivery = new DeliverWebhook(endpoint.AccountId, endpoint.Id, e.Id, type, e.Timestamp,
                     PublicEvents.Payload(e.Data).GetRawText(), Attempt: 1, FirstAttemptAt: null);
-                await bus.PublishAsync(delivery, new DeliveryOptions { TenantId = e.TenantId });
+                await bus.EndpointFor(WebhooksConfiguration.QueueOf(endpoint.Id))
+                    .SendAsync(delivery, new DeliveryOptions { TenantId = e.TenantId });
             }
         }
     }

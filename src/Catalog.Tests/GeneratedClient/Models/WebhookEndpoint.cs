@@ -24,6 +24,8 @@ namespace Catalog.Tests.GeneratedClient.Models
 #endif
         /// <summary>The id property</summary>
         public Guid? Id { get; set; }
+        /// <summary>The status property</summary>
+        public global::Catalog.Tests.GeneratedClient.Models.WebhookEndpoint_status? Status { get; set; }
         /// <summary>The url property</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -53,6 +55,7 @@ namespace Catalog.Tests.GeneratedClient.Models
                 { "createdAt", n => { CreatedAt = n.GetDateTimeOffsetValue(); } },
                 { "events", n => { Events = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
+                { "status", n => { Status = n.GetEnumValue<global::Catalog.Tests.GeneratedClient.Models.WebhookEndpoint_status>(); } },
                 { "url", n => { Url = n.GetStringValue(); } },
             };
         }
@@ -66,6 +69,7 @@ namespace Catalog.Tests.GeneratedClient.Models
             writer.WriteDateTimeOffsetValue("createdAt", CreatedAt);
             writer.WriteCollectionOfPrimitiveValues<string>("events", Events);
             writer.WriteGuidValue("id", Id);
+            writer.WriteEnumValue<global::Catalog.Tests.GeneratedClient.Models.WebhookEndpoint_status>("status", Status);
             writer.WriteStringValue("url", Url);
         }
     }

@@ -9,7 +9,7 @@ namespace Internal.Generated.WolverineHandlers
     {
         public override System.Type[] EndpointTypes()
         {
-            return new System.Type[] { typeof(Catalog.EventLog.ListEventsEndpoint), typeof(Catalog.Licenses.GetLicenseEndpoint), typeof(Catalog.Licenses.IssueLicenseEndpoint), typeof(Catalog.Licenses.ListLicensesEndpoint), typeof(Catalog.Licenses.RevokeLicenseEndpoint), typeof(Catalog.Licenses.ValidateLicenseEndpoint), typeof(Catalog.Products.CreateProductEndpoint), typeof(Catalog.Products.DeleteProductEndpoint), typeof(Catalog.Products.GetProductEndpoint), typeof(Catalog.Products.ListProductsEndpoint), typeof(Catalog.Products.UpdateProductEndpoint), typeof(Catalog.Webhooks.CreateWebhookEndpointEndpoint), typeof(Catalog.Webhooks.DeleteWebhookEndpointEndpoint), typeof(Catalog.Webhooks.ListDeliveriesEndpoint), typeof(Catalog.Webhooks.ListWebhookEndpointsEndpoint) };
+            return new System.Type[] { typeof(Catalog.EventLog.ListEventsEndpoint), typeof(Catalog.Licenses.GetLicenseEndpoint), typeof(Catalog.Licenses.IssueLicenseEndpoint), typeof(Catalog.Licenses.ListLicensesEndpoint), typeof(Catalog.Licenses.RevokeLicenseEndpoint), typeof(Catalog.Licenses.ValidateLicenseEndpoint), typeof(Catalog.Products.CreateProductEndpoint), typeof(Catalog.Products.DeleteProductEndpoint), typeof(Catalog.Products.GetProductEndpoint), typeof(Catalog.Products.ListProductsEndpoint), typeof(Catalog.Products.UpdateProductEndpoint), typeof(Catalog.Webhooks.CreateWebhookEndpointEndpoint), typeof(Catalog.Webhooks.DeleteWebhookEndpointEndpoint), typeof(Catalog.Webhooks.ListDeliveriesEndpoint), typeof(Catalog.Webhooks.ListWebhookEndpointsEndpoint), typeof(Catalog.Webhooks.UpdateWebhookEndpointEndpoint) };
         }
     }
 
@@ -33,6 +33,7 @@ namespace Internal.Generated.WolverineHandlers
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GET_api_v1_webhook_endpoints))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.GET_api_v1_webhook_endpoints_id_deliveries))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.PATCH_api_v1_products_id))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.PATCH_api_v1_webhook_endpoints_id))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.POST_api_v1_licenses_id_revoke))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.POST_api_v1_licenses_validate))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Internal.Generated.WolverineHandlers.POST_api_v1_products))]
@@ -53,6 +54,7 @@ namespace Internal.Generated.WolverineHandlers
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Catalog.Webhooks.DeleteWebhookEndpointEndpoint))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Catalog.Webhooks.ListDeliveriesEndpoint))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Catalog.Webhooks.ListWebhookEndpointsEndpoint))]
+        [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Catalog.Webhooks.UpdateWebhookEndpointEndpoint))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Wolverine.Marten.IMartenOp))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Wolverine.Marten.IStartStream))]
         [global::System.Diagnostics.CodeAnalysis.DynamicDependency(global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.All, typeof(global::Catalog.Conventions.CreatedResource<Catalog.Licenses.LicenseDetails>))]
