@@ -57,4 +57,27 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
                                        && x.TryGetProperty("DurationMs", out _) && x.TryGetProperty("RequestId", out _));
         Assert.Contains(requests, x => x.GetProperty("Status").GetInt32() == 401);
     }
+
+    [Fact]
+    public async Task webhook_urls_are_logged_without_their_query_where_receivers_put_tokens()
+    {
+        var client = await AClient();
+        await using var service = await ServiceProcess.Start();
+        service.Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", client.Key);
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)closed.LocalEndpoint).Port}/hook";
+        closed.Stop(); // nothing listens there: every attempt fails, and failures are logged with their URL
+
+        var endpoint = await service.Http.PostAsync("/api/v1/webhook-endpoints", new StringContent(
+            JsonSerializer.Serialize(new { url = url + "?token=receiver-token-4242", events = new[] { "product.created" } }),
+            Encoding.UTF8, "application/json"));
+        Assert.Equal(201, (int)endpoint.StatusCode);
+        Assert.Equal(201, (int)(await service.Http.PostAsync("/api/v1/products",
+            new StringContent("""{"name":"Hooked","code":"hooked"}""", Encoding.UTF8, "application/json"))).StatusCode);
+        await Eventually(() => Task.FromResult(service.Output.Any(x => x.Contains(url))), "a failed attempt logged with its URL");
+        await Task.Delay(500);
+
+        Assert.DoesNotContain(service.Output, x => x.Contains("receiver-token-4242"));
+    }
 }
