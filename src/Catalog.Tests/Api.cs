@@ -213,11 +213,25 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
             return (long)(await command.ExecuteScalarAsync())!;
         }
 
+        await using (var orphans = new NpgsqlCommand("""
+            select coalesce(string_agg(concat_ws(' ', s.id, s.tenant_id, s.type, (select string_agg(e.type, ',') from catalog.mt_events e where e.stream_id = s.id)), '; '), '')
+            from catalog.mt_streams s
+            where not exists (select 1 from catalog.mt_doc_product p where p.id = s.id and p.tenant_id = s.tenant_id)
+              and not exists (select 1 from catalog.mt_doc_license l where l.id = s.id and l.tenant_id = s.tenant_id)
+              and exists (select 1 from catalog.mt_events e where e.stream_id = s.id and e.type <> 'tombstone')
+            """, connection, snapshot))
+        {
+            var found = (string)(await orphans.ExecuteScalarAsync())!;
+            Assert.True(found.Length == 0, "streams without their product or license: " + found);
+        }
         Assert.Equal(0, await Count("""
             select count(*) from catalog.mt_streams s
             where not exists (select 1 from catalog.mt_doc_product p where p.id = s.id and p.tenant_id = s.tenant_id)
-              -- Marten's own stream of "tombstone" events, which mark the sequence numbers of an append that rolled back
-              and not exists (select 1 from catalog.mt_events e where e.stream_id = s.id and e.type = 'tombstone')
+              -- a license's own stream (its machines and lifecycle)
+              and not exists (select 1 from catalog.mt_doc_license l where l.id = s.id and l.tenant_id = s.tenant_id)
+              -- Marten's tombstone stream (its id drawn per process) holds only "tombstone" events, which mark the
+              -- sequence numbers of an append that rolled back, or none at all
+              and exists (select 1 from catalog.mt_events e where e.stream_id = s.id and e.type <> 'tombstone')
             """));
         Assert.Equal(0, await Count("""
             select count(*) from catalog.mt_doc_product p
@@ -234,5 +248,17 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
                   (select count(*) filter (where e.type = 'license_issued') - count(*) filter (where e.type = 'license_revoked')
                    from catalog.mt_events e where e.stream_id = p.id)
             """));
+        Assert.Equal(0, await Count("""
+            select count(*) from catalog.mt_doc_license l
+            where coalesce((l.data ->> 'MachinesCount')::int, 0) <>
+                  (select count(*) filter (where e.type = 'machine_activated') - count(*) filter (where e.type = 'machine_deactivated')
+                   from catalog.mt_events e where e.stream_id = l.id)
+               or coalesce((l.data ->> 'MachinesCount')::int, 0) <>
+                  (select count(*) from catalog.mt_doc_machine m where (m.data ->> 'LicenseId')::uuid = l.id)
+            """));
     }
+
+    /// <summary>Sends as the software on a machine does: with the license key, not an API key.</summary>
+    protected Task<ApiResponse> AsLicense(string method, string url, string licenseKey, string? body = null) =>
+        Send(method, url, null, body, configure: request => request.Headers.Authorization = "License " + licenseKey);
 }

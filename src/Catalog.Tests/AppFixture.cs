@@ -61,6 +61,8 @@ public sealed class AppFixture : IAsyncLifetime
         builder.UseSetting("RateLimit:Burst", "1000000");
         builder.UseSetting("RateLimit:AnonymousPermitsPerSecond", "1000000");
         builder.UseSetting("RateLimit:AnonymousBurst", "1000000");
+        builder.UseSetting("RateLimit:ClientPermitsPerSecond", "1000000");
+        builder.UseSetting("RateLimit:ClientBurst", "1000000");
         builder.ConfigureServices(services =>
         {
             services.RunWolverineInSoloMode();

@@ -20,7 +20,7 @@ public class IssuingLicenses(AppFixture fixture) : ApiTest(fixture)
 
         Assert.Equal(201, response.Status);
         var license = response.Data;
-        Assert.Equal(["id", "productId", "key", "status", "expiresAt", "revokedAt", "createdAt", "updatedAt", "metadata"],
+        Assert.Equal(["id", "productId", "key", "status", "expiresAt", "revokedAt", "createdAt", "updatedAt", "metadata", "maxMachines", "machinesCount"],
             license.EnumerateObject().Select(x => x.Name));
         Assert.Equal($"/api/v1/licenses/{license.GetProperty("id")}", response.Headers.Location.ToString());
         Assert.Equal(7, license.GetProperty("id").GetGuid().Version);

@@ -78,7 +78,7 @@ public sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Fail(reason);
     }
 
-    internal const string FailureKey = "catalog.authentication-failure";
+    public const string FailureKey = "catalog.authentication-failure";
 
     /// <summary><c>Authorization: Bearer &lt;key&gt;</c>, or <c>X-API-Key: &lt;key&gt;</c>; any other authorization is malformed.</summary>
     private static string? PresentedKey(HttpRequest request)
@@ -101,9 +101,18 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy,
         PolicyAuthorizationResult result)
     {
-        if (result.Challenged)
+        var needsLicenseKey = policy.Requirements.OfType<ClaimsAuthorizationRequirement>().Any(x => x.ClaimType == CatalogClaims.LicenseId);
+        var failure = context.Items[ApiKeyAuthenticationHandler.FailureKey] as string;
+        if (needsLicenseKey && (result.Challenged || result.Forbidden))
         {
-            var failure = context.Items[ApiKeyAuthenticationHandler.FailureKey] as string;
+            // The client endpoints take a license key only.
+            context.Response.Headers.WWWAuthenticate = CatalogClaims.LicenseKeyScheme;
+            await Write(context, Problems.Status(401,
+                failure ?? "A license key is required: send it as 'Authorization: License <key>'."));
+        }
+        else if (result.Challenged || result.Forbidden && context.User.FindFirst(CatalogClaims.ApiKeyId) is null)
+        {
+            // Anything else takes an API key: a license key is not one.
             context.Response.Headers.WWWAuthenticate = "Bearer";
             await Write(context, Problems.Status(401,
                 failure ?? "An API key is required: send it as 'Authorization: Bearer <key>'."));

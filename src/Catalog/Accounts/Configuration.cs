@@ -9,6 +9,8 @@ namespace Catalog.Accounts;
 /// <summary>Accounts and API keys: their documents, authentication by key, one policy per scope, rate limits per key.</summary>
 public static class AccountsConfiguration
 {
+    private const string CredentialScheme = "Credential";
+
     /// <summary>Accounts and keys are not tenanted: they are how a request finds its tenant.</summary>
     public static StoreOptions ConfigureAccounts(this StoreOptions options)
     {
@@ -25,12 +27,19 @@ public static class AccountsConfiguration
         services.AddMemoryCache();
         services.AddSingleton<ApiKeyDirectory>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+        // One credential per request: "Authorization: License <key>" goes to the license-key scheme (Licenses/),
+        // anything else to the API-key scheme.
+        services.AddAuthentication(CredentialScheme)
+            .AddPolicyScheme(CredentialScheme, null, options => options.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.ToString().StartsWith(CatalogClaims.LicenseKeyScheme + " ", StringComparison.OrdinalIgnoreCase)
+                    ? CatalogClaims.LicenseKeyScheme
+                    : ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(options =>
         {
             foreach (var scope in Scopes.All)
                 options.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireClaim(CatalogClaims.Scope, Scopes.Granting(scope)));
+            options.AddPolicy(CatalogClaims.LicenseKeyPolicy, policy => policy.RequireAuthenticatedUser().RequireClaim(CatalogClaims.LicenseId));
 
             // Anything that does not say otherwise needs a key: only health and docs opt out.
             options.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();

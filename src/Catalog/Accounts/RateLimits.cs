@@ -14,6 +14,9 @@ public sealed class RateLimitSettings
     public int Burst { get; set; } = 200;
     public int AnonymousPermitsPerSecond { get; set; } = 20;
     public int AnonymousBurst { get; set; } = 40;
+    /// <summary>Per license key, on the client endpoints.</summary>
+    public int ClientPermitsPerSecond { get; set; } = 10;
+    public int ClientBurst { get; set; } = 20;
 }
 
 /// <summary>
@@ -29,8 +32,9 @@ public static class RateLimits
     public static IServiceCollection AddApiKeyRateLimits(this IServiceCollection services, IConfiguration configuration)
     {
         var settings = configuration.GetSection("RateLimit").Get<RateLimitSettings>() ?? new RateLimitSettings();
-        if (settings.PermitsPerSecond < 1 || settings.Burst < 1 || settings.AnonymousPermitsPerSecond < 1 || settings.AnonymousBurst < 1)
-            throw new InvalidOperationException("RateLimit:PermitsPerSecond, Burst, AnonymousPermitsPerSecond and AnonymousBurst must be at least 1");
+        if (settings.PermitsPerSecond < 1 || settings.Burst < 1 || settings.AnonymousPermitsPerSecond < 1 || settings.AnonymousBurst < 1
+            || settings.ClientPermitsPerSecond < 1 || settings.ClientBurst < 1)
+            throw new InvalidOperationException("RateLimit: every PermitsPerSecond and Burst must be at least 1");
 
         services.Configure<ForwardedHeadersOptions>(options =>
         {
@@ -47,14 +51,19 @@ public static class RateLimits
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                 context.User.FindFirst(CatalogClaims.ApiKeyId)?.Value is { } keyId
                     ? RateLimitPartition.GetTokenBucketLimiter("key:" + keyId, _ => Bucket(settings.PermitsPerSecond, settings.Burst))
-                    : RateLimitPartition.GetTokenBucketLimiter("address:" + context.Connection.RemoteIpAddress,
-                        _ => Bucket(settings.AnonymousPermitsPerSecond, settings.AnonymousBurst)));
+                    : context.User.FindFirst(CatalogClaims.LicenseId)?.Value is { } licenseId
+                        ? RateLimitPartition.GetTokenBucketLimiter("license:" + licenseId, _ => Bucket(settings.ClientPermitsPerSecond, settings.ClientBurst))
+                        : RateLimitPartition.GetTokenBucketLimiter("address:" + context.Connection.RemoteIpAddress,
+                            _ => Bucket(settings.AnonymousPermitsPerSecond, settings.AnonymousBurst)));
 
             options.OnRejected = async (rejected, token) =>
             {
                 var context = rejected.HttpContext;
                 var keyed = context.User.FindFirst(CatalogClaims.ApiKeyId) is not null;
-                var (perSecond, burst) = keyed ? (settings.PermitsPerSecond, settings.Burst) : (settings.AnonymousPermitsPerSecond, settings.AnonymousBurst);
+                var licensed = context.User.FindFirst(CatalogClaims.LicenseId) is not null;
+                var (perSecond, burst) = keyed ? (settings.PermitsPerSecond, settings.Burst)
+                    : licensed ? (settings.ClientPermitsPerSecond, settings.ClientBurst)
+                    : (settings.AnonymousPermitsPerSecond, settings.AnonymousBurst);
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
                     ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))
                     : 1;
@@ -68,7 +77,7 @@ public static class RateLimits
                 await problems.WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = context,
-                    ProblemDetails = Problems.Status(429, (keyed ? "This API key" : "This client address, without a valid API key,") +
+                    ProblemDetails = Problems.Status(429, (keyed ? "This API key" : licensed ? "This license key" : "This client address, without a valid API key,") +
                         $" is over its limit of {perSecond} requests per second (bursts of {burst}); retry after {seconds} s.")
                 });
             };

@@ -65,4 +65,8 @@ public static class MetadataRules
             return null;
         }
     }
+
+    /// <summary>Whether two metadata objects hold the same keys and values (a change that changes nothing appends nothing).</summary>
+    public static bool Same(Dictionary<string, JsonElement> a, Dictionary<string, JsonElement> b) =>
+        a.Count == b.Count && a.All(x => b.TryGetValue(x.Key, out var other) && JsonElement.DeepEquals(x.Value, other));
 }

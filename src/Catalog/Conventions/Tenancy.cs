@@ -13,6 +13,15 @@ public static class CatalogClaims
     public const string ApiKeyId = "catalog_api_key";
     public const string Scope = "scope";
 
+    /// <summary>The license of a license key (the client endpoints' credential, <c>Authorization: License &lt;key&gt;</c>).</summary>
+    public const string LicenseId = "catalog_license";
+    public const string LicenseKeyScheme = "License";
+    /// <summary>The authorization policy of the client endpoints: a license key, not an API key.</summary>
+    public const string LicenseKeyPolicy = "license-key";
+
     /// <summary>The account of the authenticated key.</summary>
     public static Guid Account(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(AccountId)!);
+
+    /// <summary>The license of the authenticated license key.</summary>
+    public static Guid License(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(LicenseId)!);
 }

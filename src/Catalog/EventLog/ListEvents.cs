@@ -18,7 +18,9 @@ namespace Catalog.EventLog;
 public record EventLogEntry(
     long Sequence,
     [property: AllowedValues(PublicEvents.ProductCreatedName, PublicEvents.ProductUpdatedName, PublicEvents.ProductDeletedName,
-        PublicEvents.LicenseIssuedName, PublicEvents.LicenseRevokedName)]
+        PublicEvents.LicenseIssuedName, PublicEvents.LicenseRevokedName,
+        PublicEvents.LicenseUpdatedName, PublicEvents.LicenseSuspendedName, PublicEvents.LicenseReinstatedName,
+        PublicEvents.MachineActivatedName, PublicEvents.MachineDeactivatedName)]
     string Type, Guid StreamId, long Version, DateTimeOffset OccurredAt, JsonElement Data);
 
 [Tags("Events")]
@@ -45,7 +47,9 @@ public static class ListEventsEndpoint
         [FromQuery, Description("The nextCursor of the previous page: the last sequence seen.")] long? cursor,
         [FromQuery, Description(Pagination.LimitDescription), Range(1, Pagination.MaxLimit), DefaultValue(Pagination.DefaultLimit)] int? limit,
         [FromQuery, Description("Only events of this type."), AllowedValues(PublicEvents.ProductCreatedName, PublicEvents.ProductUpdatedName,
-            PublicEvents.ProductDeletedName, PublicEvents.LicenseIssuedName, PublicEvents.LicenseRevokedName)]
+            PublicEvents.ProductDeletedName, PublicEvents.LicenseIssuedName, PublicEvents.LicenseRevokedName,
+        PublicEvents.LicenseUpdatedName, PublicEvents.LicenseSuspendedName, PublicEvents.LicenseReinstatedName,
+        PublicEvents.MachineActivatedName, PublicEvents.MachineDeactivatedName)]
         string? type,
         ClaimsPrincipal user, IQuerySession session, CancellationToken token)
     {

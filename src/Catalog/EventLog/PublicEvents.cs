@@ -17,6 +17,11 @@ public static class PublicEvents
     public const string ProductDeletedName = "product.deleted";
     public const string LicenseIssuedName = "license.issued";
     public const string LicenseRevokedName = "license.revoked";
+    public const string LicenseUpdatedName = "license.updated";
+    public const string LicenseSuspendedName = "license.suspended";
+    public const string LicenseReinstatedName = "license.reinstated";
+    public const string MachineActivatedName = "machine.activated";
+    public const string MachineDeactivatedName = "machine.deactivated";
 
     private static readonly Dictionary<Type, string> NamesByType = new()
     {
@@ -25,6 +30,11 @@ public static class PublicEvents
         [typeof(ProductDeleted)] = ProductDeletedName,
         [typeof(LicenseIssued)] = LicenseIssuedName,
         [typeof(LicenseRevoked)] = LicenseRevokedName,
+        [typeof(LicenseUpdated)] = LicenseUpdatedName,
+        [typeof(LicenseSuspended)] = LicenseSuspendedName,
+        [typeof(LicenseReinstated)] = LicenseReinstatedName,
+        [typeof(MachineActivated)] = MachineActivatedName,
+        [typeof(MachineDeactivated)] = MachineDeactivatedName,
     };
 
     private static readonly Dictionary<string, Type> TypesByName = NamesByType.ToDictionary(x => x.Value, x => x.Key);

@@ -7,7 +7,7 @@ namespace Catalog.Hosting;
 
 /// <summary>
 /// Marks an endpoint whose transaction can lose to a concurrent one (a deadlock, a serialization failure, a stream
-/// version taken by a concurrent writer) or to a random value drawn twice (a violation of one of
+/// version taken by a concurrent writer, a stream a concurrent writer started first) or to a random value drawn twice (a violation of one of
 /// <see cref="UniqueIndexes"/>). Such a request is run again inside the service, up to five times: contention is
 /// never the client's error.
 /// </summary>
@@ -17,11 +17,15 @@ public sealed class RetryOnContentionAttribute(params string[] uniqueIndexes) : 
     /// <summary>Unique indexes on values the endpoint draws at random: a violation means "draw again".</summary>
     public string[] UniqueIndexes { get; } = uniqueIndexes;
 
+    /// <summary>Marten's quick append raises it when a stream it expected to start (version 0) was started meanwhile.</summary>
+    private const string MartenStreamVersionMismatch = "MT003";
+
     public bool IsContention(Exception exception) =>
         exception.Find<ConcurrencyException>() is not null
         || exception.Find<EventStreamUnexpectedMaxEventIdException>() is not null
+        || exception.Find<Marten.Exceptions.ExistingStreamIdCollisionException>() is not null
         || exception.Find<PostgresException>() is { } postgres
-           && (postgres.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
+           && (postgres.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or MartenStreamVersionMismatch
                || postgres is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: { } index }
                   && UniqueIndexes.Contains(index));
 }

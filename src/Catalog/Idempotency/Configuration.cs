@@ -33,12 +33,20 @@ public static class IdempotencyConfiguration
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class ReadSentAsPostAttribute : Attribute;
 
-/// <summary>Every POST that changes something takes a key; a read sent as POST does not.</summary>
+/// <summary>
+/// A POST that is idempotent without a key (a machine's activation is keyed by its fingerprint) and comes from the
+/// software vendors ship: keys are kept per account, and one account's many installations must not share them.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class IdempotentByNatureAttribute : Attribute;
+
+/// <summary>Every POST that changes something takes a key; a read sent as POST does not, nor one idempotent by nature.</summary>
 public sealed class IdempotentPosts : IHttpPolicy
 {
     public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
     {
-        foreach (var chain in chains.Where(x => x.HttpMethods.Contains("POST") && !x.Method.Method.HasAttribute<ReadSentAsPostAttribute>()))
+        foreach (var chain in chains.Where(x => x.HttpMethods.Contains("POST") && !x.Method.Method.HasAttribute<ReadSentAsPostAttribute>()
+                                             && !x.Method.Method.HasAttribute<IdempotentByNatureAttribute>()))
             chain.DeduplicatedWithResponse = new DeduplicatedWithResponseRequirement
             {
                 Scope = DeduplicationScope.Tenant, Required = false, ClaimInTransaction = true

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Catalog.Accounts;
 using Catalog.Conventions;
@@ -15,7 +16,9 @@ namespace Catalog.Licenses;
 /// <summary>Both fields are optional, and so is the body.</summary>
 public record IssueLicense(
     [property: Description("In the future, with a time zone; kept to the millisecond.")] DateTimeOffset? ExpiresAt,
-    Dictionary<string, JsonElement>? Metadata);
+    Dictionary<string, JsonElement>? Metadata,
+    [property: Range(LicenseRules.MinMachines, LicenseRules.MaxMachines), Description("How many machines may use the license at once; null (the default) for no limit.")]
+    int? MaxMachines = null);
 
 [Tags("Licenses")]
 public static class IssueLicenseEndpoint
@@ -28,6 +31,7 @@ public static class IssueLicenseEndpoint
         var errors = new ValidationErrors();
         if (command?.ExpiresAt <= time.GetUtcNow()) errors.Add("expiresAt", "must be in the future");
         MetadataRules.Check(errors, command?.Metadata);
+        LicenseRules.MaxMachinesAllowed(errors, command?.MaxMachines);
         return errors.ToProblem();
     }
 
@@ -48,7 +52,7 @@ public static class IssueLicenseEndpoint
     {
         var now = time.UtcNow();
         var issued = new LicenseIssued(Guid.CreateVersion7(), product.Id, keys.Next(product.KeyPrefix),
-            command?.ExpiresAt?.ToMilliseconds(), command?.Metadata ?? [], now);
+            command?.ExpiresAt?.ToMilliseconds(), command?.Metadata ?? [], now, command?.MaxMachines);
 
         return (new CreatedResource<LicenseDetails>(LicenseDetails.From(License.Create(issued), now)), [issued]);
     }

@@ -8,12 +8,15 @@ using JasperFx.Events.Projections;
 using Marten;
 using Marten.Events.Projections;
 using Marten.Patching;
+using JasperFx.Events;
 
 namespace Catalog.Licenses;
 
-// License events live on their product's stream. Issuing and revoking take the product stream's lock, so the
-// product's licensesCount, kept by the product's inline projection in the same transaction, can never drift
-// from the events, however many clients issue at once.
+// Issuing and revoking live on the product's stream: they take the product stream's lock, so the product's
+// licensesCount, kept by the product's inline projection in the same transaction, can never drift from the
+// events, however many clients issue at once. Everything else that happens to a license (its machines, its
+// changes, suspension) lives on the license's own stream (stream id = license id) and takes that stream's lock
+// only: activations of different licenses never wait for each other.
 
 public record LicenseIssued(
     Guid LicenseId,
@@ -21,17 +24,32 @@ public record LicenseIssued(
     string Key,
     DateTimeOffset? ExpiresAt,
     Dictionary<string, JsonElement> Metadata,
-    DateTimeOffset IssuedAt);
+    DateTimeOffset IssuedAt,
+    int? MaxMachines = null);
 
 public record LicenseRevoked(Guid LicenseId, Guid ProductId, DateTimeOffset RevokedAt);
+
+/// <summary>The license's full new values (a renewal, a new seat limit, new metadata), not a diff.</summary>
+public record LicenseUpdated(
+    Guid LicenseId,
+    Guid ProductId,
+    DateTimeOffset? ExpiresAt,
+    int? MaxMachines,
+    Dictionary<string, JsonElement> Metadata,
+    DateTimeOffset UpdatedAt);
+
+public record LicenseSuspended(Guid LicenseId, Guid ProductId, DateTimeOffset SuspendedAt);
+
+public record LicenseReinstated(Guid LicenseId, Guid ProductId, DateTimeOffset ReinstatedAt);
 
 public static class LicenseStatus
 {
     public const string Active = "active";
     public const string Expired = "expired";
     public const string Revoked = "revoked";
+    public const string Suspended = "suspended";
 
-    public static readonly string[] All = [Active, Expired, Revoked];
+    public static readonly string[] All = [Active, Expired, Revoked, Suspended];
 }
 
 /// <summary>
@@ -48,18 +66,53 @@ public sealed record License(
     DateTimeOffset UpdatedAt,
     Dictionary<string, JsonElement> Metadata)
 {
+    /// <summary>The account (tenant) the license belongs to: how a license key finds its account.</summary>
+    public Guid AccountId { get; init; }
+
+    /// <summary>How many machines may use the license at once; null for no limit.</summary>
+    public int? MaxMachines { get; init; }
+
+    /// <summary>Active machines, kept in the same transaction as the machine events.</summary>
+    public int MachinesCount { get; init; }
+
+    public DateTimeOffset? SuspendedAt { get; init; }
+
     public bool IsRevoked => RevokedAt is not null;
+    public bool IsSuspended => SuspendedAt is not null;
+
+    /// <summary>
+    /// Why the license cannot be used now (a validation code, judged in the contract's order), or null when it
+    /// can. A deleted product's licenses cannot be used.
+    /// </summary>
+    public string? UnusableBecause(Products.Product? product, DateTimeOffset now) =>
+        IsRevoked ? ValidationCodes.Revoked
+        : product is null || product.IsDeleted ? ValidationCodes.ProductDeleted
+        : IsSuspended ? ValidationCodes.Suspended
+        : ExpiresAt <= now ? ValidationCodes.Expired
+        : null;
 
     public string StatusAt(DateTimeOffset now) =>
         IsRevoked ? LicenseStatus.Revoked
+        : IsSuspended ? LicenseStatus.Suspended
         : ExpiresAt <= now ? LicenseStatus.Expired
         : LicenseStatus.Active;
 
-    public static License Create(LicenseIssued e) =>
-        new(e.LicenseId, e.ProductId, e.Key, e.ExpiresAt, null, e.IssuedAt, e.IssuedAt, e.Metadata);
+    public static License Create(LicenseIssued e, Guid accountId = default) =>
+        new(e.LicenseId, e.ProductId, e.Key, e.ExpiresAt, null, e.IssuedAt, e.IssuedAt, e.Metadata)
+        {
+            AccountId = accountId,
+            MaxMachines = e.MaxMachines
+        };
 
-    // LicenseProjection patches the same two fields in SQL: a change here belongs there too.
+    // LicenseProjection patches the same fields in SQL: a change here belongs there too.
     public License Apply(LicenseRevoked e) => this with { RevokedAt = e.RevokedAt, UpdatedAt = e.RevokedAt };
+
+    public License Apply(LicenseUpdated e) =>
+        this with { ExpiresAt = e.ExpiresAt, MaxMachines = e.MaxMachines, Metadata = e.Metadata, UpdatedAt = e.UpdatedAt };
+
+    public License Apply(LicenseSuspended e) => this with { SuspendedAt = e.SuspendedAt, UpdatedAt = e.SuspendedAt };
+
+    public License Apply(LicenseReinstated e) => this with { SuspendedAt = null, UpdatedAt = e.ReinstatedAt };
 }
 
 /// <summary>
@@ -70,12 +123,49 @@ public sealed record License(
 /// </summary>
 public partial class LicenseProjection : EventProjection
 {
-    public License Create(LicenseIssued e) => License.Create(e);
+    public License Create(IEvent<LicenseIssued> e) => License.Create(e.Data, Guid.Parse(e.TenantId));
 
     public void Project(LicenseRevoked e, IDocumentOperations operations) =>
         operations.Patch<License>(e.LicenseId)
             .Set(x => x.RevokedAt, e.RevokedAt)
             .Set(x => x.UpdatedAt, e.RevokedAt);
+
+    public void Project(LicenseUpdated e, IDocumentOperations operations) =>
+        operations.Patch<License>(e.LicenseId)
+            .Set(x => x.ExpiresAt, e.ExpiresAt)
+            .Set(x => x.MaxMachines, e.MaxMachines)
+            .Set(x => x.Metadata, e.Metadata)
+            .Set(x => x.UpdatedAt, e.UpdatedAt);
+
+    public void Project(LicenseSuspended e, IDocumentOperations operations) =>
+        operations.Patch<License>(e.LicenseId)
+            .Set(x => x.SuspendedAt, e.SuspendedAt)
+            .Set(x => x.UpdatedAt, e.SuspendedAt);
+
+    public void Project(LicenseReinstated e, IDocumentOperations operations) =>
+        operations.Patch<License>(e.LicenseId)
+            .Set(x => x.SuspendedAt, null)
+            .Set(x => x.UpdatedAt, e.ReinstatedAt);
+
+    // machinesCount moves with the machine events, in the same transaction; here rather than in MachineProjection
+    // so that a rebuild creates each license before it counts its machines.
+    public void Project(MachineActivated e, IDocumentOperations operations) =>
+        operations.Patch<License>(e.LicenseId).Increment(x => x.MachinesCount);
+
+    public void Project(MachineDeactivated e, IDocumentOperations operations) =>
+        operations.Patch<License>(e.LicenseId).Increment(x => x.MachinesCount, -1);
+}
+
+public static class LicenseRules
+{
+    public const int MinMachines = 1;
+    public const int MaxMachines = 10_000;
+
+    public static void MaxMachinesAllowed(ValidationErrors errors, int? maxMachines)
+    {
+        if (maxMachines is < MinMachines or > MaxMachines)
+            errors.Add("maxMachines", $"must be {MinMachines}-{MaxMachines}, or null for no limit");
+    }
 }
 
 /// <summary>A license as the API shows it.</summary>
@@ -84,17 +174,20 @@ public record LicenseDetails(
     Guid Id,
     Guid ProductId,
     [property: RegularExpression(LicenseKeys.Pattern), Description("e.g. DSK-A2B3-C4D5-E6F7-G8H9")] string Key,
-    [property: AllowedValues(LicenseStatus.Active, LicenseStatus.Expired, LicenseStatus.Revoked)] string Status,
+    [property: AllowedValues(LicenseStatus.Active, LicenseStatus.Expired, LicenseStatus.Revoked, LicenseStatus.Suspended)] string Status,
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? RevokedAt,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    Dictionary<string, JsonElement> Metadata) : IHasLocation
+    Dictionary<string, JsonElement> Metadata,
+    [property: Description("How many machines may use the license at once; null for no limit.")] int? MaxMachines,
+    [property: Description("Machines active now.")] int MachinesCount) : IHasLocation
 {
     [JsonIgnore] public string Location => $"/api/v1/licenses/{Id}";
 
     public static LicenseDetails From(License l, DateTimeOffset now) =>
-        new(l.Id, l.ProductId, l.Key, l.StatusAt(now), l.ExpiresAt, l.RevokedAt, l.CreatedAt, l.UpdatedAt, l.Metadata);
+        new(l.Id, l.ProductId, l.Key, l.StatusAt(now), l.ExpiresAt, l.RevokedAt, l.CreatedAt, l.UpdatedAt, l.Metadata,
+            l.MaxMachines, l.MachinesCount);
 }
 
 /// <summary>

@@ -13,11 +13,15 @@ namespace Catalog.Licenses;
 
 public record ValidateLicense(
     [property: Required, StringLength(ValidateLicenseEndpoint.KeyMaxLength, MinimumLength = 1), Description("Matched ignoring case and surrounding spaces.")]
-    string? Key);
+    string? Key,
+    [property: StringLength(MachineFingerprint.MaxLength, MinimumLength = 1),
+               Description("When given, the license is valid only if this fingerprint is one of its active machines.")]
+    string? Fingerprint = null);
 
 public record LicenseValidation(
     bool Valid,
-    [property: AllowedValues(ValidationCodes.Valid, ValidationCodes.NotFound, ValidationCodes.Revoked, ValidationCodes.ProductDeleted, ValidationCodes.Expired)]
+    [property: AllowedValues(ValidationCodes.Valid, ValidationCodes.NotFound, ValidationCodes.Revoked, ValidationCodes.ProductDeleted,
+        ValidationCodes.Suspended, ValidationCodes.Expired, ValidationCodes.NotActivated)]
     string Code,
     LicenseDetails? License);
 
@@ -28,6 +32,9 @@ public static class ValidationCodes
     public const string Revoked = "REVOKED";
     public const string Expired = "EXPIRED";
     public const string ProductDeleted = "PRODUCT_DELETED";
+    public const string Suspended = "SUSPENDED";
+    /// <summary>A fingerprint was given and is not an active machine of the license.</summary>
+    public const string NotActivated = "NOT_ACTIVATED";
 }
 
 [Tags("Licenses")]
@@ -40,19 +47,29 @@ public static class ValidateLicenseEndpoint
         var errors = new ValidationErrors();
         if (string.IsNullOrWhiteSpace(command.Key)) errors.Add("key", "is required");
         else if (command.Key.Length > KeyMaxLength) errors.Add("key", $"must be at most {KeyMaxLength} characters");
+        if (command.Fingerprint is not null) MachineFingerprint.Check(errors, command.Fingerprint);
         return errors.ToProblem();
     }
 
-    /// <summary>The verdict on a license and its product, at a moment: a pure function.</summary>
-    public static LicenseValidation Judge(License? license, Product? product, DateTimeOffset now)
+    /// <summary>
+    /// The verdict on a license, its product and, when a fingerprint was given, that machine, at a moment: a pure
+    /// function. Codes are judged in this order: NOT_FOUND, REVOKED, PRODUCT_DELETED, SUSPENDED, EXPIRED, NOT_ACTIVATED.
+    /// </summary>
+    public static LicenseValidation Judge(License? license, Product? product, DateTimeOffset now,
+        string? fingerprint = null, Machine? machine = null)
     {
         if (license is null) return new(false, ValidationCodes.NotFound, null);
         var details = LicenseDetails.From(license, now);
-        if (license.IsRevoked) return new(false, ValidationCodes.Revoked, details);
-        if (product is null || product.IsDeleted) return new(false, ValidationCodes.ProductDeleted, details);
-        if (license.ExpiresAt <= now) return new(false, ValidationCodes.Expired, details);
+        if (license.UnusableBecause(product, now) is { } code) return new(false, code, details);
+        if (fingerprint is not null && machine is null) return new(false, ValidationCodes.NotActivated, details);
         return new(true, ValidationCodes.Valid, details);
     }
+
+    /// <summary>The active machine of the license with this fingerprint, if any.</summary>
+    public static Task<Machine?> ActiveMachine(IQuerySession session, License? license, string? fingerprint, CancellationToken token) =>
+        license is null || fingerprint is null
+            ? Task.FromResult<Machine?>(null)
+            : session.Query<Machine>().Where(x => x.LicenseId == license.Id && x.Fingerprint == fingerprint).FirstOrDefaultAsync(token);
 
     /// <summary>
     /// Always 200 for a well-formed request. The license is found by its key through a unique index, then its
@@ -67,9 +84,10 @@ public static class ValidateLicenseEndpoint
     {
         var key = command.Key!.Trim().ToUpperInvariant();
         var license = await session.Query<License>().Where(x => x.Key == key).SingleOrDefaultAsync(token);
-        // Two primary-key-fast lookups; Marten's Include would build a temporary table on every call.
+        // Primary-key-fast lookups; Marten's Include would build a temporary table on every call.
         var product = license is null ? null : await session.LoadAsync<Product>(license.ProductId, token);
+        var machine = await ActiveMachine(session, license, command.Fingerprint, token);
 
-        return new(Judge(license, product, time.GetUtcNow()));
+        return new(Judge(license, product, time.GetUtcNow(), command.Fingerprint, machine));
     }
 }

@@ -61,13 +61,10 @@ public static class UpdateProductEndpoint
         var metadata = command.Metadata.IsPresent ? command.Metadata.Value ?? [] : product.Metadata;
 
         var unchanged = name == product.Name && description == product.Description && keyPrefix == product.KeyPrefix
-                        && SameMetadata(metadata, product.Metadata);
+                        && MetadataRules.Same(metadata, product.Metadata);
         if (unchanged) return (new Resource<ProductDetails>(ProductDetails.From(product)), []);
 
         var updated = new ProductUpdated(product.Id, name, description, keyPrefix, metadata, time.UtcNow());
         return (new Resource<ProductDetails>(ProductDetails.From(product.Apply(updated))), [updated]);
     }
-
-    private static bool SameMetadata(Dictionary<string, JsonElement> a, Dictionary<string, JsonElement> b) =>
-        a.Count == b.Count && a.All(x => b.TryGetValue(x.Key, out var other) && JsonElement.DeepEquals(x.Value, other));
 }

@@ -1,0 +1,68 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using Catalog.Conventions;
+using Catalog.Idempotency;
+using Catalog.Products;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace Catalog.Licenses;
+
+public record ValidateThisLicense(
+    [property: StringLength(MachineFingerprint.MaxLength, MinimumLength = 1),
+               Description("This machine's fingerprint: the license is valid only if it is one of its active machines.")]
+    string? Fingerprint);
+
+/// <summary>The verdict as the software on a machine sees it: its own license, and its own machine when it gave a fingerprint.</summary>
+[SchemaName("ClientValidation")]
+public record ClientLicenseValidation(
+    bool Valid,
+    [property: AllowedValues(ValidationCodes.Valid, ValidationCodes.ProductDeleted, ValidationCodes.Revoked, ValidationCodes.Suspended,
+        ValidationCodes.Expired, ValidationCodes.NotActivated)]
+    string Code,
+    LicenseDetails License,
+    MachineDetails? Machine);
+
+/// <summary>
+/// What the software a vendor ships may ask with its license key alone: its own license, and whether it may run
+/// here. Never another license, and never another machine's fingerprint.
+/// </summary>
+[Tags("Client")]
+public static class GetThisLicenseEndpoint
+{
+    [WolverineGet("/api/v1/client/license", OperationId = "getThisLicense", Summary = "Get this license (license key)")]
+    [Authorize(CatalogClaims.LicenseKeyPolicy)]
+    public static async Task<IResult> Get(ClaimsPrincipal user, IQuerySession session, TimeProvider time, CancellationToken token) =>
+        await session.LoadAsync<License>(user.License(), token) is { } license
+            ? Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(license, time.GetUtcNow())), ApiJson.Options)
+            : Results.Problem(Problems.Status(404, "No such license."));
+}
+
+[Tags("Client")]
+public static class ValidateThisLicenseEndpoint
+{
+    public static ProblemDetails Validate(ValidateThisLicense? command)
+    {
+        var errors = new ValidationErrors();
+        if (command?.Fingerprint is not null) MachineFingerprint.Check(errors, command.Fingerprint);
+        return errors.ToProblem();
+    }
+
+    /// <summary>As the vendor's validate, for the caller's own license: always 200 for a well-formed request.</summary>
+    [WolverinePost("/api/v1/client/validate", OperationId = "validateThisLicense", Summary = "Validate this license (license key)")]
+    [Authorize(CatalogClaims.LicenseKeyPolicy)]
+    [ReadSentAsPost]
+    public static async Task<Resource<ClientLicenseValidation>> Post(ValidateThisLicense? command, ClaimsPrincipal user, IQuerySession session,
+        TimeProvider time, CancellationToken token)
+    {
+        var license = await session.LoadAsync<License>(user.License(), token)
+                      ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
+        var product = await session.LoadAsync<Product>(license.ProductId, token);
+        var machine = await ValidateLicenseEndpoint.ActiveMachine(session, license, command?.Fingerprint, token);
+        var verdict = ValidateLicenseEndpoint.Judge(license, product, time.GetUtcNow(), command?.Fingerprint, machine);
+        return new(new ClientLicenseValidation(verdict.Valid, verdict.Code, verdict.License!, machine is null ? null : MachineDetails.From(machine)));
+    }
+}

@@ -1,0 +1,90 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Catalog.Conventions;
+using JasperFx.Events.Projections;
+using Marten;
+using Marten.Events.Projections;
+using Marten.Patching;
+
+namespace Catalog.Licenses;
+
+// A machine is one installation using a license. Its events live on the license's own stream (stream id =
+// license id): an activation takes that stream's lock and nothing wider, so the seat limit is exact under any
+// number of concurrent activations of one license, and activations of different licenses never wait for each other.
+
+public record MachineActivated(
+    Guid MachineId,
+    Guid LicenseId,
+    Guid ProductId,
+    string Fingerprint,
+    string? Name,
+    Dictionary<string, JsonElement> Metadata,
+    DateTimeOffset ActivatedAt);
+
+public record MachineDeactivated(Guid MachineId, Guid LicenseId, Guid ProductId, string Fingerprint, DateTimeOffset DeactivatedAt);
+
+/// <summary>The machine read model: one document per active machine, deleted on deactivation.</summary>
+public sealed record Machine(
+    Guid Id,
+    Guid LicenseId,
+    string Fingerprint,
+    string? Name,
+    Dictionary<string, JsonElement> Metadata,
+    DateTimeOffset ActivatedAt)
+{
+    public static Machine From(MachineActivated e) => new(e.MachineId, e.LicenseId, e.Fingerprint, e.Name, e.Metadata, e.ActivatedAt);
+}
+
+/// <summary>Machine documents: one per active machine. (The license's machinesCount is LicenseProjection's.)</summary>
+public partial class MachineProjection : EventProjection
+{
+    public Machine Create(MachineActivated e) => Machine.From(e);
+
+    public void Project(MachineDeactivated e, IDocumentOperations operations) => operations.Delete<Machine>(e.MachineId);
+}
+
+/// <summary>
+/// The license stream's snapshot, kept inline: the machines active on the license, which is what a seat decision
+/// needs under the stream's lock. (A list, not a dictionary: fingerprints are data, and JSON property-name
+/// policies must never touch them.)
+/// </summary>
+public sealed class LicenseSeats
+{
+    public Guid Id { get; set; }
+    public List<MachineActivated> Active { get; set; } = [];
+
+    public MachineActivated? Holding(string fingerprint) => Active.Find(x => x.Fingerprint == fingerprint);
+
+    public void Apply(MachineActivated e) => Active.Add(e);
+
+    public void Apply(MachineDeactivated e) => Active.RemoveAll(x => x.MachineId == e.MachineId);
+}
+
+/// <summary>A machine as the API shows it.</summary>
+[SchemaName("Machine")]
+public record MachineDetails(Guid Id, Guid LicenseId, string Fingerprint, string? Name, Dictionary<string, JsonElement> Metadata,
+    DateTimeOffset ActivatedAt) : IHasLocation
+{
+    [JsonIgnore] public string Location => $"/api/v1/machines/{Id}";
+
+    public static MachineDetails From(Machine m) => new(m.Id, m.LicenseId, m.Fingerprint, m.Name, m.Metadata, m.ActivatedAt);
+    public static MachineDetails From(MachineActivated e) => From(Machine.From(e));
+}
+
+
+/// <summary>A machine's fingerprint: the installation's stable id, 1-255 printable characters.</summary>
+public static class MachineFingerprint
+{
+    public const int MaxLength = 255;
+
+    public static void Check(ValidationErrors errors, string? fingerprint)
+    {
+        if (string.IsNullOrEmpty(fingerprint)) errors.Add("fingerprint", "is required");
+        else if (Text.Length(fingerprint) > MaxLength) errors.Add("fingerprint", $"must be at most {MaxLength} characters");
+        else if (!Text.IsStorable(fingerprint) || fingerprint.Any(char.IsControl))
+            errors.Add("fingerprint", "must be printable characters (no control characters, NUL or unpaired surrogates)");
+        else if (string.IsNullOrWhiteSpace(fingerprint)) errors.Add("fingerprint", "must not be blank");
+    }
+}

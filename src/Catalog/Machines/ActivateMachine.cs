@@ -1,0 +1,81 @@
+using System.Security.Claims;
+using Catalog.Accounts;
+using Catalog.Conventions;
+using Catalog.Hosting;
+using Catalog.Idempotency;
+using Catalog.Licenses;
+using Catalog.Products;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Http.Marten;
+
+namespace Catalog.Machines;
+
+/// <summary>
+/// Activation, for both callers: the software on the machine (license key) and the vendor on its customer's behalf
+/// (API key). It takes the license stream's lock, reads the license and its active machines under it, decides
+/// (<see cref="MachineRules.Activate"/>), and appends; Wolverine commits. Concurrent activations of one license
+/// queue on that lock, so exactly as many as the license allows succeed; a first activation racing another to
+/// start the license's stream loses with a stream collision and runs again under the lock.
+/// </summary>
+public static class Seats
+{
+    public static async Task<IResult> Activate(Guid licenseId, ActivateMachine command, IDocumentSession session, TimeProvider time,
+        CancellationToken token)
+    {
+        var stream = await session.Events.FetchForExclusiveWriting<LicenseSeats>(licenseId, token);
+        var license = await session.LoadAsync<License>(licenseId, token);
+        if (license is null) return Results.Problem(Problems.Status(404, "No such license."));
+        var product = await session.LoadAsync<Product>(license.ProductId, token);
+
+        var decision = MachineRules.Activate(command, license, product, stream.Aggregate ?? new LicenseSeats { Id = licenseId }, time.UtcNow());
+        if (decision.Refusal is { } refusal) return Results.Problem(refusal);
+        if (decision.AlreadyActive is { } active) return Results.Json(new Resource<MachineDetails>(MachineDetails.From(active)), ApiJson.Options);
+
+        stream.AppendOne(decision.Activated!);
+        var machine = MachineDetails.From(decision.Activated!);
+        return Results.Json(new Resource<MachineDetails>(machine), ApiJson.Options, statusCode: 201);
+    }
+}
+
+[Tags("Machines")]
+public static class ActivateMachineEndpoint
+{
+    public static ProblemDetails Validate(ActivateMachine command) => MachineRules.Check(command);
+
+    /// <summary>Activates a machine on a customer's behalf, by the rules the software on the machine meets.</summary>
+    [WolverinePost("/api/v1/licenses/{id}/machines", OperationId = "activateMachine", Summary = "Activate a machine on a license")]
+    [Authorize(Scopes.LicensesWrite)]
+    [RetryOnContention]
+    [ProducesResponseType<Resource<MachineDetails>>(201)]
+    [ProducesResponseType<Resource<MachineDetails>>(200, Description = "The fingerprint was already active: the same machine.")]
+    [Refuses(403, "The license cannot be used: `code` is REVOKED, PRODUCT_DELETED, SUSPENDED or EXPIRED.")]
+    [Refuses(409, "Every seat is taken: `code` is MACHINE_LIMIT_REACHED.")]
+    public static Task<IResult> Post(ActivateMachine command, [Document("id")] License license, IDocumentSession session, TimeProvider time,
+        CancellationToken token) =>
+        Seats.Activate(license.Id, command, session, time, token);
+}
+
+[Tags("Client")]
+public static class ActivateThisMachineEndpoint
+{
+    public static ProblemDetails Validate(ActivateMachine command) => MachineRules.Check(command);
+
+    /// <summary>
+    /// The software on a machine activates it with its license key. Idempotent by fingerprint: activating an
+    /// active fingerprint again answers 200 with the same machine.
+    /// </summary>
+    [WolverinePost("/api/v1/client/machines", OperationId = "activateThisMachine", Summary = "Activate this machine (license key)")]
+    [Authorize(CatalogClaims.LicenseKeyPolicy)]
+    [IdempotentByNature]
+    [RetryOnContention]
+    [ProducesResponseType<Resource<MachineDetails>>(201)]
+    [ProducesResponseType<Resource<MachineDetails>>(200, Description = "The fingerprint was already active: the same machine.")]
+    [Refuses(403, "The license cannot be used: `code` is PRODUCT_DELETED, SUSPENDED or EXPIRED.")]
+    [Refuses(409, "Every seat is taken: `code` is MACHINE_LIMIT_REACHED.")]
+    public static Task<IResult> Post(ActivateMachine command, ClaimsPrincipal user, IDocumentSession session, TimeProvider time,
+        CancellationToken token) =>
+        Seats.Activate(user.License(), command, session, time, token);
+}
