@@ -39,6 +39,21 @@ public static class Given
 
     public static License ARevokedLicenseOf(Product product) =>
         AnActiveLicenseOf(product).Apply(new LicenseRevoked(Guid.Empty, product.Id, Now.AddDays(-2)));
+
+    public static License ASuspendedLicenseOf(Product product) =>
+        AnActiveLicenseOf(product).Apply(new LicenseSuspended(Guid.Empty, product.Id, Now.AddDays(-1)));
+
+    public static License ALicenseWithSeats(Product product, int maxMachines) =>
+        AnActiveLicenseOf(product) with { MaxMachines = maxMachines };
+
+    /// <summary>The license stream's seats with these fingerprints active, as its events build them.</summary>
+    public static LicenseSeats SeatsTakenBy(License license, params string[] fingerprints)
+    {
+        var seats = new LicenseSeats { Id = license.Id };
+        foreach (var fingerprint in fingerprints)
+            seats.Apply(new MachineActivated(Guid.CreateVersion7(), license.Id, license.ProductId, fingerprint, null, [], Now.AddDays(-1)));
+        return seats;
+    }
 }
 
 /// <summary>Webhook endpoints in the states the delivery decisions meet.</summary>

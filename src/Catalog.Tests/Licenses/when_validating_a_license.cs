@@ -2,7 +2,7 @@ using Catalog.Licenses;
 
 namespace Catalog.Tests.Licenses;
 
-/// <summary>The verdict, judged in the contract's order: not found, revoked, product deleted, expired, valid.</summary>
+/// <summary>The verdict, judged in the contract's order: not found, revoked, product deleted, suspended, expired, not activated, valid.</summary>
 public class when_validating_a_license
 {
     private readonly Catalog.Products.Product _product = Given.ADesktopProduct();
@@ -47,5 +47,26 @@ public class when_validating_a_license
 
         Assert.Equal(ValidationCodes.Expired, ValidateLicenseEndpoint.Judge(license, _product, Given.Now).Code);
         Assert.Equal(ValidationCodes.Valid, ValidateLicenseEndpoint.Judge(license, _product, Given.Now.AddMilliseconds(-1)).Code);
+    }
+
+    [Fact]
+    public void suspended_comes_after_a_deleted_product_and_before_an_expiry()
+    {
+        var license = Given.ASuspendedLicenseOf(_product) with { ExpiresAt = Given.Now.AddDays(-1) };
+
+        Assert.Equal(ValidationCodes.ProductDeleted, ValidateLicenseEndpoint.Judge(license, Given.ADeletedProduct(), Given.Now).Code);
+        Assert.Equal(ValidationCodes.Suspended, ValidateLicenseEndpoint.Judge(license, _product, Given.Now).Code);
+    }
+
+    [Fact]
+    public void a_fingerprint_that_is_no_active_machine_is_not_activated_but_only_after_every_other_reason()
+    {
+        var license = Given.AnActiveLicenseOf(_product);
+        var machine = new Machine(Guid.CreateVersion7(), license.Id, "host-1", null, [], Given.Now);
+
+        Assert.Equal(ValidationCodes.NotActivated, ValidateLicenseEndpoint.Judge(license, _product, Given.Now, "host-2", null).Code);
+        Assert.Equal(ValidationCodes.Valid, ValidateLicenseEndpoint.Judge(license, _product, Given.Now, "host-1", machine).Code);
+        Assert.Equal(ValidationCodes.Expired,
+            ValidateLicenseEndpoint.Judge(license with { ExpiresAt = Given.Now }, _product, Given.Now, "host-2", null).Code);
     }
 }

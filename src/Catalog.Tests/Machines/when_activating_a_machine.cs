@@ -1,0 +1,65 @@
+using Catalog.Licenses;
+using Catalog.Machines;
+
+namespace Catalog.Tests.Machines;
+
+/// <summary>The seat decision, made under the license stream's lock on the license and its active machines.</summary>
+public class when_activating_a_machine
+{
+    private readonly Catalog.Products.Product _product = Given.ADesktopProduct();
+
+    private static ActivateMachine On(string fingerprint) => new(fingerprint, null, null);
+
+    [Fact]
+    public void a_free_seat_takes_a_new_machine()
+    {
+        var license = Given.ALicenseWithSeats(_product, 2);
+
+        var decision = MachineRules.Activate(On("host-1"), license, _product, Given.SeatsTakenBy(license, "host-0"), Given.Now);
+
+        Assert.NotNull(decision.Activated);
+        Assert.Equal(("host-1", license.Id, Given.Now), (decision.Activated.Fingerprint, decision.Activated.LicenseId, decision.Activated.ActivatedAt));
+    }
+
+    [Fact]
+    public void an_active_fingerprint_is_the_same_machine_again_even_when_every_seat_is_taken()
+    {
+        var license = Given.ALicenseWithSeats(_product, 1);
+        var seats = Given.SeatsTakenBy(license, "host-1");
+
+        var decision = MachineRules.Activate(On("host-1"), license, _product, seats, Given.Now);
+
+        Assert.Null(decision.Activated);
+        Assert.Equal(seats.Active[0].MachineId, decision.AlreadyActive!.MachineId);
+    }
+
+    [Fact]
+    public void a_full_license_is_a_409_machine_limit_reached()
+    {
+        var license = Given.ALicenseWithSeats(_product, 2);
+
+        var decision = MachineRules.Activate(On("host-3"), license, _product, Given.SeatsTakenBy(license, "host-1", "host-2"), Given.Now);
+
+        Assert.Equal((409, "MACHINE_LIMIT_REACHED"), (decision.Refusal!.Status, decision.Refusal.Extensions["code"]));
+    }
+
+    [Fact]
+    public void no_limit_takes_any_number()
+    {
+        var license = Given.AnActiveLicenseOf(_product);
+        var seats = Given.SeatsTakenBy(license, Enumerable.Range(0, 500).Select(x => $"host-{x}").ToArray());
+
+        Assert.NotNull(MachineRules.Activate(On("one-more"), license, _product, seats, Given.Now).Activated);
+    }
+
+    [Fact]
+    public void a_license_that_cannot_be_used_is_a_403_naming_why_before_anything_else()
+    {
+        var seats = new LicenseSeats();
+        Assert.Equal("SUSPENDED", MachineRules.Activate(On("h"), Given.ASuspendedLicenseOf(_product), _product, seats, Given.Now).Refusal!.Extensions["code"]);
+        Assert.Equal("REVOKED", MachineRules.Activate(On("h"), Given.ARevokedLicenseOf(_product), _product, seats, Given.Now).Refusal!.Extensions["code"]);
+        Assert.Equal("PRODUCT_DELETED", MachineRules.Activate(On("h"), Given.AnActiveLicenseOf(_product), Given.ADeletedProduct(), seats, Given.Now).Refusal!.Extensions["code"]);
+        var expired = MachineRules.Activate(On("h"), Given.AnActiveLicenseOf(_product, expiresAt: Given.Now), _product, seats, Given.Now);
+        Assert.Equal((403, "EXPIRED"), (expired.Refusal!.Status, expired.Refusal.Extensions["code"]));
+    }
+}
