@@ -28,16 +28,20 @@ public sealed class AppFixture : IAsyncLifetime
         // The whole schema up front, as `db-apply` does for an operator: Development would otherwise create each
         // table on first use, and a service process started in Production mode (the fault tests) would meet a
         // database whose tables depend on which tests ran before it.
-        // Once again if the host's own start-up (Development creates tables on first use) raced it to one of them:
-        // seen once as "relation pk_mt_events_stream_and_version already exists" on a fresh database.
+        // Again if the host's own start-up (Development creates tables on first use) raced it to one of them:
+        // seen as "relation pk_mt_events_stream_and_version already exists" on a fresh database.
         var store = Host.Services.GetRequiredService<IDocumentStore>();
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        }
-        catch (Marten.Exceptions.MartenSchemaException)
-        {
-            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            try
+            {
+                await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+                return;
+            }
+            catch (Marten.Exceptions.MartenSchemaException) when (attempt < 5)
+            {
+                await Task.Delay(300 * attempt);
+            }
         }
     }
 

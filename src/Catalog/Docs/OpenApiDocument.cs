@@ -35,7 +35,9 @@ public static class OpenApiDocument
                     Title = "Catalog API",
                     Version = "v1",
                     Description = "Products and license keys for software vendors. Authenticate with an API key: " +
-                                  "`Authorization: Bearer <key>` or `X-API-Key: <key>`. Errors are RFC 9457 problem details."
+                                  "`Authorization: Bearer <key>` or `X-API-Key: <key>`. The client endpoints (`/api/v1/client/...`), " +
+                                  "which the software vendors ship calls, authenticate with the license key itself: " +
+                                  "`Authorization: License <key>`. Errors are RFC 9457 problem details."
                 };
                 // The service's own address, as the request reached it (ASP.NET Core's default), without the trailing slash.
                 foreach (var server in document.Servers ?? []) server.Url = server.Url?.TrimEnd('/');
@@ -52,6 +54,11 @@ public static class OpenApiDocument
                     {
                         Type = SecuritySchemeType.ApiKey, In = ParameterLocation.Header, Name = "X-API-Key",
                         Description = "The same API key, in a header of its own."
+                    },
+                    ["license"] = new OpenApiSecurityScheme
+                    {
+                        Type = SecuritySchemeType.Http, Scheme = "License", BearerFormat = "DSK-A2B3-C4D5-E6F7-G8H9",
+                        Description = "A license key, for the client endpoints only: `Authorization: License <key>`."
                     }
                 };
                 document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
@@ -89,7 +96,10 @@ public static class OpenApiDocument
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata;
                 var hasBody = chain.HasRequestType;
 
-                if (metadata.OfType<IAuthorizeData>().Any())
+                var byLicenseKey = metadata.OfType<IAuthorizeData>().Any(x => x.Policy == CatalogClaims.LicenseKeyPolicy);
+                if (byLicenseKey)
+                    operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("license", document)] = [] }];
+                else if (metadata.OfType<IAuthorizeData>().Any())
                     operation.Security =
                     [
                         new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] },
@@ -114,7 +124,9 @@ public static class OpenApiDocument
                 var refusals = new List<(int Status, string Description)>();
                 if (hasBody || operation.Parameters?.Any(x => x.In == ParameterLocation.Query) == true || chain.DeduplicatedWithResponse is not null)
                     refusals.Add((400, "The body, a query value or a header is not valid; `errors` names each field."));
-                if (metadata.OfType<IAuthorizeData>().Any())
+                if (byLicenseKey)
+                    refusals.Add((401, "No license key, or a malformed, unknown or revoked one (`WWW-Authenticate: License`)."));
+                else if (metadata.OfType<IAuthorizeData>().Any())
                 {
                     refusals.Add((401, "No API key, or a malformed, unknown or revoked one (`WWW-Authenticate: Bearer`)."));
                     refusals.Add((403, "The API key lacks the scope this operation needs; `detail` names it."));
@@ -131,7 +143,9 @@ public static class OpenApiDocument
                     refusals.Add((413, "The body is larger than 64 KiB."));
                     refusals.Add((415, "The body is not sent as JSON."));
                 }
-                refusals.Add((429, "Over the key's rate limit; see `Retry-After` and the `RateLimit-*` headers."));
+                refusals.Add((429, byLicenseKey
+                    ? "Over the license key's rate limit; see `Retry-After` and the `RateLimit-*` headers."
+                    : "Over the key's rate limit; see `Retry-After` and the `RateLimit-*` headers."));
                 refusals.Add((503, "The database is unavailable; retry after `Retry-After` seconds."));
 
                 foreach (var group in refusals.GroupBy(x => x.Status))
@@ -164,7 +178,9 @@ public static class OpenApiDocument
     private static readonly Dictionary<string, string> TagDescriptions = new()
     {
         ["Products"] = "The software a vendor sells. Each has a unique code and the prefix of its license keys.",
-        ["Licenses"] = "License keys issued for a product: list, read, revoke, validate.",
+        ["Licenses"] = "License keys issued for a product: list, read, change, suspend, revoke, validate.",
+        ["Machines"] = "The installations using a license, within its seat limit (maxMachines).",
+        ["Client"] = "For the software a vendor ships, with its license key alone: activate this machine, validate, read this license.",
         ["Events"] = "The account's event log, read from the event store.",
         ["Webhooks"] = "Endpoints that receive the account's events, signed, with retries.",
     };

@@ -28,5 +28,25 @@ namespace Catalog.Tests.GeneratedClient.Models
         #pragma warning disable CS1591
         LicenseRevoked,
         #pragma warning restore CS1591
+        [EnumMember(Value = "license.updated")]
+        #pragma warning disable CS1591
+        LicenseUpdated,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "license.suspended")]
+        #pragma warning disable CS1591
+        LicenseSuspended,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "license.reinstated")]
+        #pragma warning disable CS1591
+        LicenseReinstated,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "machine.activated")]
+        #pragma warning disable CS1591
+        MachineActivated,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "machine.deactivated")]
+        #pragma warning disable CS1591
+        MachineDeactivated,
+        #pragma warning restore CS1591
     }
 }

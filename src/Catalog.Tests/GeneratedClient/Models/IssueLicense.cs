@@ -14,6 +14,8 @@ namespace Catalog.Tests.GeneratedClient.Models
     {
         /// <summary>In the future, with a time zone; kept to the millisecond.</summary>
         public DateTimeOffset? ExpiresAt { get; set; }
+        /// <summary>How many machines may use the license at once; null (the default) for no limit.</summary>
+        public int? MaxMachines { get; set; }
         /// <summary>At most 64 keys of 1-64 characters; values are strings (at most 512 characters), numbers, booleans or null.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -41,6 +43,7 @@ namespace Catalog.Tests.GeneratedClient.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "expiresAt", n => { ExpiresAt = n.GetDateTimeOffsetValue(); } },
+                { "maxMachines", n => { MaxMachines = n.GetIntValue(); } },
                 { "metadata", n => { Metadata = n.GetObjectValue<global::Catalog.Tests.GeneratedClient.Models.IssueLicense_metadata>(global::Catalog.Tests.GeneratedClient.Models.IssueLicense_metadata.CreateFromDiscriminatorValue); } },
             };
         }
@@ -52,6 +55,7 @@ namespace Catalog.Tests.GeneratedClient.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteDateTimeOffsetValue("expiresAt", ExpiresAt);
+            writer.WriteIntValue("maxMachines", MaxMachines);
             writer.WriteObjectValue<global::Catalog.Tests.GeneratedClient.Models.IssueLicense_metadata>("metadata", Metadata);
         }
     }

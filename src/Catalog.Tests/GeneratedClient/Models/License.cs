@@ -26,6 +26,10 @@ namespace Catalog.Tests.GeneratedClient.Models
 #else
         public string Key { get; set; }
 #endif
+        /// <summary>Machines active now.</summary>
+        public int? MachinesCount { get; set; }
+        /// <summary>How many machines may use the license at once; null for no limit.</summary>
+        public int? MaxMachines { get; set; }
         /// <summary>At most 64 keys of 1-64 characters; values are strings (at most 512 characters), numbers, booleans or null.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -64,6 +68,8 @@ namespace Catalog.Tests.GeneratedClient.Models
                 { "expiresAt", n => { ExpiresAt = n.GetDateTimeOffsetValue(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "key", n => { Key = n.GetStringValue(); } },
+                { "machinesCount", n => { MachinesCount = n.GetIntValue(); } },
+                { "maxMachines", n => { MaxMachines = n.GetIntValue(); } },
                 { "metadata", n => { Metadata = n.GetObjectValue<global::Catalog.Tests.GeneratedClient.Models.License_metadata>(global::Catalog.Tests.GeneratedClient.Models.License_metadata.CreateFromDiscriminatorValue); } },
                 { "productId", n => { ProductId = n.GetGuidValue(); } },
                 { "revokedAt", n => { RevokedAt = n.GetDateTimeOffsetValue(); } },
@@ -82,6 +88,8 @@ namespace Catalog.Tests.GeneratedClient.Models
             writer.WriteDateTimeOffsetValue("expiresAt", ExpiresAt);
             writer.WriteGuidValue("id", Id);
             writer.WriteStringValue("key", Key);
+            writer.WriteIntValue("machinesCount", MachinesCount);
+            writer.WriteIntValue("maxMachines", MaxMachines);
             writer.WriteObjectValue<global::Catalog.Tests.GeneratedClient.Models.License_metadata>("metadata", Metadata);
             writer.WriteGuidValue("productId", ProductId);
             writer.WriteDateTimeOffsetValue("revokedAt", RevokedAt);

@@ -24,9 +24,17 @@ namespace Catalog.Tests.GeneratedClient.Models
         #pragma warning disable CS1591
         PRODUCT_DELETED,
         #pragma warning restore CS1591
+        [EnumMember(Value = "SUSPENDED")]
+        #pragma warning disable CS1591
+        SUSPENDED,
+        #pragma warning restore CS1591
         [EnumMember(Value = "EXPIRED")]
         #pragma warning disable CS1591
         EXPIRED,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "NOT_ACTIVATED")]
+        #pragma warning disable CS1591
+        NOT_ACTIVATED,
         #pragma warning restore CS1591
     }
 }

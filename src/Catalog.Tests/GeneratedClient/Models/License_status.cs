@@ -20,5 +20,9 @@ namespace Catalog.Tests.GeneratedClient.Models
         #pragma warning disable CS1591
         Revoked,
         #pragma warning restore CS1591
+        [EnumMember(Value = "suspended")]
+        #pragma warning disable CS1591
+        Suspended,
+        #pragma warning restore CS1591
     }
 }

@@ -12,6 +12,14 @@ namespace Catalog.Tests.GeneratedClient.Models
     public partial class ValidateLicense : IParsable
     #pragma warning restore CS1591
     {
+        /// <summary>When given, the license is valid only if this fingerprint is one of its active machines.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Fingerprint { get; set; }
+#nullable restore
+#else
+        public string Fingerprint { get; set; }
+#endif
         /// <summary>Matched ignoring case and surrounding spaces.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -38,6 +46,7 @@ namespace Catalog.Tests.GeneratedClient.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
+                { "fingerprint", n => { Fingerprint = n.GetStringValue(); } },
                 { "key", n => { Key = n.GetStringValue(); } },
             };
         }
@@ -48,6 +57,7 @@ namespace Catalog.Tests.GeneratedClient.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
+            writer.WriteStringValue("fingerprint", Fingerprint);
             writer.WriteStringValue("key", Key);
         }
     }
