@@ -39,17 +39,20 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
 
     private static IEnumerable<(string Method, string Url, string? Body, string? ContentType)> Requests(Random random, string productId, string licenseId)
     {
-        string[] fields = ["name", "code", "description", "keyPrefix", "metadata", "expiresAt", "key", "url", "events", "licensesCount", "id", "__proto__", "constructor"];
+        string[] fields = ["name", "code", "description", "keyPrefix", "metadata", "expiresAt", "key", "url", "events", "licensesCount", "id", "__proto__", "constructor",
+            "fingerprint", "maxMachines", "status"];
         (string Method, string Url)[] targets =
         [
             ("POST", "/api/v1/products"), ("PATCH", $"/api/v1/products/{productId}"), ("POST", $"/api/v1/products/{productId}/licenses"),
             ("POST", "/api/v1/licenses/validate"), ("POST", "/api/v1/webhook-endpoints"),
+            ("POST", $"/api/v1/licenses/{licenseId}/machines"), ("PATCH", $"/api/v1/licenses/{licenseId}"),
+            ("POST", "/api/v1/client/machines"), ("POST", "/api/v1/client/validate"),
         ];
         string[] getters =
         [
             "/api/v1/products", "/api/v1/licenses", "/api/v1/events", "/api/v1/webhook-endpoints",
             $"/api/v1/products/{productId}", $"/api/v1/licenses/{licenseId}", "/api/v1/products/{x}", "/api/v1/licenses/{x}",
-            "/api/v1/webhook-endpoints/{x}/deliveries",
+            "/api/v1/webhook-endpoints/{x}/deliveries", $"/api/v1/licenses/{licenseId}/machines", "/api/v1/licenses/{x}/machines",
         ];
         string[] parameters = ["cursor", "limit", "productId", "status", "type", "foo", "limit[]", "cursor%00"];
 
@@ -109,7 +112,8 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
     {
         var client = await AClient();
         var productId = (await CreateProduct(client, AProduct("target"))).GetProperty("id").GetString()!;
-        var licenseId = (await IssueLicense(client, productId)).GetProperty("id").GetString()!;
+        var license = await IssueLicense(client, productId, new { maxMachines = 5 });
+        var (licenseId, licenseKey) = (license.GetProperty("id").GetString()!, license.GetProperty("key").GetString()!);
         await using var connection = await OpenDatabase();
 
         var random = new Random(20261127);
@@ -118,7 +122,10 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
         foreach (var (method, url, body, contentType) in Requests(random, productId, licenseId))
         {
             var before = await State(connection);
-            var response = await Send(method, url, client, body, contentType);
+            // The client endpoints take the license key, everything else the API key.
+            var response = url.StartsWith("/api/v1/client/")
+                ? await Send(method, url, null, body, contentType, request => request.Headers.Authorization = "License " + licenseKey)
+                : await Send(method, url, client, body, contentType);
             count++;
             if (method == "POST" && url == "/api/v1/webhook-endpoints" && body?.StartsWith("{\"url\"") == true) webhookAnswers.Add(response.Status);
 
@@ -137,14 +144,16 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
         Assert.True(webhookAnswers.Count(x => x == 400) > 50, string.Join(",", webhookAnswers));
     }
 
-    /// <summary>Everything an API request can change: events, products, licenses, webhook endpoints.</summary>
+    /// <summary>Everything an API request can change: events, products, licenses, machines, webhook endpoints.</summary>
     private static async Task<string> State(NpgsqlConnection connection)
     {
         await using var command = new NpgsqlCommand("""
             select (select count(*) from catalog.mt_events) || '/' ||
                    (select coalesce(sum(length(data::text)), 0) from catalog.mt_doc_product) || '/' ||
                    (select count(*) from catalog.mt_doc_license) || '/' ||
-                   (select count(*) from catalog.mt_doc_webhookendpoint)
+                   (select count(*) from catalog.mt_doc_webhookendpoint) || '/' ||
+                   (select coalesce(sum(length(data::text)), 0) from catalog.mt_doc_license) || '/' ||
+                   (select count(*) from catalog.mt_doc_machine)
             """, connection);
         return (string)(await command.ExecuteScalarAsync())!;
     }
