@@ -46,6 +46,41 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
+    public async Task a_license_key_over_its_client_burst_is_429_and_other_license_keys_are_not_touched()
+    {
+        await Fixture.RestartAsync(builder =>
+        {
+            builder.UseSetting("RateLimit:ClientPermitsPerSecond", "1");
+            builder.UseSetting("RateLimit:ClientBurst", "3");
+        });
+        try
+        {
+            await base.InitializeAsync();
+            var vendor = await AClient();
+            var product = (await CreateProduct(vendor)).GetProperty("id").GetString()!;
+            var key = (await IssueLicense(vendor, product)).GetProperty("key").GetString()!;
+            var otherKey = (await IssueLicense(vendor, product)).GetProperty("key").GetString()!;
+
+            var statuses = new List<int>();
+            for (var i = 0; i < 10; i++) statuses.Add((await AsLicense("GET", "/api/v1/client/license", key)).Status);
+            var other = await AsLicense("GET", "/api/v1/client/license", otherKey);
+            var limited = await AsLicense("GET", "/api/v1/client/license", key);
+
+            Assert.Equal([200, 200, 200], statuses.Take(3));
+            Assert.Contains(429, statuses);
+            Assert.Equal(429, limited.Status);
+            Assert.Contains("license key", limited.Detail);
+            Assert.Equal("3", limited.Headers["RateLimit-Limit"].ToString());
+            Assert.Equal(200, other.Status); // per license key
+            Assert.Equal(200, (await Get("/api/v1/products", vendor)).Status); // the vendor's API key has its own bucket
+        }
+        finally
+        {
+            await Fixture.RestartAsync();
+        }
+    }
+
+    [Fact]
     public async Task health_answers_without_a_key()
     {
         var live = await Send("GET", "/health/live", null);
