@@ -45,19 +45,23 @@ public partial class MachineProjection : EventProjection
     public void Project(MachineDeactivated e, IDocumentOperations operations) => operations.Delete<Machine>(e.MachineId);
 }
 
+/// <summary>One taken seat: which machine, by which fingerprint.</summary>
+public sealed record Seat(Guid MachineId, string Fingerprint);
+
 /// <summary>
-/// The license stream's snapshot, kept inline: the machines active on the license, which is what a seat decision
-/// needs under the stream's lock. (A list, not a dictionary: fingerprints are data, and JSON property-name
-/// policies must never touch them.)
+/// The license stream's snapshot, kept inline: the seats taken on the license, which is what a seat decision
+/// needs under the stream's lock. Only ids and fingerprints (the machines' names and metadata are in their own
+/// documents), since the snapshot is rewritten on every activation. A list, not a dictionary: fingerprints are
+/// data, and JSON property-name policies must never touch them.
 /// </summary>
 public sealed class LicenseSeats
 {
     public Guid Id { get; set; }
-    public List<MachineActivated> Active { get; set; } = [];
+    public List<Seat> Active { get; set; } = [];
 
-    public MachineActivated? Holding(string fingerprint) => Active.Find(x => x.Fingerprint == fingerprint);
+    public Seat? Holding(string fingerprint) => Active.Find(x => x.Fingerprint == fingerprint);
 
-    public void Apply(MachineActivated e) => Active.Add(e);
+    public void Apply(MachineActivated e) => Active.Add(new Seat(e.MachineId, e.Fingerprint));
 
     public void Apply(MachineDeactivated e) => Active.RemoveAll(x => x.MachineId == e.MachineId);
 }

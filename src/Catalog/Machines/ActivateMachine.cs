@@ -32,7 +32,13 @@ public static class Seats
 
         var decision = MachineRules.Activate(command, license, product, stream.Aggregate ?? new LicenseSeats { Id = licenseId }, time.UtcNow());
         if (decision.Refusal is { } refusal) return Results.Problem(refusal);
-        if (decision.AlreadyActive is { } active) return Results.Json(new Resource<MachineDetails>(MachineDetails.From(active)), ApiJson.Options);
+        if (decision.AlreadyActive is { } seat)
+        {
+            // Projected in the transaction that took the seat: it is there.
+            var active = await session.LoadAsync<Machine>(seat.MachineId, token)
+                         ?? throw new InvalidOperationException($"Seat {seat.MachineId} of license {licenseId} has no machine document");
+            return Results.Json(new Resource<MachineDetails>(MachineDetails.From(active)), ApiJson.Options);
+        }
 
         stream.AppendOne(decision.Activated!);
         var machine = MachineDetails.From(decision.Activated!);

@@ -14,17 +14,18 @@ namespace Catalog.Machines;
 public static class Release
 {
     /// <summary>The decision: the machine active with that fingerprint (or id) leaves; none such, nothing happens.</summary>
-    public static MachineDeactivated? Decide(LicenseSeats seats, Func<MachineActivated, bool> which, DateTimeOffset now) =>
-        seats.Active.FirstOrDefault(which) is { } machine
-            ? new MachineDeactivated(machine.MachineId, machine.LicenseId, machine.ProductId, machine.Fingerprint, now)
+    public static MachineDeactivated? Decide(LicenseSeats seats, License license, Func<Seat, bool> which, DateTimeOffset now) =>
+        seats.Active.FirstOrDefault(which) is { } seat
+            ? new MachineDeactivated(seat.MachineId, license.Id, license.ProductId, seat.Fingerprint, now)
             : null;
 
     /// <summary>Under the license stream's lock, as activation: the seat is free for the next activation at once.</summary>
-    public static async Task<IResult> Deactivate(Guid licenseId, Func<MachineActivated, bool> which, IDocumentSession session,
+    public static async Task<IResult> Deactivate(Guid licenseId, Func<Seat, bool> which, IDocumentSession session,
         TimeProvider time, CancellationToken token)
     {
         var stream = await session.Events.FetchForExclusiveWriting<LicenseSeats>(licenseId, token);
-        if (Decide(stream.Aggregate ?? new LicenseSeats(), which, time.UtcNow()) is not { } deactivated)
+        var license = await session.LoadAsync<License>(licenseId, token);
+        if (license is null || Decide(stream.Aggregate ?? new LicenseSeats(), license, which, time.UtcNow()) is not { } deactivated)
             return Results.Problem(Problems.Status(404, "No such active machine."));
         stream.AppendOne(deactivated);
         return Results.NoContent();

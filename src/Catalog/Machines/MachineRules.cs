@@ -17,7 +17,7 @@ public record ActivateMachine(
     Dictionary<string, JsonElement>? Metadata);
 
 /// <summary>The outcome of an activation: a new machine, the one already active with that fingerprint, or a refusal.</summary>
-public sealed record Activation(MachineActivated? Activated, MachineActivated? AlreadyActive, ProblemDetails? Refusal);
+public sealed record Activation(MachineActivated? Activated, Seat? AlreadyActive, ProblemDetails? Refusal);
 
 public static class MachineRules
 {
