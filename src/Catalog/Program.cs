@@ -52,6 +52,7 @@ builder.Services.HoldBackDatabaseServices();
 
 // Each slice's services.
 builder.Services.AddApiConventions();                    // JSON, problem details, the clock
+builder.Services.AddDatabaseErrors();                    // database away -> 503, a value it refuses -> 400
 builder.Services.AddAccounts(configuration);             // API keys: authentication, scopes, rate limits
 builder.Services.AddLicenses();                          // license keys drawn at random
 builder.Services.AddWebhooks(configuration);             // the HTTP client that delivers

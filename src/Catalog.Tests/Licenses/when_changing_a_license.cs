@@ -43,7 +43,9 @@ public class when_changing_a_license
         Assert.NotNull(SuspendLicenseEndpoint.Decide(Given.AnActiveLicenseOf(_product), Given.Now).Suspended);
         Assert.Equal((null, null), SuspendLicenseEndpoint.Decide(Given.ASuspendedLicenseOf(_product), Given.Now));
         Assert.Equal(409, SuspendLicenseEndpoint.Decide(Given.ARevokedLicenseOf(_product), Given.Now).Refusal!.Status);
-        Assert.NotNull(ReinstateLicenseEndpoint.Decide(Given.ASuspendedLicenseOf(_product), Given.Now));
-        Assert.Null(ReinstateLicenseEndpoint.Decide(Given.AnActiveLicenseOf(_product), Given.Now));
+        Assert.NotNull(ReinstateLicenseEndpoint.Decide(Given.ASuspendedLicenseOf(_product), Given.Now).Reinstated);
+        Assert.Equal((null, null), ReinstateLicenseEndpoint.Decide(Given.AnActiveLicenseOf(_product), Given.Now));
+        var revokedWhileSuspended = Given.ASuspendedLicenseOf(_product) with { RevokedAt = Given.Now };
+        Assert.Equal(409, ReinstateLicenseEndpoint.Decide(revokedWhileSuspended, Given.Now).Refusal!.Status);
     }
 }

@@ -231,6 +231,33 @@ public class ActivatingMachines(AppFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
+    public async Task a_fingerprint_with_a_slash_deactivates_by_its_escaped_path_and_dots_are_refused()
+    {
+        var (vendor, license) = await ALicense();
+        Assert.Equal(201, (await Activate(license, "aGVsbG8/d29ybGQ=")).Status);
+
+        Assert.Equal(204, (await AsLicense("DELETE", "/api/v1/client/machines/" + Uri.EscapeDataString("aGVsbG8/d29ybGQ="), Key(license))).Status);
+        Assert.Equal(0, (await LicenseOf(vendor, license)).GetProperty("machinesCount").GetInt32());
+        Assert.Contains("fingerprint", (await Activate(license, "..")).ErrorFields);
+        Assert.Contains("fingerprint", (await Activate(license, ".")).ErrorFields);
+    }
+
+    [Fact]
+    public async Task a_revoked_license_cannot_be_reinstated_and_a_key_that_cannot_exist_is_not_found()
+    {
+        var (vendor, license) = await ALicense();
+        await Post($"/api/v1/licenses/{Id(license)}/suspend", vendor, new { });
+        await Post($"/api/v1/licenses/{Id(license)}/revoke", vendor, new { });
+
+        Assert.Equal(409, (await Post($"/api/v1/licenses/{Id(license)}/reinstate", vendor, new { })).Status);
+        Assert.Equal("REVOKED", (await Post("/api/v1/licenses/validate", vendor, new { key = Key(license) })).Data.GetProperty("code").GetString());
+        var nul = await Send("POST", "/api/v1/licenses/validate", vendor, "{\"key\":\"\\u0000LIC-AAAA\"}"); // a NUL PostgreSQL would refuse
+        Assert.Equal("NOT_FOUND", nul.Data.GetProperty("code").GetString());
+        var notAKey = await Post("/api/v1/licenses/validate", vendor, new { key = "' OR 1=1 --" });
+        Assert.Equal("NOT_FOUND", notAKey.Data.GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task a_fingerprint_of_255_characters_is_taken_and_256_is_not()
     {
         var (_, license) = await ALicense();

@@ -44,12 +44,14 @@ public class when_activating_a_machine
     }
 
     [Fact]
-    public void no_limit_takes_any_number()
+    public void no_limit_of_its_own_still_stops_at_the_service_cap()
     {
         var license = Given.AnActiveLicenseOf(_product);
-        var seats = Given.SeatsTakenBy(license, Enumerable.Range(0, 500).Select(x => $"host-{x}").ToArray());
+        var almost = Given.SeatsTakenBy(license, Enumerable.Range(0, LicenseRules.MaxMachines - 1).Select(x => $"host-{x}").ToArray());
 
-        Assert.NotNull(MachineRules.Activate(On("one-more"), license, _product, seats, Given.Now).Activated);
+        Assert.NotNull(MachineRules.Activate(On("the-last"), license, _product, almost, Given.Now).Activated);
+        almost.Apply(new MachineActivated(Guid.CreateVersion7(), license.Id, license.ProductId, "the-last", null, [], Given.Now));
+        Assert.Equal(409, MachineRules.Activate(On("one-too-many"), license, _product, almost, Given.Now).Refusal!.Status);
     }
 
     [Fact]

@@ -1,7 +1,5 @@
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
 
 namespace Catalog.Conventions;
 
@@ -30,7 +28,6 @@ public static class ErrorHandling
             problem.Extensions.Remove("lineNumber");
             problem.Extensions.Remove("bytePositionInLine");
         });
-        services.AddExceptionHandler<DatabaseExceptionHandler>();
         return services;
     }
 
@@ -41,34 +38,4 @@ public static class ErrorHandling
         406 => "This resource answers only application/json.",
         _ => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status)
     };
-}
-
-/// <summary>
-/// The one failure every endpoint shares: the database is away (503 with Retry-After, and the process keeps running).
-/// A failure that belongs to one endpoint (a taken code, say) is answered by that endpoint's own OnException.
-/// </summary>
-public sealed class DatabaseExceptionHandler(IProblemDetailsService problems, ILogger<DatabaseExceptionHandler> logger)
-    : IExceptionHandler
-{
-    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken token)
-    {
-        if (!IsDatabaseUnavailable(exception)) return false;
-
-        logger.LogWarning(exception, "Database unavailable while serving {Path}", context.Request.Path);
-        context.Response.Headers.RetryAfter = "5";
-        var problem = Problems.Status(503, "The database is unavailable; retry shortly.");
-        context.Response.StatusCode = problem.Status!.Value;
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
-    }
-
-    private static bool IsDatabaseUnavailable(Exception exception)
-    {
-        if (exception.Find<PostgresException>() is { } server)
-            return server.SqlState.StartsWith("08", StringComparison.Ordinal) // connection exceptions
-                   || server.SqlState is PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown
-                       or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.TooManyConnections;
-
-        // Any other Npgsql failure is the connection itself: refused, reset, or timed out.
-        return exception.Find<NpgsqlException>() is not null || exception.Find<SocketException>() is not null;
-    }
 }

@@ -45,8 +45,12 @@ public static class PublicEvents
 
     public static string? NameOf(Type eventType) => NamesByType.GetValueOrDefault(eventType);
 
-    /// <summary>License events carry license keys: reading them, or subscribing to them, needs licenses:read too.</summary>
-    public static bool IsLicenseEvent(string name) => name.StartsWith("license.", StringComparison.Ordinal);
+    /// <summary>
+    /// License events carry license keys, machine events the fingerprints only licenses:read may list: reading
+    /// them, or subscribing to them, needs licenses:read too.
+    /// </summary>
+    public static bool IsLicenseEvent(string name) =>
+        name.StartsWith("license.", StringComparison.Ordinal) || name.StartsWith("machine.", StringComparison.Ordinal);
 
     public static Type? TypeNamed(string name) => TypesByName.GetValueOrDefault(name);
 

@@ -194,10 +194,15 @@ public record LicenseDetails(
 /// License keys: the product's prefix, then four groups of four characters from A-Z and 0-9 without the
 /// look-alikes 0, O, 1 and I (32 symbols, so 80 random bits), e.g. DSK-A2B3-C4D5-E6F7-G8H9.
 /// </summary>
-public class LicenseKeys
+public partial class LicenseKeys
 {
     public const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     public const string Pattern = "^[A-Z]{2,10}(-[A-HJ-NP-Z2-9]{4}){4}$";
+
+    [System.Text.RegularExpressions.GeneratedRegex(Pattern)]
+    private static partial System.Text.RegularExpressions.Regex WellFormed();
+
+    public static bool IsWellFormed(string key) => WellFormed().IsMatch(key);
 
     public virtual string Next(string prefix)
     {

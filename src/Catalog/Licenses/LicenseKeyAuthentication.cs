@@ -54,9 +54,6 @@ public sealed partial class LicenseKeyAuthenticationHandler(
     UrlEncoder encoder,
     LicenseKeyDirectory directory) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    [GeneratedRegex(LicenseKeys.Pattern)]
-    private static partial Regex WellFormed();
-
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var authorization = Request.Headers.Authorization.ToString();
@@ -64,7 +61,7 @@ public sealed partial class LicenseKeyAuthenticationHandler(
         if (!authorization.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
 
         var key = authorization[prefix.Length..].Trim().ToUpperInvariant();
-        if (!WellFormed().IsMatch(key)) return Fail("The license key is malformed.");
+        if (!LicenseKeys.IsWellFormed(key)) return Fail("The license key is malformed.");
         var holder = await directory.FindAsync(key, Context.RequestAborted);
         if (holder is null) return Fail("The license key is not valid.");
         if (holder.Revoked) return Fail("The license has been revoked.");

@@ -90,5 +90,7 @@ public static class MachineFingerprint
         else if (!Text.IsStorable(fingerprint) || fingerprint.Any(char.IsControl))
             errors.Add("fingerprint", "must be printable characters (no control characters, NUL or unpaired surrogates)");
         else if (string.IsNullOrWhiteSpace(fingerprint)) errors.Add("fingerprint", "must not be blank");
+        // It is a path segment of the client's deactivation, where URL normalisation would eat these.
+        else if (fingerprint is "." or "..") errors.Add("fingerprint", "must not be '.' or '..'");
     }
 }

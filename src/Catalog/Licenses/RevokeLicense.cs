@@ -28,6 +28,9 @@ public static class RevokeLicenseEndpoint
         [Document("id")] License license, IDocumentSession session, TimeProvider time, CancellationToken token)
     {
         var stream = await session.Events.FetchForExclusiveWriting<Product>(license.ProductId, token);
+        // The license's own stream too (product first, then license: no other path takes both), so no activation,
+        // change or suspension decided on the license before the revocation commits after it.
+        await session.Events.FetchForExclusiveWriting<LicenseSeats>(license.Id, token);
         var current = await session.LoadAsync<License>(license.Id, token) ?? license;
 
         var now = time.UtcNow();

@@ -41,21 +41,26 @@ public static class SuspendLicenseEndpoint
 [Tags("Licenses")]
 public static class ReinstateLicenseEndpoint
 {
-    /// <summary>The decision: a suspended license is reinstated; any other is left as it is.</summary>
-    public static LicenseReinstated? Decide(License license, DateTimeOffset now) =>
-        license.IsSuspended ? new LicenseReinstated(license.Id, license.ProductId, now) : null;
+    /// <summary>The decision: a suspended license is reinstated; any other is left as it is; a revoked one cannot be.</summary>
+    public static (LicenseReinstated? Reinstated, ProblemDetails? Refusal) Decide(License license, DateTimeOffset now) =>
+        license.IsRevoked ? (null, Problems.Status(409, "The license has been revoked: it cannot be reinstated."))
+        : license.IsSuspended ? (new LicenseReinstated(license.Id, license.ProductId, now), null)
+        : (null, null);
 
     /// <summary>Lifts a suspension. Idempotent: a license not suspended is answered as it is.</summary>
     [WolverinePost("/api/v1/licenses/{id}/reinstate", OperationId = "reinstateLicense", Summary = "Reinstate a suspended license")]
     [Authorize(Scopes.LicensesWrite)]
+    [Refuses(409, "The license has been revoked.")]
     [RetryOnContention]
-    public static async Task<Resource<LicenseDetails>> Post([Document("id")] License license, IDocumentSession session, TimeProvider time,
+    [ProducesResponseType<Resource<LicenseDetails>>(200)]
+    public static async Task<IResult> Post([Document("id")] License license, IDocumentSession session, TimeProvider time,
         CancellationToken token)
     {
         var (stream, current) = await LicenseStream.Lock(session, license, token);
         var now = time.UtcNow();
-        if (Decide(current, now) is not { } reinstated) return new(LicenseDetails.From(current, now));
-        stream.AppendOne(reinstated);
-        return new(LicenseDetails.From(current.Apply(reinstated), now));
+        var (reinstated, refusal) = Decide(current, now);
+        if (refusal is not null) return Results.Problem(refusal);
+        if (reinstated is not null) stream.AppendOne(reinstated);
+        return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(reinstated is null ? current : current.Apply(reinstated), now)), ApiJson.Options);
     }
 }

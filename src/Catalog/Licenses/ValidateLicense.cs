@@ -83,7 +83,10 @@ public static class ValidateLicenseEndpoint
         ValidateLicense command, IQuerySession session, TimeProvider time, CancellationToken token)
     {
         var key = command.Key!.Trim().ToUpperInvariant();
-        var license = await session.Query<License>().Where(x => x.Key == key).SingleOrDefaultAsync(token);
+        // What cannot be a key (a NUL, say, which PostgreSQL would refuse) is not found without asking.
+        var license = LicenseKeys.IsWellFormed(key)
+            ? await session.Query<License>().Where(x => x.Key == key).SingleOrDefaultAsync(token)
+            : null;
         // Primary-key-fast lookups; Marten's Include would build a temporary table on every call.
         var product = license is null ? null : await session.LoadAsync<Product>(license.ProductId, token);
         var machine = await ActiveMachine(session, license, command.Fingerprint, token);

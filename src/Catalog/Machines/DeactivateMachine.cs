@@ -52,6 +52,10 @@ public static class DeactivateThisMachineEndpoint
     [Authorize(CatalogClaims.LicenseKeyPolicy)]
     [RetryOnContention]
     [ProducesResponseType(204)]
-    public static Task<IResult> Delete(string fingerprint, ClaimsPrincipal user, IDocumentSession session, TimeProvider time, CancellationToken token) =>
-        Release.Deactivate(user.License(), x => x.Fingerprint == fingerprint, session, time, token);
+    public static Task<IResult> Delete(string fingerprint, ClaimsPrincipal user, IDocumentSession session, TimeProvider time, CancellationToken token)
+    {
+        // ASP.NET Core decodes a path segment except its %2F: a fingerprint with '/' (base64) arrives still encoded.
+        var decoded = fingerprint.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        return Release.Deactivate(user.License(), x => x.Fingerprint == fingerprint || x.Fingerprint == decoded, session, time, token);
+    }
 }

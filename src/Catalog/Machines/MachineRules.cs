@@ -49,7 +49,10 @@ public static class MachineRules
         if (license.UnusableBecause(product, now) is { } code)
             return new(null, null, Refusal(403, code, $"The license cannot be activated: {code}."));
         if (seats.Holding(command.Fingerprint!) is { } active) return new(null, active, null);
-        if (license.MaxMachines is { } max && seats.Active.Count >= max)
+        // A license without a limit of its own still holds at most LicenseRules.MaxMachines: a license key in an
+        // untrusted client must not grow one license's seats (and the snapshot rewritten on each activation) forever.
+        var max = license.MaxMachines ?? LicenseRules.MaxMachines;
+        if (seats.Active.Count >= max)
             return new(null, null, Refusal(409, MachineLimitReached,
                 $"All {max} machines the license allows are active: deactivate one first."));
 

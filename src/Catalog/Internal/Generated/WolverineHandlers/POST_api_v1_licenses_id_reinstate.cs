@@ -90,10 +90,10 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resourceOfLicenseDetails_response = await Catalog.Licenses.ReinstateLicenseEndpoint.Post(license, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Catalog.Licenses.ReinstateLicenseEndpoint.Post(license, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             // GH-5160: the work is done; the claim and its response commit with it, or not at all
-            var pendingDeduplicatedResponseClaim = _deduplicatedResponses.PrepareClaim(httpContext, scopedDeduplicationId, deduplicationFingerprint, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, resourceOfLicenseDetails_response, 404), null);
+            var pendingDeduplicatedResponseClaim = _deduplicatedResponses.PrepareClaim(httpContext, scopedDeduplicationId, deduplicationFingerprint, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, result, 404), null);
             // GH-5160: claim the key, with its response, inside this Marten transaction
             _martenDeduplicatedResponses.QueueClaim(documentSession, pendingDeduplicatedResponseClaim, null);
             try
@@ -107,8 +107,7 @@ namespace Internal.Generated.WolverineHandlers
                 // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
                 await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
-                // Writing the response body to JSON because this was the first 'return variable' in the method signature
-                await WriteJsonAsync(httpContext, resourceOfLicenseDetails_response, 404);
+                await result.ExecuteAsync(httpContext).ConfigureAwait(false);
             }
             catch (System.Exception deduplicatedResponseCommitException) when (!Wolverine.Http.HttpHandler.IsDeduplicatedResponseCommitted(httpContext))
             {

@@ -1,0 +1,53 @@
+using Catalog.Conventions;
+using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
+using System.Net.Sockets;
+
+namespace Catalog.Hosting;
+
+public static class DatabaseErrors
+{
+    /// <summary>Database failures as problem details: 503 while it is away, 400 for a value it refused.</summary>
+    public static IServiceCollection AddDatabaseErrors(this IServiceCollection services) =>
+        services.AddExceptionHandler<DatabaseExceptionHandler>();
+}
+
+/// <summary>
+/// The failures every endpoint shares: the database is away (503 with Retry-After, and the process keeps running),
+/// or it refused a value as data no check caught (400).
+/// A failure that belongs to one endpoint (a taken code, say) is answered by that endpoint's own OnException.
+/// </summary>
+public sealed class DatabaseExceptionHandler(IProblemDetailsService problems, ILogger<DatabaseExceptionHandler> logger)
+    : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken token)
+    {
+        if (exception.Find<PostgresException>() is { SqlState: var state } && state.StartsWith("22", StringComparison.Ordinal))
+        {
+            // A data exception: a value PostgreSQL cannot hold or compare (a NUL reaching a query, say) that a
+            // validation missed. The client's input, so a 400, and nothing was stored; logged, to add the check.
+            logger.LogWarning(exception, "A value PostgreSQL refused reached the database while serving {Path}", context.Request.Path);
+            var refused = Problems.Status(400, "A value in the request cannot be stored or compared (a NUL character, say).");
+            context.Response.StatusCode = 400;
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = refused, Exception = exception });
+        }
+        if (!IsDatabaseUnavailable(exception)) return false;
+
+        logger.LogWarning(exception, "Database unavailable while serving {Path}", context.Request.Path);
+        context.Response.Headers.RetryAfter = "5";
+        var problem = Problems.Status(503, "The database is unavailable; retry shortly.");
+        context.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static bool IsDatabaseUnavailable(Exception exception)
+    {
+        if (exception.Find<PostgresException>() is { } server)
+            return server.SqlState.StartsWith("08", StringComparison.Ordinal) // connection exceptions
+                   || server.SqlState is PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown
+                       or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.TooManyConnections;
+
+        // Any other Npgsql failure is the connection itself: refused, reset, or timed out.
+        return exception.Find<NpgsqlException>() is not null || exception.Find<SocketException>() is not null;
+    }
+}
