@@ -49,21 +49,15 @@ public static class RateLimits
         services.AddRateLimiter(options =>
         {
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                context.User.FindFirst(CatalogClaims.ApiKeyId)?.Value is { } keyId
-                    ? RateLimitPartition.GetTokenBucketLimiter("key:" + keyId, _ => Bucket(settings.PermitsPerSecond, settings.Burst))
-                    : context.User.FindFirst(CatalogClaims.LicenseId)?.Value is { } licenseId
-                        ? RateLimitPartition.GetTokenBucketLimiter("license:" + licenseId, _ => Bucket(settings.ClientPermitsPerSecond, settings.ClientBurst))
-                        : RateLimitPartition.GetTokenBucketLimiter("address:" + context.Connection.RemoteIpAddress,
-                            _ => Bucket(settings.AnonymousPermitsPerSecond, settings.AnonymousBurst)));
+            {
+                var bucket = BucketOf(context, settings);
+                return RateLimitPartition.GetTokenBucketLimiter(bucket.Partition, _ => Bucket(bucket.PerSecond, bucket.Burst));
+            });
 
             options.OnRejected = async (rejected, token) =>
             {
                 var context = rejected.HttpContext;
-                var keyed = context.User.FindFirst(CatalogClaims.ApiKeyId) is not null;
-                var licensed = context.User.FindFirst(CatalogClaims.LicenseId) is not null;
-                var (perSecond, burst) = keyed ? (settings.PermitsPerSecond, settings.Burst)
-                    : licensed ? (settings.ClientPermitsPerSecond, settings.ClientBurst)
-                    : (settings.AnonymousPermitsPerSecond, settings.AnonymousBurst);
+                var (_, perSecond, burst, holder) = BucketOf(context, settings);
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
                     ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))
                     : 1;
@@ -77,13 +71,22 @@ public static class RateLimits
                 await problems.WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = context,
-                    ProblemDetails = Problems.Status(429, (keyed ? "This API key" : licensed ? "This license key" : "This client address, without a valid API key,") +
+                    ProblemDetails = Problems.Status(429, holder +
                         $" is over its limit of {perSecond} requests per second (bursts of {burst}); retry after {seconds} s.")
                 });
             };
         });
         return services;
     }
+
+    /// <summary>Whose bucket a request draws from: its API key's, its license key's, or its client address's.</summary>
+    private static (string Partition, int PerSecond, int Burst, string Holder) BucketOf(HttpContext context, RateLimitSettings settings) =>
+        context.User.FindFirst(CatalogClaims.ApiKeyId)?.Value is { } keyId
+            ? ("key:" + keyId, settings.PermitsPerSecond, settings.Burst, "This API key")
+            : context.User.FindFirst(CatalogClaims.LicenseId)?.Value is { } licenseId
+                ? ("license:" + licenseId, settings.ClientPermitsPerSecond, settings.ClientBurst, "This license key")
+                : ("address:" + context.Connection.RemoteIpAddress, settings.AnonymousPermitsPerSecond, settings.AnonymousBurst,
+                    "This client address, without a valid API key,");
 
     private static string[] KnownProxies(IConfiguration configuration) =>
         configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];
