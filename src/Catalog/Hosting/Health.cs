@@ -61,9 +61,16 @@ public sealed class DatabaseHealthCheck(IDocumentStore store, TimeProvider time)
         }
     }
 
-    private async Task<HealthCheckResult> Ask()
+    private async Task<HealthCheckResult> Ask() =>
+        await Unreachable(store, CancellationToken.None) is { } failure
+            ? HealthCheckResult.Unhealthy("PostgreSQL cannot be reached", failure)
+            : HealthCheckResult.Healthy();
+
+    /// <summary>Why PostgreSQL does not answer <c>select 1</c> within 2 seconds, or null when it does.</summary>
+    public static async Task<Exception?> Unreachable(IDocumentStore store, CancellationToken token)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
         try
         {
             await using var connection = store.Storage.Database.CreateConnection();
@@ -71,11 +78,11 @@ public sealed class DatabaseHealthCheck(IDocumentStore store, TimeProvider time)
             await using var command = connection.CreateCommand();
             command.CommandText = "select 1";
             await command.ExecuteScalarAsync(timeout.Token);
-            return HealthCheckResult.Healthy();
+            return null;
         }
-        catch (Exception e)
+        catch (Exception e) when (!token.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy("PostgreSQL cannot be reached", e);
+            return e;
         }
     }
 }

@@ -1,6 +1,5 @@
 using Catalog.Conventions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Npgsql;
 
 namespace Catalog.Hosting;
 
@@ -21,7 +20,7 @@ public static class StartWithoutDatabase
         services.AddSingleton(provider => new DatabaseServices(
             held.Select(x => (IHostedService)(x.ImplementationInstance ?? x.ImplementationFactory?.Invoke(provider)
                 ?? ActivatorUtilities.CreateInstance(provider, x.ImplementationType!))).ToList,
-            provider.GetRequiredService<IConfiguration>(),
+            provider.GetRequiredService<Marten.IDocumentStore>(),
             provider.GetRequiredService<IHostApplicationLifetime>(),
             provider.GetRequiredService<ILogger<DatabaseServices>>()));
         services.AddHostedService(provider => provider.GetRequiredService<DatabaseServices>());
@@ -53,7 +52,7 @@ public static class StartWithoutDatabase
 /// <summary>The hosted services that need PostgreSQL to start, started in their order once it answers.</summary>
 public sealed class DatabaseServices(
     Func<List<IHostedService>> resolve,
-    IConfiguration configuration,
+    Marten.IDocumentStore store,
     IHostApplicationLifetime lifetime,
     ILogger<DatabaseServices> logger) : IHostedService, IHealthCheck
 {
@@ -102,21 +101,7 @@ public sealed class DatabaseServices(
         _isStarted = true;
     }
 
-    private async Task<bool> DatabaseAnswers(CancellationToken token)
-    {
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-            timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            await using var connection = new NpgsqlConnection(Database.ConnectionString(configuration));
-            await connection.OpenAsync(timeout.Token);
-            return true;
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or OperationCanceledException && !token.IsCancellationRequested)
-        {
-            return false;
-        }
-    }
+    private async Task<bool> DatabaseAnswers(CancellationToken token) => await DatabaseHealthCheck.Unreachable(store, token) is null;
 
     public async Task StopAsync(CancellationToken token)
     {
