@@ -3,10 +3,10 @@ using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Catalog.Conventions;
+using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
 using Marten.Events.Projections;
-using Marten.Patching;
 
 namespace Catalog.Licenses;
 
@@ -64,6 +64,21 @@ public sealed class LicenseSeats
     public void Apply(MachineActivated e) => Active.Add(new Seat(e.MachineId, e.Fingerprint));
 
     public void Apply(MachineDeactivated e) => Active.RemoveAll(x => x.MachineId == e.MachineId);
+}
+
+/// <summary>
+/// The license's own stream under its lock, the seats taken on it, and the license document read under that
+/// lock (null when there is none): what every decision on a license's machines, changes and state starts from.
+/// </summary>
+public static class LicenseStream
+{
+    public static async Task<(IEventStream<LicenseSeats> Stream, LicenseSeats Seats, License? Current)> Lock(
+        IDocumentSession session, Guid licenseId, CancellationToken token)
+    {
+        var stream = await session.Events.FetchForExclusiveWriting<LicenseSeats>(licenseId, token);
+        var current = await session.LoadAsync<License>(licenseId, token);
+        return (stream, stream.Aggregate ?? new LicenseSeats { Id = licenseId }, current);
+    }
 }
 
 /// <summary>A machine as the API shows it.</summary>

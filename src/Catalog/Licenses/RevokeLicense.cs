@@ -30,8 +30,8 @@ public static class RevokeLicenseEndpoint
         var stream = await session.Events.FetchForExclusiveWriting<Product>(license.ProductId, token);
         // The license's own stream too (product first, then license: no other path takes both), so no activation,
         // change or suspension decided on the license before the revocation commits after it.
-        await session.Events.FetchForExclusiveWriting<LicenseSeats>(license.Id, token);
-        var current = await session.LoadAsync<License>(license.Id, token) ?? license;
+        var (_, _, locked) = await LicenseStream.Lock(session, license.Id, token);
+        var current = locked ?? license;
 
         var now = time.UtcNow();
         if (Decide(current, now) is not { } revoked) return new(LicenseDetails.From(current, now));

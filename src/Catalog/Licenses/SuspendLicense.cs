@@ -29,7 +29,8 @@ public static class SuspendLicenseEndpoint
     [ProducesResponseType<Resource<LicenseDetails>>(200)]
     public static async Task<IResult> Post([Document("id")] License license, IDocumentSession session, TimeProvider time, CancellationToken token)
     {
-        var (stream, current) = await LicenseStream.Lock(session, license, token);
+        var (stream, _, locked) = await LicenseStream.Lock(session, license.Id, token);
+        var current = locked ?? license;
         var now = time.UtcNow();
         var (suspended, refusal) = Decide(current, now);
         if (refusal is not null) return Results.Problem(refusal);
@@ -56,7 +57,8 @@ public static class ReinstateLicenseEndpoint
     public static async Task<IResult> Post([Document("id")] License license, IDocumentSession session, TimeProvider time,
         CancellationToken token)
     {
-        var (stream, current) = await LicenseStream.Lock(session, license, token);
+        var (stream, _, locked) = await LicenseStream.Lock(session, license.Id, token);
+        var current = locked ?? license;
         var now = time.UtcNow();
         var (reinstated, refusal) = Decide(current, now);
         if (refusal is not null) return Results.Problem(refusal);

@@ -59,23 +59,12 @@ public static class UpdateLicenseEndpoint
     public static async Task<IResult> Patch(UpdateLicense command, [Document("id")] License license, IDocumentSession session,
         TimeProvider time, CancellationToken token)
     {
-        var (stream, current) = await LicenseStream.Lock(session, license, token);
+        var (stream, seats, locked) = await LicenseStream.Lock(session, license.Id, token);
+        var current = locked ?? license;
         var now = time.UtcNow();
-        var (updated, refusal) = Decide(command, current, stream.Aggregate?.Active.Count ?? 0, now);
+        var (updated, refusal) = Decide(command, current, seats.Active.Count, now);
         if (refusal is not null) return Results.Problem(refusal);
         if (updated is not null) stream.AppendOne(updated);
         return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(updated is null ? current : current.Apply(updated), now)), ApiJson.Options);
-    }
-}
-
-/// <summary>The license's own stream, taken under its lock, and the license as it stands under it.</summary>
-public static class LicenseStream
-{
-    public static async Task<(JasperFx.Events.IEventStream<LicenseSeats> Stream, License Current)> Lock(IDocumentSession session, License license,
-        CancellationToken token)
-    {
-        var stream = await session.Events.FetchForExclusiveWriting<LicenseSeats>(license.Id, token);
-        var current = await session.LoadAsync<License>(license.Id, token) ?? license;
-        return (stream, current);
     }
 }

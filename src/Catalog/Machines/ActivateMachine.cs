@@ -25,12 +25,11 @@ public static class Seats
     public static async Task<IResult> Activate(Guid licenseId, ActivateMachine command, IDocumentSession session, TimeProvider time,
         CancellationToken token)
     {
-        var stream = await session.Events.FetchForExclusiveWriting<LicenseSeats>(licenseId, token);
-        var license = await session.LoadAsync<License>(licenseId, token);
+        var (stream, seats, license) = await LicenseStream.Lock(session, licenseId, token);
         if (license is null) return Results.Problem(Problems.Status(404, "No such license."));
         var product = await session.LoadAsync<Product>(license.ProductId, token);
 
-        var decision = MachineRules.Activate(command, license, product, stream.Aggregate ?? new LicenseSeats { Id = licenseId }, time.UtcNow());
+        var decision = MachineRules.Activate(command, license, product, seats, time.UtcNow());
         if (decision.Refusal is { } refusal) return Results.Problem(refusal);
         if (decision.AlreadyActive is { } seat)
         {

@@ -23,9 +23,8 @@ public static class Release
     public static async Task<IResult> Deactivate(Guid licenseId, Func<Seat, bool> which, IDocumentSession session,
         TimeProvider time, CancellationToken token)
     {
-        var stream = await session.Events.FetchForExclusiveWriting<LicenseSeats>(licenseId, token);
-        var license = await session.LoadAsync<License>(licenseId, token);
-        if (license is null || Decide(stream.Aggregate ?? new LicenseSeats(), license, which, time.UtcNow()) is not { } deactivated)
+        var (stream, seats, license) = await LicenseStream.Lock(session, licenseId, token);
+        if (license is null || Decide(seats, license, which, time.UtcNow()) is not { } deactivated)
             return Results.Problem(Problems.Status(404, "No such active machine."));
         stream.AppendOne(deactivated);
         return Results.NoContent();
