@@ -17,11 +17,7 @@ namespace Catalog.EventLog;
 [SchemaName("Event")]
 public record EventLogEntry(
     long Sequence,
-    [property: AllowedValues(PublicEvents.ProductCreatedName, PublicEvents.ProductUpdatedName, PublicEvents.ProductDeletedName,
-        PublicEvents.LicenseIssuedName, PublicEvents.LicenseRevokedName,
-        PublicEvents.LicenseUpdatedName, PublicEvents.LicenseSuspendedName, PublicEvents.LicenseReinstatedName,
-        PublicEvents.MachineActivatedName, PublicEvents.MachineDeactivatedName)]
-    string Type, Guid StreamId, long Version, DateTimeOffset OccurredAt, JsonElement Data);
+    [property: PublicEventName] string Type, Guid StreamId, long Version, DateTimeOffset OccurredAt, JsonElement Data);
 
 [Tags("Events")]
 public static class ListEventsEndpoint
@@ -46,11 +42,7 @@ public static class ListEventsEndpoint
     public static async Task<Page<EventLogEntry>> Get(
         [FromQuery, Description("The nextCursor of the previous page: the last sequence seen.")] long? cursor,
         [FromQuery, Description(Pagination.LimitDescription), Range(1, Pagination.MaxLimit), DefaultValue(Pagination.DefaultLimit)] int? limit,
-        [FromQuery, Description("Only events of this type."), AllowedValues(PublicEvents.ProductCreatedName, PublicEvents.ProductUpdatedName,
-            PublicEvents.ProductDeletedName, PublicEvents.LicenseIssuedName, PublicEvents.LicenseRevokedName,
-        PublicEvents.LicenseUpdatedName, PublicEvents.LicenseSuspendedName, PublicEvents.LicenseReinstatedName,
-        PublicEvents.MachineActivatedName, PublicEvents.MachineDeactivatedName)]
-        string? type,
+        [FromQuery, Description("Only events of this type."), PublicEventName] string? type,
         ClaimsPrincipal user, IQuerySession session, CancellationToken token)
     {
         var take = limit ?? Pagination.DefaultLimit;

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Catalog.Conventions;
 using Catalog.Licenses;
@@ -56,3 +57,7 @@ public static class PublicEvents
 
     public static JsonElement Payload(object data) => JsonSerializer.SerializeToElement(data, data.GetType(), ApiJson.Options);
 }
+
+/// <summary>One of the public event names, as the API describes it: the list is <see cref="PublicEvents"/>' own, so it cannot drift.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter | AttributeTargets.Field)]
+public sealed class PublicEventNameAttribute() : AllowedValuesAttribute(PublicEvents.Names.Cast<object?>().ToArray());

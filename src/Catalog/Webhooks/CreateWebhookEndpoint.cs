@@ -28,11 +28,7 @@ public record TakenSlots(IReadOnlyCollection<int> Slots)
 public record CreateWebhookEndpoint(
     [property: Required, Url, MaxLength(CreateWebhookEndpointEndpoint.MaxUrlLength), Description("An absolute http or https URL without credentials.")]
     string? Url,
-    [property: Required, MinLength(1), AllowedValues(PublicEvents.ProductCreatedName, PublicEvents.ProductUpdatedName, PublicEvents.ProductDeletedName,
-        PublicEvents.LicenseIssuedName, PublicEvents.LicenseRevokedName,
-        PublicEvents.LicenseUpdatedName, PublicEvents.LicenseSuspendedName, PublicEvents.LicenseReinstatedName,
-        PublicEvents.MachineActivatedName, PublicEvents.MachineDeactivatedName)]
-    string[]? Events);
+    [property: Required, MinLength(1), PublicEventName] string[]? Events);
 
 /// <summary>The endpoint as created: the only answer that shows its secret.</summary>
 [SchemaName("NewWebhookEndpoint")]
