@@ -119,6 +119,25 @@ public class ActivatingMachines(AppFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
+    public async Task each_vendor_route_needs_its_scope()
+    {
+        var (vendor, license) = await ALicense();
+        var machine = (await Activate(license, "m")).Data.GetProperty("id").GetString();
+        var readOnly = await AKeyFor(vendor.AccountId, Scopes.LicensesRead);
+        var validateOnly = await AKeyFor(vendor.AccountId, Scopes.LicensesValidate);
+
+        Assert.Equal(403, (await Get($"/api/v1/licenses/{Id(license)}/machines", validateOnly)).Status);
+        Assert.Equal(200, (await Get($"/api/v1/licenses/{Id(license)}/machines", readOnly)).Status);
+        Assert.Equal(403, (await Post($"/api/v1/licenses/{Id(license)}/machines", readOnly, new { fingerprint = "n" })).Status);
+        Assert.Equal(403, (await Delete($"/api/v1/machines/{machine}", readOnly)).Status);
+        Assert.Equal(403, (await Patch($"/api/v1/licenses/{Id(license)}", readOnly, new { maxMachines = 9 })).Status);
+        Assert.Equal(403, (await Post($"/api/v1/licenses/{Id(license)}/suspend", readOnly, new { })).Status);
+        Assert.Equal(403, (await Post($"/api/v1/licenses/{Id(license)}/reinstate", readOnly, new { })).Status);
+        Assert.Equal(1, (await LicenseOf(vendor, license)).GetProperty("machinesCount").GetInt32());
+        Assert.Equal(3, (await LicenseOf(vendor, license)).GetProperty("maxMachines").GetInt32());
+    }
+
+    [Fact]
     public async Task fifty_activations_at_once_on_ten_seats_give_exactly_ten_machines_and_a_rebuild_agrees()
     {
         var (vendor, license) = await ALicense(new { maxMachines = 10 });
