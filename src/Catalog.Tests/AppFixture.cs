@@ -24,6 +24,12 @@ public sealed class AppFixture : IAsyncLifetime
             throw new InvalidOperationException(
                 "ConnectionStrings__Catalog is not set: run the tests with scripts/test, which starts PostgreSQL.");
 
+        // The key that seals signing keys and webhook secrets (scripts/test makes one): the host, the service
+        // processes and the commands the tests start all share it, as they share the database.
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("Secrets__MasterKey")))
+            Environment.SetEnvironmentVariable("Secrets__MasterKey",
+                Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+
         Host = await Start(null);
         // The whole schema up front, as `db-apply` does for an operator: Development would otherwise create each
         // table on first use, and a service process started in Production mode (the fault tests) would meet a

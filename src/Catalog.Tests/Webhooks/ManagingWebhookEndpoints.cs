@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Catalog.Tests.Webhooks;
 
 public class ManagingWebhookEndpoints(AppFixture fixture) : ApiTest(fixture)
@@ -91,5 +93,28 @@ public class ManagingWebhookEndpoints(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(0, (await Get("/api/v1/webhook-endpoints", other)).Data.GetArrayLength());
         Assert.Equal(404, (await Delete($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}", other)).Status);
         Assert.Equal(404, (await Get($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}/deliveries", other)).Status);
+    }
+
+    [Fact]
+    public async Task a_secret_stored_in_clear_before_secrets_were_sealed_is_sealed_at_start_and_signs_as_before()
+    {
+        var client = await AClient();
+        var clear = Catalog.Webhooks.WebhookSignature.NewSecret();
+        var endpoint = new Catalog.Webhooks.WebhookEndpoint(Guid.CreateVersion7(), client.AccountId, "https://hooks.example.com/old",
+            ["product.created"], clear, DateTimeOffset.UtcNow, 0);
+        await using (var session = Store.LightweightSession(client.AccountId.ToString()))
+        {
+            session.Insert(endpoint);
+            await session.SaveChangesAsync();
+        }
+        var secrets = Host.Services.GetRequiredService<Catalog.Hosting.SecretBox>();
+
+        await new Catalog.Webhooks.SealClearSecrets(secrets).Populate(Store, CancellationToken.None);
+
+        await using var query = Store.QuerySession(client.AccountId.ToString());
+        var stored = (await query.LoadAsync<Catalog.Webhooks.WebhookEndpoint>(endpoint.Id))!;
+        Assert.DoesNotContain(clear, stored.Secret);
+        Assert.StartsWith("v1.", stored.Secret);
+        Assert.Equal(clear, stored.SigningSecret(secrets));
     }
 }

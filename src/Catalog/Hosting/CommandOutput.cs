@@ -25,6 +25,10 @@ public static class CommandOutput
         {
             return Fail(e.Message);
         }
+        catch (MasterKeyMissingException e)
+        {
+            return Fail(e.Message);
+        }
         catch (Exception e) when (e.Find<PostgresException>() is { SqlState: PostgresErrorCodes.UndefinedTable })
         {
             return Fail("the database schema is missing: run 'db-apply' first");

@@ -27,6 +27,9 @@ public static class IdempotencyConfiguration
         options.Durability.DeduplicationWindow = KeptFor;
         return options;
     }
+
+    /// <summary>The kept answers are sealed under the master key: one may carry a secret (<see cref="SealedAnswers"/>).</summary>
+    public static IServiceCollection SealIdempotentAnswers(this IServiceCollection services) => SealedAnswers.Around(services);
 }
 
 /// <summary>A POST that only reads (license validation): it ignores <c>Idempotency-Key</c>.</summary>

@@ -53,6 +53,7 @@ public static class WebhooksConfiguration
         settings.Schedule(); // a bad schedule fails at start, not at the first failed delivery
         services.AddSingleton(settings);
         services.AddHostedService<DeliveryRecordsPurge>();
+        services.AddSingleton<Marten.Schema.IInitialData, SealClearSecrets>();
         services.AddHttpClient(HttpClientName, client =>
             {
                 client.Timeout = settings.Timeout;

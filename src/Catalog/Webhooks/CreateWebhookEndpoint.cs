@@ -83,11 +83,13 @@ public static class CreateWebhookEndpointEndpoint
     [Authorize(Scopes.WebhooksWrite)]
     [RetryOnContention(WebhooksConfiguration.SlotIndex)] // a slot a concurrent create took first: choose again
     public static (CreatedResource<WebhookEndpointCreated>, IMartenOp) Post(CreateWebhookEndpoint command, TakenSlots taken, ClaimsPrincipal user,
-        WebhookSettings settings, TimeProvider time)
+        WebhookSettings settings, SecretBox secrets, TimeProvider time)
     {
-        var endpoint = new WebhookEndpoint(Guid.CreateVersion7(), user.Account(), command.Url!, command.Events!.Distinct().ToArray(),
-            WebhookSignature.NewSecret(), time.UtcNow(), taken.FreeSlot(settings.MaxEndpointsPerAccount)!.Value);
-        return (new CreatedResource<WebhookEndpointCreated>(new(endpoint.Id, endpoint.Url, endpoint.Events, endpoint.Secret, endpoint.CreatedAt)),
+        var id = Guid.CreateVersion7();
+        var secret = WebhookSignature.NewSecret();
+        var endpoint = new WebhookEndpoint(id, user.Account(), command.Url!, command.Events!.Distinct().ToArray(),
+            secrets.Seal(secret, WebhookEndpoint.SealedFor(id)), time.UtcNow(), taken.FreeSlot(settings.MaxEndpointsPerAccount)!.Value);
+        return (new CreatedResource<WebhookEndpointCreated>(new(endpoint.Id, endpoint.Url, endpoint.Events, secret, endpoint.CreatedAt)),
             MartenOps.Insert(endpoint));
     }
 }

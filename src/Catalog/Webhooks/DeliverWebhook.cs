@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Catalog.Conventions;
+using Catalog.Hosting;
 using Marten;
 using Marten.Patching;
 using Wolverine;
@@ -61,6 +62,7 @@ public static class DeliverWebhookHandler
         IDocumentSession session,
         IHttpClientFactory clients,
         WebhookSettings settings,
+        SecretBox secrets,
         TimeProvider time,
         ILogger<WebhookFeed> logger,
         CancellationToken token)
@@ -81,7 +83,7 @@ public static class DeliverWebhookHandler
                 Content = new StringContent(body, Encoding.UTF8, "application/json")
             };
             request.Headers.TryAddWithoutValidation(WebhookSignature.Header,
-                WebhookSignature.Sign(endpoint.Secret, time.GetUtcNow().ToUnixTimeSeconds(), body));
+                WebhookSignature.Sign(endpoint.SigningSecret(secrets), time.GetUtcNow().ToUnixTimeSeconds(), body));
             request.Headers.TryAddWithoutValidation("Catalog-Event-Id", delivery.EventId.ToString());
             request.Headers.UserAgent.ParseAdd("Catalog-Webhooks/1.0");
 

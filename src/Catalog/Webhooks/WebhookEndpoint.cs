@@ -2,17 +2,24 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Catalog.Conventions;
+using Catalog.Hosting;
 using Marten;
 
 namespace Catalog.Webhooks;
 
 /// <summary>
-/// Where an account wants its events POSTed. The signing secret is kept (it is needed to sign every delivery)
-/// and shown only in the answer that creates the endpoint. <see cref="Slot"/> (0 to the cap, unique per account)
-/// makes the cap on endpoints hold in the database under concurrent creates.
+/// Where an account wants its events POSTed. The signing secret is kept (it is needed to sign every delivery),
+/// sealed under the master key, and shown only in the answer that creates the endpoint. <see cref="Slot"/> (0 to
+/// the cap, unique per account) makes the cap on endpoints hold in the database under concurrent creates.
 /// </summary>
 public record WebhookEndpoint(Guid Id, Guid AccountId, string Url, string[] Events, string Secret, DateTimeOffset CreatedAt, int Slot)
 {
+    /// <summary>What an endpoint's sealed secret is bound to: copied to another endpoint, it does not open.</summary>
+    public static string SealedFor(Guid id) => "webhook-secret:" + id;
+
+    /// <summary>The secret deliveries are signed with. One stored before secrets were sealed is still in clear until resealed.</summary>
+    public string SigningSecret(SecretBox secrets) => SecretBox.IsSealed(Secret) ? secrets.OpenText(Secret, SealedFor(Id)) : Secret;
+
     /// <summary><see cref="WebhookStatus.Enabled"/> or <see cref="WebhookStatus.Disabled"/>: a disabled endpoint is sent nothing.</summary>
     public string Status { get; init; } = WebhookStatus.Enabled;
 
@@ -51,8 +58,10 @@ public static class WebhookSignature
 {
     public const string Header = "Catalog-Signature";
 
+    public const string SecretPrefix = "whsec_";
+
     public static string NewSecret() =>
-        "whsec_" + RandomNumberGenerator.GetString("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 40);
+        SecretPrefix + RandomNumberGenerator.GetString("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 40);
 
     public static string Sign(string secret, long unixSeconds, string body)
     {
