@@ -88,7 +88,7 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
     /// <summary>A new account and a key for it, made the way the admin command line makes them.</summary>
     protected async Task<Client> AClient(params string[] scopes)
     {
-        var account = await AccountAdministration.CreateAccount(Store, "Account " + Guid.NewGuid().ToString("N")[..6], TimeProvider.System);
+        var account = await AccountAdministration.CreateAccount(Store, Host.Services.GetRequiredService<Catalog.Hosting.SecretBox>(), "Account " + Guid.NewGuid().ToString("N")[..6], TimeProvider.System);
         return await AKeyFor(account.Id, scopes.Length == 0 ? AllScopes : scopes);
     }
 

@@ -5,6 +5,7 @@ using Catalog.Hosting;
 using Catalog.Idempotency;
 using Catalog.Licenses;
 using Catalog.Products;
+using Catalog.SigningKeys;
 using Catalog.Webhooks;
 using JasperFx;
 using JasperFx.Events.Daemon;
@@ -32,6 +33,7 @@ builder.Services.AddMarten(marten =>
         marten.ConfigureAccounts();
         marten.ConfigureProducts();
         marten.ConfigureLicenses();
+        marten.ConfigureSigningKeys();
         marten.ConfigureWebhooks();
     })
     // Wolverine's outbox and inbox live in the same database, so messages commit with the data.
@@ -39,6 +41,8 @@ builder.Services.AddMarten(marten =>
     // The async daemon runs the webhook feed; with several nodes one of them holds it (hot/cold).
     .AddAsyncDaemon(DaemonMode.HotCold)
     .SubscribeToEvents(new WebhookFeed());
+// Answers kept for Idempotency-Key replays are stored sealed: the one that creates a webhook endpoint holds its secret.
+builder.Services.SealIdempotentAnswers();
 
 // Messaging, the transaction around every endpoint, and the code Wolverine generates for them.
 builder.Host.UseWolverine(wolverine =>
@@ -52,9 +56,11 @@ builder.Services.HoldBackDatabaseServices();
 
 // Each slice's services.
 builder.Services.AddApiConventions();                    // JSON, problem details, the clock
+builder.Services.AddSecrets();                           // Secrets:MasterKey seals signing keys and webhook secrets
 builder.Services.AddDatabaseErrors();                    // database away -> 503, a value it refuses -> 400
 builder.Services.AddAccounts(configuration);             // API keys: authentication, scopes, rate limits
 builder.Services.AddLicenses();                          // license keys drawn at random
+builder.Services.AddSigningKeys(configuration);          // per-account Ed25519 keys that sign license files
 builder.Services.AddWebhooks(configuration);             // the HTTP client that delivers
 builder.Services.AddApiReference();                      // /openapi/v1.json and /docs
 builder.Services.AddHealth();                            // /health/live and /health/ready
@@ -98,6 +104,12 @@ if (args.Contains("--json"))
 // assembly for commands (≈0.2 s). Anything else (db-apply, accounts, codegen, ...) goes to the command line.
 if (args.Length == 0)
 {
+    // Without the master key the service could neither sign a license file nor a webhook: it does not start.
+    if (SecretBox.Problem(app.Configuration) is { } missing)
+    {
+        Console.Error.WriteLine(missing);
+        return 1;
+    }
     await app.RunAsync();
     return 0;
 }

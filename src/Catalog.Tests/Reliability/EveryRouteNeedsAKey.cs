@@ -6,7 +6,7 @@ namespace Catalog.Tests.Reliability;
 public class EveryRouteNeedsAKey(AppFixture fixture) : ApiTest(fixture)
 {
     [Fact]
-    public async Task no_route_answers_without_a_key_but_health_and_docs()
+    public async Task no_route_answers_without_a_key_but_health_docs_and_the_public_signing_keys()
     {
         var owner = await AClient();
         var product = await CreateProduct(owner);
@@ -17,7 +17,8 @@ public class EveryRouteNeedsAKey(AppFixture fixture) : ApiTest(fixture)
 
         foreach (var (method, pattern) in routes)
         {
-            var open = pattern.StartsWith("/health/") || pattern.StartsWith("/openapi/") || pattern.StartsWith("/docs");
+            var open = pattern.StartsWith("/health/") || pattern.StartsWith("/openapi/") || pattern.StartsWith("/docs")
+                       || pattern == "/api/v1/accounts/{accountId}/jwks.json"; // public keys, public by nature
             if (open || method is "OPTIONS" or "HEAD") continue;
             var url = pattern.Replace("{id}", product.GetProperty("id").GetString());
             var response = await Send(method, url, null, method is "POST" or "PATCH" ? "{}" : null);
@@ -26,5 +27,9 @@ public class EveryRouteNeedsAKey(AppFixture fixture) : ApiTest(fixture)
 
         Assert.Equal(200, (await Send("GET", "/health/live", null)).Status);
         Assert.Equal(200, (await Send("GET", "/openapi/v1.json", null)).Status);
+        // The JWK Set shows public keys and nothing else of the account.
+        var jwks = await Send("GET", $"/api/v1/accounts/{owner.AccountId}/jwks.json", null);
+        Assert.Equal(200, jwks.Status);
+        Assert.Equal(["keys"], jwks.Json.EnumerateObject().Select(x => x.Name));
     }
 }

@@ -1,12 +1,114 @@
+using Microsoft.AspNetCore.Http;
+using Marten;
+using System.Buffers.Text;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text;
+using Catalog.SigningKeys;
 using Npgsql;
+using NSec.Cryptography;
 
 namespace Catalog.Tests.Reliability;
 
-/// <summary>API keys and webhook secrets are never stored or logged in clear, and logs are structured.</summary>
+/// <summary>
+/// API keys, private signing keys and webhook secrets are never stored or logged in clear, the master key that seals
+/// them is required, and logs are structured.
+/// </summary>
 public class Secrets(AppFixture fixture) : ApiTest(fixture)
 {
+    /// <summary>Every row of every table of the database, as text: what a stolen backup shows.</summary>
+    private static async Task<string> DumpDatabase()
+    {
+        await using var connection = await OpenDatabase();
+        var dump = new StringBuilder();
+        var names = new List<string>();
+        await using (var tables = new NpgsqlCommand(
+            "select format('%I.%I', table_schema, table_name) from information_schema.tables " +
+            "where table_schema not in ('pg_catalog', 'information_schema') and table_type = 'BASE TABLE'", connection))
+        await using (var reader = await tables.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) names.Add(reader.GetString(0));
+        foreach (var name in names)
+        {
+            await using var rows = new NpgsqlCommand($"select coalesce(string_agg(t::text, E'\\n'), '') from {name} t", connection);
+            dump.AppendLine((string)(await rows.ExecuteScalarAsync())!);
+        }
+        return dump.ToString();
+    }
+
+    [Fact]
+    public async Task the_database_holds_no_private_signing_key_webhook_secret_or_api_key_in_clear()
+    {
+        var client = await AClient();
+        var product = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var license = await IssueLicense(client, product);
+        var file = await AsLicense("POST", "/api/v1/client/license-file", license.GetProperty("key").GetString()!, "{}");
+        Assert.Equal(200, file.Status);
+        Assert.Equal(0, (await CommandLineRunner.Run("signing-keys", "rotate", "--account", client.AccountId.ToString())).ExitCode);
+
+        // A webhook endpoint made with an Idempotency-Key: its answer, secret and all, is kept for replays.
+        var body = JsonSerializer.Serialize(new { url = "https://hooks.example.com/catalog", events = new[] { "product.created" } });
+        void Keyed(HttpRequest request) => request.Headers["Idempotency-Key"] = "create-hook-1";
+        var created = await Send("POST", "/api/v1/webhook-endpoints", client, body, configure: Keyed);
+        Assert.Equal(201, created.Status);
+        var secret = created.Data.GetProperty("secret").GetString()!;
+        var replayed = await Send("POST", "/api/v1/webhook-endpoints", client, body, configure: Keyed);
+        Assert.Equal("true", replayed.Headers["Idempotent-Replayed"].ToString());
+        Assert.Equal(secret, replayed.Data.GetProperty("secret").GetString()); // the kept answer opens again
+
+        var dump = await DumpDatabase();
+        Assert.Contains("hooks.example.com", dump); // the dump did read the data
+        Assert.DoesNotContain(secret, dump);
+        Assert.DoesNotContain(secret["whsec_".Length..], dump);
+        Assert.DoesNotContain(client.Key[5..], dump);
+
+        // Each private key, opened here with the master key alone (AES-256-GCM, bound to its kid), is the private
+        // half of the published key, and is nowhere in the database in any usual encoding.
+        var masterKey = Convert.FromBase64String(Environment.GetEnvironmentVariable("Secrets__MasterKey")!);
+        await using var session = Store.QuerySession();
+        var keys = await session.Query<SigningKey>().Where(x => x.AccountId == client.AccountId).ToListAsync();
+        Assert.Equal(2, keys.Count);
+        foreach (var key in keys)
+        {
+            Assert.StartsWith("v1.", key.SealedPrivateKey);
+            var sealedBytes = Convert.FromBase64String(key.SealedPrivateKey![3..]);
+            var privateKey = new byte[sealedBytes.Length - 28];
+            using (var aes = new AesGcm(masterKey, 16))
+                aes.Decrypt(sealedBytes.AsSpan(0, 12), sealedBytes.AsSpan(12, privateKey.Length), sealedBytes.AsSpan(^16), privateKey,
+                    Encoding.UTF8.GetBytes("signing-key:" + key.Id));
+            using var opened = NSec.Cryptography.Key.Import(SignatureAlgorithm.Ed25519, privateKey, KeyBlobFormat.RawPrivateKey);
+            Assert.Equal(key.PublicKey, Base64Url.EncodeToString(opened.PublicKey.Export(KeyBlobFormat.RawPublicKey)));
+
+            foreach (var encoded in new[] { Convert.ToBase64String(privateKey), Base64Url.EncodeToString(privateKey),
+                         Convert.ToHexStringLower(privateKey), Convert.ToHexString(privateKey) })
+                Assert.DoesNotContain(encoded, dump);
+        }
+    }
+
+    [Fact]
+    public async Task without_the_master_key_the_service_and_the_commands_that_need_it_refuse_to_start_with_one_line()
+    {
+        foreach (var (value, says) in new[] { ("", "Secrets:MasterKey is not set"), ("c2hvcnQ=", "exactly 32 bytes"), ("not base64!", "exactly 32 bytes") })
+        {
+            var production = new Dictionary<string, string>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Production", ["DOTNET_ENVIRONMENT"] = "Production", ["Secrets__MasterKey"] = value,
+                ["ASPNETCORE_URLS"] = "http://127.0.0.1:0"
+            };
+            foreach (var args in new[] { Array.Empty<string>(), ["accounts", "create", "--name", "Keyless"], ["signing-keys", "rotate", "--account", Guid.CreateVersion7().ToString()] })
+            {
+                var result = await CommandLineRunner.Run(args, production);
+                Assert.True(result.ExitCode != 0, $"'{string.Join(" ", args)}' ran without a usable master key");
+                Assert.Contains(says, Assert.Single(result.Error.Trim().Split('\n')));
+            }
+
+            // What needs no secret still works: an operator can look without the key.
+            var listed = await CommandLineRunner.Run(["accounts", "list", "--json"], production);
+            Assert.True(listed.ExitCode == 0, listed.Error);
+        }
+        await using var session = Store.QuerySession();
+        Assert.False(await session.Query<Account>().AnyAsync(x => x.Name == "Keyless"));
+    }
+
     [Fact]
     public async Task neither_the_database_nor_the_logs_hold_a_key_and_each_request_logs_one_json_line()
     {
@@ -24,25 +126,10 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
         unknownKey.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "ctlg_" + new string('x', 40));
         Assert.Equal(401, (int)(await service.Http.SendAsync(unknownKey)).StatusCode);
 
-        // The database, dumped whole.
-        await using var connection = await OpenDatabase();
-        var dump = new StringBuilder();
-        await using (var tables = new NpgsqlCommand(
-            "select format('%I.%I', table_schema, table_name) from information_schema.tables where table_schema in ('catalog') and table_type = 'BASE TABLE'", connection))
-        await using (var reader = await tables.ExecuteReaderAsync())
-        {
-            var names = new List<string>();
-            while (await reader.ReadAsync()) names.Add(reader.GetString(0));
-            await reader.CloseAsync();
-            foreach (var name in names)
-            {
-                await using var rows = new NpgsqlCommand($"select coalesce(string_agg(t::text, E'\\n'), '') from {name} t", connection);
-                dump.AppendLine((string)(await rows.ExecuteScalarAsync())!);
-            }
-        }
-        Assert.Contains("logged", dump.ToString()); // the dump did read the data
-        Assert.DoesNotContain(client.Key, dump.ToString());
-        Assert.DoesNotContain(client.Key[5..], dump.ToString());
+        var dump = await DumpDatabase();
+        Assert.Contains("logged", dump); // the dump did read the data
+        Assert.DoesNotContain(client.Key, dump);
+        Assert.DoesNotContain(client.Key[5..], dump);
 
         // The logs: one JSON object per request line, with status, duration and account, never the key.
         await Task.Delay(500);

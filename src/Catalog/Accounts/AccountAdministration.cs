@@ -1,5 +1,6 @@
 using Catalog.Conventions;
 using Catalog.Hosting;
+using Catalog.SigningKeys;
 using Marten;
 
 namespace Catalog.Accounts;
@@ -7,8 +8,10 @@ namespace Catalog.Accounts;
 /// <summary>What the admin command line does with accounts and keys. Accounts are managed here, not over HTTP.</summary>
 public static class AccountAdministration
 {
-    public static async Task<Account> CreateAccount(IDocumentStore store, string? name, TimeProvider time)
+    /// <summary>An account, and in the same transaction the first key that signs its license files.</summary>
+    public static async Task<Account> CreateAccount(IDocumentStore store, SecretBox secrets, string? name, TimeProvider time)
     {
+        secrets.MustBeSet();
         name = name?.Trim();
         if (string.IsNullOrEmpty(name)) throw new AdministrationException("--name is required: accounts create --name \"Acme Inc\"");
         if (name.Length > 255) throw new AdministrationException("--name must be at most 255 characters");
@@ -16,6 +19,7 @@ public static class AccountAdministration
         var account = new Account(Guid.CreateVersion7(), name, time.UtcNow());
         await using var session = store.LightweightSession();
         session.Insert(account);
+        session.Insert(SigningKey.Create(account.Id, generation: 1, secrets, account.CreatedAt));
         await session.SaveChangesAsync();
         return account;
     }
@@ -66,7 +70,7 @@ public static class AccountAdministration
         return revoked;
     }
 
-    private static async Task<Account> FindAccount(IDocumentStore store, string? accountId)
+    public static async Task<Account> FindAccount(IDocumentStore store, string? accountId)
     {
         if (string.IsNullOrWhiteSpace(accountId)) throw new AdministrationException("--account <accountId> is required");
         if (!Guid.TryParse(accountId, out var id)) throw new AdministrationException($"'{accountId}' is not an account id (a UUID)");

@@ -33,7 +33,7 @@ public class AccountsCommand : JasperFxAsyncCommand<AccountsInput>
                 throw new AdministrationException($"unknown action '{input.Action}': use create | list");
 
             case "create":
-                var account = await AccountAdministration.CreateAccount(store, input.NameFlag, time);
+                var account = await AccountAdministration.CreateAccount(store, host.Services.GetRequiredService<SecretBox>(), input.NameFlag, time);
                 if (input.JsonFlag) CommandOutput.Json(account);
                 else Console.WriteLine($"Created account {account.Id} ({account.Name})");
                 break;

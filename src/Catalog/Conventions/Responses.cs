@@ -89,6 +89,14 @@ public static class Problems
         Type = TypeFor(status)
     };
 
+    /// <summary>A refusal a client acts on by its <c>code</c> (SUSPENDED, MACHINE_LIMIT_REACHED, ...), not by its words.</summary>
+    public static ProblemDetails Refusal(int status, string code, string detail)
+    {
+        var problem = Status(status, detail);
+        problem.Extensions["code"] = code;
+        return problem;
+    }
+
     public static string TypeFor(int status) => status switch
     {
         400 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.1",

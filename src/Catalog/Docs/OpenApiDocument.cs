@@ -105,6 +105,8 @@ public static class OpenApiDocument
                         new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] },
                         new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("apiKey", document)] = [] }
                     ];
+                else
+                    operation.Security = [new OpenApiSecurityRequirement()]; // public by design (the JWK Set): no credential
 
                 if (chain.DeduplicatedWithResponse is not null)
                 {
@@ -143,9 +145,9 @@ public static class OpenApiDocument
                     refusals.Add((413, "The body is larger than 64 KiB."));
                     refusals.Add((415, "The body is not sent as JSON."));
                 }
-                refusals.Add((429, byLicenseKey
-                    ? "Over the license key's rate limit; see `Retry-After` and the `RateLimit-*` headers."
-                    : "Over the key's rate limit; see `Retry-After` and the `RateLimit-*` headers."));
+                refusals.Add((429, byLicenseKey ? "Over the license key's rate limit; see `Retry-After` and the `RateLimit-*` headers."
+                    : metadata.OfType<IAuthorizeData>().Any() ? "Over the key's rate limit; see `Retry-After` and the `RateLimit-*` headers."
+                    : "Over the client address's rate limit; see `Retry-After` and the `RateLimit-*` headers."));
                 refusals.Add((503, "The database is unavailable; retry after `Retry-After` seconds."));
 
                 foreach (var group in refusals.GroupBy(x => x.Status))
@@ -180,9 +182,10 @@ public static class OpenApiDocument
         ["Products"] = "The software a vendor sells. Each has a unique code and the prefix of its license keys.",
         ["Licenses"] = "License keys issued for a product: list, read, change, suspend, revoke, validate.",
         ["Machines"] = "The installations using a license, within its seat limit (maxMachines).",
-        ["Client"] = "For the software a vendor ships, with its license key alone: activate this machine, validate, read this license.",
+        ["Client"] = "For the software a vendor ships, with its license key alone: activate this machine, validate, read this license, get a signed license file.",
         ["Events"] = "The account's event log, read from the event store.",
         ["Webhooks"] = "Endpoints that receive the account's events, signed, with retries.",
+        ["License files"] = "Signed license files (JWS, EdDSA) that installed software verifies offline with the account's public keys (JWK Set).",
     };
 
     /// <summary>

@@ -47,23 +47,16 @@ public static class MachineRules
     public static Activation Activate(ActivateMachine command, License license, Product? product, LicenseSeats seats, DateTimeOffset now)
     {
         if (license.UnusableBecause(product, now) is { } code)
-            return new(null, null, Refusal(403, code, $"The license cannot be activated: {code}."));
+            return new(null, null, Problems.Refusal(403, code, $"The license cannot be activated: {code}."));
         if (seats.Holding(command.Fingerprint!) is { } active) return new(null, active, null);
         // A license without a limit of its own still holds at most LicenseRules.MaxMachines: a license key in an
         // untrusted client must not grow one license's seats (and the snapshot rewritten on each activation) forever.
         var max = license.MaxMachines ?? LicenseRules.MaxMachines;
         if (seats.Active.Count >= max)
-            return new(null, null, Refusal(409, MachineLimitReached,
+            return new(null, null, Problems.Refusal(409, MachineLimitReached,
                 $"All {max} machines the license allows are active: deactivate one first."));
 
         return new(new MachineActivated(Guid.CreateVersion7(), license.Id, license.ProductId, command.Fingerprint!, command.Name,
             command.Metadata ?? [], now), null, null);
-    }
-
-    public static ProblemDetails Refusal(int status, string code, string detail)
-    {
-        var problem = Problems.Status(status, detail);
-        problem.Extensions["code"] = code;
-        return problem;
     }
 }

@@ -1,0 +1,145 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Catalog.Accounts;
+using Catalog.Conventions;
+using Catalog.Hosting;
+using Catalog.Idempotency;
+using Catalog.Licenses;
+using Catalog.Products;
+using Catalog.SigningKeys;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Http.Marten;
+using License = Catalog.Licenses.License;
+
+namespace Catalog.LicenseFiles;
+
+// A license file is a signed JWT (JWS compact serialization, EdDSA): what installed software keeps to run offline.
+// It verifies with the account's public key (GET /api/v1/accounts/{id}/jwks.json) and any JOSE library.
+
+public record RequestLicenseFile(
+    [property: StringLength(MachineFingerprint.MaxLength, MinimumLength = 1),
+               Description("Binds the file to this machine, which must be active on the license.")]
+    string? Fingerprint);
+
+/// <summary>The file and what a caller needs without parsing it.</summary>
+[SchemaName("LicenseFile")]
+public record LicenseFileDetails(
+    [property: Description("A JWS in compact serialization (a signed JWT, EdDSA): header.payload.signature.")] string File,
+    [property: Description("The signing key's id: its entry in the account's JWK Set.")] string Kid,
+    DateTimeOffset IssuedAt,
+    [property: Description("The file's own expiry (exp): at most Signing:FileLifetime after issuedAt, never after the license's.")]
+    DateTimeOffset ExpiresAt);
+
+/// <summary>The claims of a license file (RFC 7519 names, then the license and, when bound to one, the machine).</summary>
+public record LicenseFileClaims(
+    string Iss,
+    string Sub,
+    long Iat,
+    long Nbf,
+    long Exp,
+    LicenseFileClaims.LicenseClaim License,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LicenseFileClaims.MachineClaim? Machine)
+{
+    public record LicenseClaim(
+        Guid Id, string Key, Guid ProductId, string ProductCode, string Status, DateTimeOffset? ExpiresAt, int? MaxMachines,
+        Dictionary<string, JsonElement> Metadata);
+
+    public record MachineClaim(Guid Id, string Fingerprint);
+}
+
+public static class LicenseFileRules
+{
+    public const string MediaType = "license+jwt";
+
+    /// <summary>
+    /// What the file says, or why there is none: a license that cannot be used now (REVOKED, PRODUCT_DELETED,
+    /// SUSPENDED, EXPIRED), or a fingerprint that is not an active machine of it (NOT_ACTIVATED), is a 403 with that
+    /// code. The file lives <see cref="SigningSettings.FileLifetime"/>, and never past the license's own expiry.
+    /// </summary>
+    public static (LicenseFileClaims? Claims, ProblemDetails? Refusal) Decide(
+        License license, Product? product, string? fingerprint, Machine? machine, DateTimeOffset now, SigningSettings settings)
+    {
+        var verdict = ValidateLicenseEndpoint.Judge(license, product, now, fingerprint, machine);
+        if (!verdict.Valid)
+            return (null, Problems.Refusal(403, verdict.Code, verdict.Code == ValidationCodes.NotActivated
+                ? "No license file for this fingerprint: it is not an active machine of the license."
+                : $"No license file: the license cannot be used ({verdict.Code})."));
+
+        var issuedAt = now.ToUnixTimeSeconds();
+        var expiresAt = issuedAt + (long)settings.FileLifetime.TotalSeconds;
+        if (license.ExpiresAt is { } licenseExpiry) expiresAt = Math.Min(expiresAt, licenseExpiry.ToUnixTimeSeconds());
+
+        return (new LicenseFileClaims(settings.Issuer, license.Id.ToString(), issuedAt, issuedAt, expiresAt,
+            new(license.Id, license.Key, license.ProductId, product!.Code, license.StatusAt(now), license.ExpiresAt, license.MaxMachines,
+                license.Metadata),
+            machine is null ? null : new(machine.Id, machine.Fingerprint)), null);
+    }
+
+    /// <summary>Reads what the decision needs, decides, and signs with the account's current key.</summary>
+    public static async Task<IResult> Issue(License license, string? fingerprint, IQuerySession session, SigningKeyRing keys,
+        SecretBox secrets, SigningSettings settings, TimeProvider time, CancellationToken token)
+    {
+        var product = await session.LoadAsync<Product>(license.ProductId, token);
+        var machine = await ValidateLicenseEndpoint.ActiveMachine(session, license, fingerprint, token);
+        var (claims, refusal) = Decide(license, product, fingerprint, machine, time.GetUtcNow(), settings);
+        if (refusal is not null) return Results.Problem(refusal);
+
+        var key = await keys.Current(license.AccountId, token);
+        var file = CompactJws.Sign(key, MediaType, claims!, ApiJson.Options, secrets);
+        return Results.Json(new Resource<LicenseFileDetails>(new(file, key.Id,
+            DateTimeOffset.FromUnixTimeSeconds(claims!.Iat), DateTimeOffset.FromUnixTimeSeconds(claims.Exp))), ApiJson.Options);
+    }
+}
+
+[Tags("License files")]
+public static class GetLicenseFileEndpoint
+{
+    /// <summary>The vendor's back end gets the same signed file its customer's software would, e.g. to ship it on a USB stick.</summary>
+    [WolverineGet("/api/v1/licenses/{id}/file", OperationId = "getLicenseFile", Summary = "Get a signed license file")]
+    [Authorize(Scopes.LicensesRead)]
+    [ProducesResponseType<Resource<LicenseFileDetails>>(200)]
+    [Refuses(403, "No file: `code` is REVOKED, PRODUCT_DELETED, SUSPENDED, EXPIRED, or NOT_ACTIVATED (the fingerprint is not an active machine).")]
+    public static async Task<IResult> Get([Document("id")] License license,
+        [Description("Binds the file to this machine, which must be active on the license.")] string? fingerprint,
+        IQuerySession session, SigningKeyRing keys, SecretBox secrets, SigningSettings settings, TimeProvider time, CancellationToken token)
+    {
+        var errors = new ValidationErrors();
+        if (fingerprint is not null) MachineFingerprint.Check(errors, fingerprint);
+        if (errors.ToProblem() is { Status: 400 } invalid) return Results.Problem(invalid);
+        return await LicenseFileRules.Issue(license, fingerprint, session, keys, secrets, settings, time, token);
+    }
+}
+
+[Tags("Client")]
+public static class GetThisLicenseFileEndpoint
+{
+    public static ProblemDetails Validate(RequestLicenseFile? command)
+    {
+        var errors = new ValidationErrors();
+        if (command?.Fingerprint is not null) MachineFingerprint.Check(errors, command.Fingerprint);
+        return errors.ToProblem();
+    }
+
+    /// <summary>
+    /// The software on a machine gets a signed file of its own license, to keep and verify offline. A read sent as
+    /// POST: each call signs a new file and changes nothing stored.
+    /// </summary>
+    [WolverinePost("/api/v1/client/license-file", OperationId = "getThisLicenseFile", Summary = "Get a signed license file (license key)")]
+    [Authorize(CatalogClaims.LicenseKeyPolicy)]
+    [ReadSentAsPost]
+    [ProducesResponseType<Resource<LicenseFileDetails>>(200)]
+    [Refuses(403, "No file: `code` is PRODUCT_DELETED, SUSPENDED, EXPIRED, or NOT_ACTIVATED (the fingerprint is not an active machine).")]
+    public static async Task<IResult> Post(RequestLicenseFile? command, ClaimsPrincipal user, IQuerySession session, SigningKeyRing keys,
+        SecretBox secrets, SigningSettings settings, TimeProvider time, CancellationToken token)
+    {
+        var license = await session.LoadAsync<License>(user.License(), token)
+                      ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
+        return await LicenseFileRules.Issue(license, command?.Fingerprint, session, keys, secrets, settings, time, token);
+    }
+}
