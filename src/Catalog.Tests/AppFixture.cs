@@ -1,4 +1,5 @@
 using Alba;
+using Microsoft.Extensions.Logging;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,6 +18,9 @@ namespace Catalog.Tests;
 public sealed class AppFixture : IAsyncLifetime
 {
     public IAlbaHost Host { get; private set; } = null!;
+
+    /// <summary>What the shared host logs: work that any node may do (a webhook delivery) is logged by whichever did it.</summary>
+    public RecordedLogs Logs { get; } = new();
 
     public async Task InitializeAsync()
     {
@@ -59,9 +63,10 @@ public sealed class AppFixture : IAsyncLifetime
         Host = await Start(configure);
     }
 
-    private static Task<IAlbaHost> Start(Action<IWebHostBuilder>? configure) => AlbaHost.For<Program>(builder =>
+    private Task<IAlbaHost> Start(Action<IWebHostBuilder>? configure) => AlbaHost.For<Program>(builder =>
     {
         builder.UseSetting("environment", "Development");
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
         // Webhook retries in a fraction of a second, so that tests of the retry schedule run quickly.
         builder.UseSetting("Webhooks:RetrySchedule", "300ms");
         // The tests' receivers listen on loopback, which the egress guard refuses by default (Webhooks/EgressGuard.cs).
@@ -92,4 +97,30 @@ public sealed class AppFixture : IAsyncLifetime
 public sealed class ServiceCollection : ICollectionFixture<AppFixture>
 {
     public const string Name = "service";
+}
+
+/// <summary>The last 20,000 lines the host logged, formatted: enough for a test to look for one.</summary>
+public sealed class RecordedLogs : ILoggerProvider
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public IEnumerable<string> Lines => _lines;
+
+    public ILogger CreateLogger(string categoryName) => new Recorder(this, categoryName);
+
+    public void Dispose() { }
+
+    private sealed class Recorder(RecordedLogs logs, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel)) return;
+            logs._lines.Enqueue($"{category}: {formatter(state, exception)}");
+            while (logs._lines.Count > 20_000) logs._lines.TryDequeue(out _);
+        }
+    }
 }

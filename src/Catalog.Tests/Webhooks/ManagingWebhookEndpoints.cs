@@ -39,6 +39,7 @@ public class ManagingWebhookEndpoints(AppFixture fixture) : ApiTest(fixture)
     [InlineData("""{"url":"https://example.com/a\u0000b","events":["product.created"]}""", "url")]
     [InlineData("""{"url":"https://example.com/a\u0001b","events":["product.created"]}""", "url")]
     [InlineData("""{"url":"https://example.com/\ud800","events":["product.created"]}""", "url")]
+    [InlineData("""{"url":"https://a\u0378\u05d0b.example.com/x","events":["product.created"]}""", "url")] // not a host IDNA allows (unassigned; mixed direction)
     [InlineData("""{"url":"https://example.com/x"}""", "events")]
     [InlineData("""{"url":"https://example.com/x","events":[]}""", "events")]
     [InlineData("""{"url":"https://example.com/x","events":["product.exploded"]}""", "events")]

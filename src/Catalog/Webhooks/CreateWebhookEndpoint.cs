@@ -61,6 +61,7 @@ public static class CreateWebhookEndpointEndpoint
         else if (uri.UserInfo.Length > 0) errors.Add("url", "must not carry credentials");
         else if (uri.Fragment.Length > 0) errors.Add("url", "must not have a fragment");
         else if (!Text.IsStorable(command.Url) || command.Url.Any(char.IsControl)) errors.Add("url", "must not contain control characters");
+        else if (!HasAHostName(uri)) errors.Add("url", "must have a host name that is valid as an internationalized domain name");
         else if (!settings.AllowPrivateNetworks && await EgressGuard.RefusalAsync(uri, token) is { } refusal) errors.Add("url", refusal);
 
         if (command.Events is not { Length: > 0 }) errors.Add("events", $"must list at least one of {string.Join(", ", PublicEvents.Names)}");
@@ -77,6 +78,19 @@ public static class CreateWebhookEndpointEndpoint
         return taken.FreeSlot(settings.MaxEndpointsPerAccount) is null
             ? Problems.Validation("url", $"an account may have at most {settings.MaxEndpointsPerAccount} webhook endpoints")
             : WolverineContinue.NoProblems;
+    }
+
+    /// <summary>A host that parses but breaks IDNA's rules (mixed right-to-left letters) could never be connected to.</summary>
+    private static bool HasAHostName(Uri uri)
+    {
+        try
+        {
+            return uri.IdnHost.Length > 0;
+        }
+        catch (UriFormatException)
+        {
+            return false;
+        }
     }
 
     [WolverinePost("/api/v1/webhook-endpoints", OperationId = "createWebhookEndpoint", Summary = "Register a webhook endpoint")]

@@ -92,7 +92,8 @@ public static class DeliverWebhookHandler
                 .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
             responseCode = (int)response.StatusCode;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !token.IsCancellationRequested)
+        // An endpoint stored before its URL's host was checked for IDNA (UriFormatException) is a failed attempt too.
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or UriFormatException && !token.IsCancellationRequested)
         {
             logger.LogInformation("Webhook delivery {EventId} to {Url} failed: {Reason}", delivery.EventId, Logged(endpoint.Url), e.Message);
         }
