@@ -48,8 +48,16 @@ public sealed class SecretBox
         if (sealedBytes.Length < NonceSize + TagSize) throw new CryptographicException("A sealed value too short to be one.");
         var plaintext = new byte[sealedBytes.Length - NonceSize - TagSize];
         using var aes = new AesGcm(Key, TagSize);
-        aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize, plaintext.Length), sealedBytes.AsSpan(^TagSize),
-            plaintext, Encoding.UTF8.GetBytes(boundTo));
+        try
+        {
+            aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize, plaintext.Length), sealedBytes.AsSpan(^TagSize),
+                plaintext, Encoding.UTF8.GetBytes(boundTo));
+        }
+        catch (AuthenticationTagMismatchException e)
+        {
+            // What an operator needs to read in the log: the usual cause is a master key that changed.
+            throw new CryptographicException($"The sealed {boundTo} does not open: it was sealed under another {Setting}, or altered.", e);
+        }
         return plaintext;
     }
 
