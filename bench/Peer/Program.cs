@@ -1,0 +1,121 @@
+// The hand-written peer of the service for bench/run: the same SQL the service sends (bench/sql/), the same JSON
+// answers, on a minimal ASP.NET Core app over Npgsql with nothing else (no authentication, tenancy, request log,
+// problem details, idempotency or event store library). The tenant is fixed (BENCH_TENANT), as if every request
+// carried the bench's key.
+using System.Text.Json;
+using Catalog.Conventions;
+using Catalog.Licenses;
+using Catalog.Products;
+using Npgsql;
+using NpgsqlTypes;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Logging.ClearProviders();
+var app = builder.Build();
+
+var dataSource = NpgsqlDataSource.Create(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog")
+                                         + ";Max Auto Prepare=64;No Reset On Close=true");
+var tenant = Environment.GetEnvironmentVariable("BENCH_TENANT") ?? throw new InvalidOperationException("BENCH_TENANT is not set");
+var stored = new JsonSerializerOptions(); // the documents' own JSON, as Marten writes it (property names as declared)
+var api = ApiJson.Options;
+
+app.MapGet("/api/v1/products/{id:guid}", async (Guid id) =>
+{
+    await using var command = dataSource.CreateCommand(
+        "select d.id, d.data, d.mt_version from catalog.mt_doc_product as d where id = $1 and d.tenant_id = $2");
+    command.Parameters.Add(new() { Value = id });
+    command.Parameters.Add(new() { Value = tenant });
+    await using var reader = await command.ExecuteReaderAsync();
+    if (!await reader.ReadAsync()) return Results.NotFound();
+    var product = JsonSerializer.Deserialize<Product>(reader.GetString(1), stored)!;
+    return Results.Json(new Resource<ProductDetails>(ProductDetails.From(product)), api);
+});
+
+app.MapGet("/api/v1/products", async (int? limit) =>
+{
+    var take = limit ?? 25;
+    await using var command = dataSource.CreateCommand(
+        "select d.id, d.data, d.mt_version from catalog.mt_doc_product as d where (d.tenant_id = $1 and d.data ->> 'DeletedAt' is null) order by d.id desc LIMIT $2");
+    command.Parameters.Add(new() { Value = tenant });
+    command.Parameters.Add(new() { Value = take + 1 });
+    var products = new List<Product>();
+    await using (var reader = await command.ExecuteReaderAsync())
+        while (await reader.ReadAsync()) products.Add(JsonSerializer.Deserialize<Product>(reader.GetString(1), stored)!);
+    return Results.Json(Pagination.Of(products, take, ProductSummary.From, x => x.Id.ToString()), api);
+});
+
+app.MapPost("/api/v1/licenses/validate", async (HttpRequest request) =>
+{
+    var body = await JsonSerializer.DeserializeAsync<ValidateLicense>(request.Body, api);
+    var key = body!.Key!.Trim().ToUpperInvariant();
+    License? license = null;
+    Product? product = null;
+    await using (var command = dataSource.CreateCommand(
+                     "select d.id, d.data, d.mt_version from catalog.mt_doc_license as d where (d.tenant_id = $1 and d.data ->> 'Key' = $2) LIMIT 2"))
+    {
+        command.Parameters.Add(new() { Value = tenant });
+        command.Parameters.Add(new() { Value = key });
+        await using var reader = await command.ExecuteReaderAsync();
+        if (await reader.ReadAsync()) license = JsonSerializer.Deserialize<License>(reader.GetString(1), stored);
+    }
+    if (license is not null)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select d.id, d.data, d.mt_version from catalog.mt_doc_product as d where id = $1 and d.tenant_id = $2");
+        command.Parameters.Add(new() { Value = license.ProductId });
+        command.Parameters.Add(new() { Value = tenant });
+        await using var reader = await command.ExecuteReaderAsync();
+        if (await reader.ReadAsync()) product = JsonSerializer.Deserialize<Product>(reader.GetString(1), stored);
+    }
+    return Results.Json(new Resource<LicenseValidation>(ValidateLicenseEndpoint.Judge(license, product, DateTimeOffset.UtcNow)), api);
+});
+
+app.MapPost("/api/v1/products", async (HttpRequest request) =>
+{
+    var body = (await JsonSerializer.DeserializeAsync<CreateProduct>(request.Body, api))!;
+    if (string.IsNullOrWhiteSpace(body.Name) || string.IsNullOrWhiteSpace(body.Code)) return Results.BadRequest();
+    var now = DateTimeOffset.UtcNow.ToMilliseconds();
+    var accountId = Guid.Parse(tenant);
+    var created = new ProductCreated(Guid.CreateVersion7(), accountId, body.Name, body.Code, body.Description,
+        body.KeyPrefix ?? Product.DefaultKeyPrefix, body.Metadata ?? [], now);
+    var product = Product.Create(created);
+
+    // One round trip for the three writes, then COMMIT: as the service does.
+    await using var connection = await dataSource.OpenConnectionAsync();
+    await using var transaction = await connection.BeginTransactionAsync();
+    await using var batch = new NpgsqlBatch(connection, transaction);
+    batch.BatchCommands.Add(new("insert into catalog.mt_streams (id, type, version, timestamp, tenant_id) values ($1, 'product', 1, now(), $2)")
+        { Parameters = { new() { Value = product.Id }, new() { Value = tenant } } });
+    batch.BatchCommands.Add(new(
+        "insert into catalog.mt_events (seq_id, id, stream_id, version, data, type, tenant_id, timestamp, mt_dotnet_type, is_archived) " +
+        "values (nextval('catalog.mt_events_sequence'), $1, $2, 1, $3, 'product_created', $4, now(), 'Catalog.Products.ProductCreated', false)")
+        {
+            Parameters =
+            {
+                new() { Value = Guid.CreateVersion7() }, new() { Value = product.Id },
+                new() { Value = JsonSerializer.Serialize(created, stored), NpgsqlDbType = NpgsqlDbType.Jsonb }, new() { Value = tenant }
+            }
+        });
+    batch.BatchCommands.Add(new(
+        "insert into catalog.mt_doc_product (tenant_id, id, data, mt_version, mt_dotnet_type, mt_last_modified) values ($1, $2, $3, 1, 'Catalog.Products.Product', transaction_timestamp())")
+        {
+            Parameters =
+            {
+                new() { Value = tenant }, new() { Value = product.Id },
+                new() { Value = JsonSerializer.Serialize(product, stored), NpgsqlDbType = NpgsqlDbType.Jsonb }
+            }
+        });
+    try
+    {
+        await batch.ExecuteNonQueryAsync();
+        await transaction.CommitAsync();
+    }
+    catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+    {
+        return Results.Conflict();
+    }
+    request.HttpContext.Response.Headers.Location = $"/api/v1/products/{product.Id}";
+    return Results.Json(new Resource<ProductDetails>(ProductDetails.From(product)), api, statusCode: 201);
+});
+
+app.Run();
