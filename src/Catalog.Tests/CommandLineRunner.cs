@@ -26,7 +26,16 @@ public static class CommandLineRunner
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Never left behind: a command that does not end would go on using the tests' database.
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"'{string.Join(" ", args)}' did not end within 60 s");
+        }
         return new CommandResult(process.ExitCode, await output, await error);
     }
 

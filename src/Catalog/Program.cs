@@ -30,6 +30,7 @@ var configuration = builder.Configuration;
 builder.Services.AddMarten(marten =>
     {
         marten.UseCatalogDatabase(configuration, builder.Environment);
+        marten.ConfigureSecrets();
         marten.ConfigureAccounts();
         marten.ConfigureProducts();
         marten.ConfigureLicenses();

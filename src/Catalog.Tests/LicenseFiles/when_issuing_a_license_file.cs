@@ -41,6 +41,17 @@ public class when_issuing_a_license_file
     }
 
     [Fact]
+    public void a_license_ending_within_this_second_gets_no_file_that_could_never_be_valid()
+    {
+        var license = Given.AnActiveLicenseOf(_product, expiresAt: Given.Now.AddMilliseconds(400));
+
+        var (claims, refusal) = LicenseFileRules.Decide(license, _product, null, null, Given.Now, _settings);
+
+        Assert.Null(claims);
+        Assert.Equal((403, ValidationCodes.Expired), (refusal!.Status, refusal.Extensions["code"]));
+    }
+
+    [Fact]
     public void a_fingerprint_binds_the_file_to_that_active_machine_and_to_nothing_else()
     {
         var license = Given.AnActiveLicenseOf(_product);

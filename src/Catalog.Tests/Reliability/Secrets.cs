@@ -55,6 +55,16 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal("true", replayed.Headers["Idempotent-Replayed"].ToString());
         Assert.Equal(secret, replayed.Data.GetProperty("secret").GetString()); // the kept answer opens again
 
+        // Ten at once with a new key: one creates, the others are answered from its kept answer (some through
+        // Wolverine's own path for a lost race), every one of them opened, the same endpoint and secret.
+        void Raced(HttpRequest request) => request.Headers["Idempotency-Key"] = "create-hook-2";
+        var raced = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
+            Send("POST", "/api/v1/webhook-endpoints", client, body, configure: Raced)));
+        var won = raced.Where(x => x.Status == 201).ToList();
+        Assert.NotEmpty(won);
+        Assert.All(raced, x => Assert.True(x.Status is 201 or 409, x.ToString())); // 409: the first had not committed yet
+        Assert.Single(won.Select(x => (x.Data.GetProperty("id").GetString(), x.Data.GetProperty("secret").GetString())).Distinct());
+
         var dump = await DumpDatabase();
         Assert.Contains("hooks.example.com", dump); // the dump did read the data
         Assert.DoesNotContain(secret, dump);
@@ -74,7 +84,7 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
             var privateKey = new byte[sealedBytes.Length - 28];
             using (var aes = new AesGcm(masterKey, 16))
                 aes.Decrypt(sealedBytes.AsSpan(0, 12), sealedBytes.AsSpan(12, privateKey.Length), sealedBytes.AsSpan(^16), privateKey,
-                    Encoding.UTF8.GetBytes("signing-key:" + key.Id));
+                    Encoding.UTF8.GetBytes($"signing-key:{key.AccountId}:{key.Id}"));
             using var opened = NSec.Cryptography.Key.Import(SignatureAlgorithm.Ed25519, privateKey, KeyBlobFormat.RawPrivateKey);
             Assert.Equal(key.PublicKey, Base64Url.EncodeToString(opened.PublicKey.Export(KeyBlobFormat.RawPublicKey)));
 
@@ -101,12 +111,39 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
                 Assert.Contains(says, Assert.Single(result.Error.Trim().Split('\n')));
             }
 
+            // However the web server is started.
+            var run = await CommandLineRunner.Run(["run"], production);
+            Assert.True(run.ExitCode != 0, "'run' served without a usable master key");
+            Assert.Contains(says, run.Error + run.Output);
+
             // What needs no secret still works: an operator can look without the key.
             var listed = await CommandLineRunner.Run(["accounts", "list", "--json"], production);
             Assert.True(listed.ExitCode == 0, listed.Error);
         }
         await using var session = Store.QuerySession();
         Assert.False(await session.Query<Account>().AnyAsync(x => x.Name == "Keyless"));
+    }
+
+    [Fact]
+    public async Task another_master_key_than_the_one_the_database_knows_is_refused_before_anything_is_sealed_with_it()
+    {
+        await AClient(); // the database has met the tests' key
+        var another = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production", ["DOTNET_ENVIRONMENT"] = "Production",
+            ["Secrets__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), ["ASPNETCORE_URLS"] = "http://127.0.0.1:0"
+        };
+
+        var create = await CommandLineRunner.Run(["accounts", "create", "--name", "Wrong key"], another);
+        Assert.NotEqual(0, create.ExitCode);
+        Assert.Contains("is not the key this database's secrets were sealed with", Assert.Single(create.Error.Trim().Split('\n')));
+
+        var service = await CommandLineRunner.Run([], another);
+        Assert.NotEqual(0, service.ExitCode);
+        Assert.Contains("is not the key this database's secrets were sealed with", service.Error + service.Output);
+
+        await using var session = Store.QuerySession();
+        Assert.False(await session.Query<Account>().AnyAsync(x => x.Name == "Wrong key"));
     }
 
     [Fact]

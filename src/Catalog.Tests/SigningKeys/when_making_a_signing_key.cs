@@ -41,6 +41,7 @@ public class when_making_a_signing_key
         Assert.ThrowsAny<CryptographicException>(() => key.Sign(data, AMasterKey()));
         var other = SigningKey.Create(key.AccountId, 2, secrets, Given.Now);
         Assert.ThrowsAny<CryptographicException>(() => (other with { SealedPrivateKey = key.SealedPrivateKey }).Sign(data, secrets));
+        Assert.ThrowsAny<CryptographicException>(() => (key with { AccountId = Guid.CreateVersion7() }).Sign(data, secrets));
         // A retired key has nothing left to sign with.
         Assert.Throws<InvalidOperationException>(() => (key with { SealedPrivateKey = null, RetiredAt = Given.Now }).Sign(data, secrets));
     }

@@ -11,11 +11,11 @@ public static class AccountAdministration
     /// <summary>An account, and in the same transaction the first key that signs its license files.</summary>
     public static async Task<Account> CreateAccount(IDocumentStore store, SecretBox secrets, string? name, TimeProvider time)
     {
-        secrets.MustBeSet();
         name = name?.Trim();
         if (string.IsNullOrEmpty(name)) throw new AdministrationException("--name is required: accounts create --name \"Acme Inc\"");
         if (name.Length > 255) throw new AdministrationException("--name must be at most 255 characters");
 
+        await MasterKeyCheck.Verify(store, secrets);
         var account = new Account(Guid.CreateVersion7(), name, time.UtcNow());
         await using var session = store.LightweightSession();
         session.Insert(account);

@@ -1,5 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using Catalog.Conventions;
+using Marten;
+using Npgsql;
 
 namespace Catalog.Hosting;
 
@@ -44,7 +47,15 @@ public sealed class SecretBox
     public byte[] Open(string sealedValue, string boundTo)
     {
         if (!IsSealed(sealedValue)) throw new CryptographicException("Not a sealed value.");
-        var sealedBytes = Convert.FromBase64String(sealedValue[Version.Length..]);
+        byte[] sealedBytes;
+        try
+        {
+            sealedBytes = Convert.FromBase64String(sealedValue[Version.Length..]);
+        }
+        catch (FormatException e)
+        {
+            throw new CryptographicException($"The sealed {boundTo} is damaged.", e);
+        }
         if (sealedBytes.Length < NonceSize + TagSize) throw new CryptographicException("A sealed value too short to be one.");
         var plaintext = new byte[sealedBytes.Length - NonceSize - TagSize];
         using var aes = new AesGcm(Key, TagSize);
@@ -87,11 +98,74 @@ public sealed class SecretBox
 /// <summary>The master key was needed and is missing or malformed; the message is one line saying which setting.</summary>
 public sealed class MasterKeyMissingException(string message) : Exception(message);
 
+/// <summary>
+/// A value sealed under the master key the first time the database met one. A service (before messaging and the
+/// event feeds start: <see cref="DatabaseServices"/>) or command started with another key is refused before it
+/// signs or seals anything: what it sealed, nobody else could open, and what was sealed before, it could not open.
+/// </summary>
+public sealed record MasterKeyCheck(string Id, string Sealed)
+{
+    public const string TheOne = "master-key";
+    private const string BoundTo = "master-key-check";
+
+    public static async Task Verify(IDocumentStore store, SecretBox secrets, CancellationToken token = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var session = store.LightweightSession();
+            if (await session.LoadAsync<MasterKeyCheck>(TheOne, token) is { } check)
+            {
+                try
+                {
+                    secrets.Open(check.Sealed, BoundTo);
+                    return;
+                }
+                catch (CryptographicException)
+                {
+                    throw new MasterKeyMissingException(
+                        $"{SecretBox.Setting} is not the key this database's secrets were sealed with: start with that key");
+                }
+            }
+
+            session.Insert(new MasterKeyCheck(TheOne, secrets.Seal("catalog"u8, BoundTo)));
+            try
+            {
+                await session.SaveChangesAsync(token);
+                return;
+            }
+            catch (Exception e) when (attempt < 3 && (e is JasperFx.DocumentAlreadyExistsException
+                                                      || e.Find<PostgresException>() is { SqlState: PostgresErrorCodes.UniqueViolation }))
+            {
+                // Another node put its check first: compare with that one.
+            }
+        }
+    }
+}
+
+/// <summary>The web host does not start without a usable master key, however it was started (no arguments, <c>run</c>, <c>--urls</c>).</summary>
+public sealed class MasterKeyRequired(SecretBox secrets) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        secrets.MustBeSet();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
 public static class SecretsConfiguration
 {
+    public static StoreOptions ConfigureSecrets(this StoreOptions options)
+    {
+        options.Schema.For<MasterKeyCheck>().SingleTenanted();
+        return options;
+    }
+
     public static IServiceCollection AddSecrets(this IServiceCollection services)
     {
         services.AddSingleton<SecretBox>();
+        services.AddHostedService<MasterKeyRequired>();
         return services;
     }
 }

@@ -21,6 +21,7 @@ public static class StartWithoutDatabase
             held.Select(x => (IHostedService)(x.ImplementationInstance ?? x.ImplementationFactory?.Invoke(provider)
                 ?? ActivatorUtilities.CreateInstance(provider, x.ImplementationType!))).ToList,
             provider.GetRequiredService<Marten.IDocumentStore>(),
+            provider.GetRequiredService<SecretBox>(),
             provider.GetRequiredService<IHostApplicationLifetime>(),
             provider.GetRequiredService<ILogger<DatabaseServices>>()));
         services.AddHostedService(provider => provider.GetRequiredService<DatabaseServices>());
@@ -53,6 +54,7 @@ public static class StartWithoutDatabase
 public sealed class DatabaseServices(
     Func<List<IHostedService>> resolve,
     Marten.IDocumentStore store,
+    SecretBox secrets,
     IHostApplicationLifetime lifetime,
     ILogger<DatabaseServices> logger) : IHostedService, IHealthCheck
 {
@@ -93,6 +95,9 @@ public sealed class DatabaseServices(
 
     private async Task StartAll(CancellationToken token)
     {
+        // First of all: a node with another master key than the database's must take no message and no feed, whose
+        // secrets it could not open.
+        await MasterKeyCheck.Verify(store, secrets, token);
         foreach (var service in resolve())
         {
             await service.StartAsync(token);

@@ -1,4 +1,5 @@
 using Catalog.Conventions;
+using Catalog.Hosting;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.Core.Reflection;
@@ -66,15 +67,21 @@ public sealed class IdempotencyKeyHeader(RequestDelegate next)
 {
     public const int MaxLength = 255;
 
-    public Task InvokeAsync(HttpContext context)
+    public async Task InvokeAsync(HttpContext context, SecretBox secrets)
     {
         var key = context.Request.Headers[IdempotencyConfiguration.Header].ToString();
         if (key.Length == 0 || context.GetEndpoint()?.Metadata.GetMetadata<HttpChain>()?.DeduplicatedWithResponse is null)
-            return next(context);
+        {
+            await next(context);
+            return;
+        }
 
         if (key.Length > MaxLength || key.Any(char.IsControl))
-            return Results.Problem(Problems.Validation(IdempotencyConfiguration.Header, $"must be 1-{MaxLength} printable characters"))
+        {
+            await Results.Problem(Problems.Validation(IdempotencyConfiguration.Header, $"must be 1-{MaxLength} printable characters"))
                 .ExecuteAsync(context);
+            return;
+        }
 
         context.Response.OnStarting(() =>
         {
@@ -82,6 +89,18 @@ public sealed class IdempotencyKeyHeader(RequestDelegate next)
                 context.Response.Headers["Idempotent-Replayed"] = "true";
             return Task.CompletedTask;
         });
-        return next(context);
+        // A replay Wolverine answers from its message store arrives sealed: opened on its way out.
+        var body = context.Response.Body;
+        var replays = new OpenedReplays(body, secrets);
+        context.Response.Body = replays;
+        try
+        {
+            await next(context);
+            await replays.CompleteAsync(context.RequestAborted);
+        }
+        finally
+        {
+            context.Response.Body = body;
+        }
     }
 }

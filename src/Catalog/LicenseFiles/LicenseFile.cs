@@ -74,6 +74,8 @@ public static class LicenseFileRules
         var issuedAt = now.ToUnixTimeSeconds();
         var expiresAt = issuedAt + (long)settings.FileLifetime.TotalSeconds;
         if (license.ExpiresAt is { } licenseExpiry) expiresAt = Math.Min(expiresAt, licenseExpiry.ToUnixTimeSeconds());
+        // A license ending within this second would get a file that is never valid: it is as good as expired.
+        if (expiresAt <= issuedAt) return (null, Problems.Refusal(403, ValidationCodes.Expired, "No license file: the license cannot be used (EXPIRED)."));
 
         return (new LicenseFileClaims(settings.Issuer, license.Id.ToString(), issuedAt, issuedAt, expiresAt,
             new(license.Id, license.Key, license.ProductId, product!.Code, license.StatusAt(now), license.ExpiresAt, license.MaxMachines,

@@ -21,8 +21,8 @@ public static class SigningKeysConfiguration
     public static IServiceCollection AddSigningKeys(this IServiceCollection services, IConfiguration configuration)
     {
         var settings = configuration.GetSection("Signing").Get<SigningSettings>() ?? new SigningSettings();
-        if (settings.FileLifetime <= TimeSpan.Zero)
-            throw new InvalidOperationException("Signing:FileLifetime must be longer than zero, e.g. 30.00:00:00 for 30 days");
+        if (settings.FileLifetime <= TimeSpan.Zero || settings.FileLifetime > SigningSettings.LongestFileLifetime)
+            throw new InvalidOperationException("Signing:FileLifetime must be longer than zero and at most 3650 days, e.g. 30.00:00:00 for 30 days");
         services.AddSingleton(settings);
         services.AddSingleton<SigningKeyRing>();
         return services;
@@ -34,6 +34,9 @@ public sealed class SigningSettings
 {
     /// <summary>The files' <c>iss</c> claim.</summary>
     public string Issuer { get; set; } = "catalog";
+
+    /// <summary>Ten years: a file of a license without expiry must still end, and within what a timestamp can hold.</summary>
+    public static readonly TimeSpan LongestFileLifetime = TimeSpan.FromDays(3650);
 
     /// <summary>How long a file is valid after it is issued (never past its license's expiry).</summary>
     public TimeSpan FileLifetime { get; set; } = TimeSpan.FromDays(30);

@@ -25,8 +25,8 @@ public sealed record SigningKey(
 {
     public bool IsRetired => RetiredAt is not null;
 
-    /// <summary>What the sealed private key is bound to: a sealed key copied to another row does not open there.</summary>
-    public static string SealedFor(string kid) => "signing-key:" + kid;
+    /// <summary>What the sealed private key is bound to (its account and kid): copied to another row, it does not open.</summary>
+    public static string SealedFor(Guid accountId, string kid) => $"signing-key:{accountId}:{kid}";
 
     /// <summary>
     /// A new key pair; the private half leaves this method sealed only. One whose kid would begin with '-' (1 in 64)
@@ -48,7 +48,7 @@ public sealed record SigningKey(
         var privateKey = key.Export(KeyBlobFormat.RawPrivateKey);
         try
         {
-            return new SigningKey(kid, accountId, generation, x, secrets.Seal(privateKey, SealedFor(kid)), now, null);
+            return new SigningKey(kid, accountId, generation, x, secrets.Seal(privateKey, SealedFor(accountId, kid)), now, null);
         }
         finally
         {
@@ -59,7 +59,7 @@ public sealed record SigningKey(
     /// <summary>The Ed25519 signature of <paramref name="data"/> with this key's private half.</summary>
     public byte[] Sign(ReadOnlySpan<byte> data, SecretBox secrets)
     {
-        var privateKey = secrets.Open(SealedPrivateKey ?? throw new InvalidOperationException($"Signing key {Id} is retired"), SealedFor(Id));
+        var privateKey = secrets.Open(SealedPrivateKey ?? throw new InvalidOperationException($"Signing key {Id} is retired"), SealedFor(AccountId, Id));
         try
         {
             using var key = Key.Import(SignatureAlgorithm.Ed25519, privateKey, KeyBlobFormat.RawPrivateKey);
@@ -96,7 +96,9 @@ public static class CompactJws
 {
     public static string Sign(SigningKey key, string type, object payload, JsonSerializerOptions json, SecretBox secrets)
     {
-        var header = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new { alg = "EdDSA", kid = key.Id, typ = type }));
+        // Written as is: the kid is base64url and the type a constant, so nothing needs escaping (a serializer
+        // would write the '+' of "license+jwt" as \u002B, valid but not what anyone expects to read).
+        var header = Base64Url.EncodeToString(Encoding.UTF8.GetBytes($$"""{"alg":"EdDSA","kid":"{{key.Id}}","typ":"{{type}}"}"""));
         var signingInput = header + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(payload, json));
         return signingInput + "." + Base64Url.EncodeToString(key.Sign(Encoding.ASCII.GetBytes(signingInput), secrets));
     }

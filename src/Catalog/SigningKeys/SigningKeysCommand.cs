@@ -54,7 +54,7 @@ public class SigningKeysCommand : JasperFxAsyncCommand<SigningKeysInput>
                 throw new AdministrationException($"unknown action '{input.Action}': use rotate | list | retire");
 
             case "rotate":
-                host.Services.GetRequiredService<SecretBox>().MustBeSet();
+                await MasterKeyCheck.Verify(store, host.Services.GetRequiredService<SecretBox>());
                 var account = await AccountAdministration.FindAccount(store, input.AccountFlag);
                 var key = SigningKeyListing.From(await ring.Rotate(account.Id), signs: true);
                 if (input.JsonFlag) CommandOutput.Json(key);

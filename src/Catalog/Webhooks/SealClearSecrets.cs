@@ -1,5 +1,6 @@
 using Catalog.Hosting;
 using Marten;
+using Marten.Patching;
 using Marten.Schema;
 
 namespace Catalog.Webhooks;
@@ -18,8 +19,11 @@ public sealed class SealClearSecrets(SecretBox secrets) : IInitialData
             .ToListAsync(cancellation);
         foreach (var endpoint in clear)
         {
+            // Only the secret, and only while it is still the clear one: a change made meanwhile (a PATCH of the
+            // status, another node sealing it first) is never overwritten.
             await using var session = store.LightweightSession(endpoint.AccountId.ToString());
-            session.Store(endpoint with { Secret = secrets.Seal(endpoint.Secret, WebhookEndpoint.SealedFor(endpoint.Id)) });
+            session.Patch<WebhookEndpoint>(x => x.Id == endpoint.Id && x.Secret == endpoint.Secret)
+                .Set(x => x.Secret, secrets.Seal(endpoint.Secret, WebhookEndpoint.SealedFor(endpoint.Id)));
             await session.SaveChangesAsync(cancellation);
         }
     }
