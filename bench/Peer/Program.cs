@@ -18,6 +18,7 @@ var dataSource = NpgsqlDataSource.Create(Environment.GetEnvironmentVariable("Con
 var tenant = Environment.GetEnvironmentVariable("BENCH_TENANT") ?? throw new InvalidOperationException("BENCH_TENANT is not set");
 var stored = new JsonSerializerOptions(); // the documents' own JSON, as Marten writes it (property names as declared)
 var api = ApiJson.Options;
+var keys = new LicenseKeys();
 
 app.MapGet("/api/v1/products/{id:guid}", async (Guid id) =>
 {
@@ -116,6 +117,61 @@ app.MapPost("/api/v1/products", async (HttpRequest request) =>
     }
     request.HttpContext.Response.Headers.Location = $"/api/v1/products/{product.Id}";
     return Results.Json(new Resource<ProductDetails>(ProductDetails.From(product)), api, statusCode: 201);
+});
+
+app.MapPost("/api/v1/products/{id:guid}/licenses", async (Guid id, HttpRequest request) =>
+{
+    // The product stream's lock and the product, then the writes in one round trip, then COMMIT: as the service does.
+    await using var connection = await dataSource.OpenConnectionAsync();
+    await using var transaction = await connection.BeginTransactionAsync();
+    Product? product;
+    int version;
+    await using (var locked = new NpgsqlCommand(
+                     "select s.version, d.data from catalog.mt_streams s join catalog.mt_doc_product d on d.id = s.id and d.tenant_id = s.tenant_id " +
+                     "where s.id = $1 and s.tenant_id = $2 for update of s", connection, transaction))
+    {
+        locked.Parameters.Add(new() { Value = id });
+        locked.Parameters.Add(new() { Value = tenant });
+        await using var reader = await locked.ExecuteReaderAsync();
+        if (!await reader.ReadAsync()) return Results.NotFound();
+        version = reader.GetInt32(0);
+        product = JsonSerializer.Deserialize<Product>(reader.GetString(1), stored);
+    }
+    if (product is null || product.IsDeleted) return Results.NotFound();
+
+    var now = DateTimeOffset.UtcNow.ToMilliseconds();
+    var issued = new LicenseIssued(Guid.CreateVersion7(), product.Id, keys.Next(product.KeyPrefix), null, [], now);
+    var license = License.Create(issued, Guid.Parse(tenant));
+    await using var batch = new NpgsqlBatch(connection, transaction);
+    batch.BatchCommands.Add(new("update catalog.mt_streams set version = $1, timestamp = now() where id = $2 and tenant_id = $3")
+        { Parameters = { new() { Value = version + 1 }, new() { Value = product.Id }, new() { Value = tenant } } });
+    batch.BatchCommands.Add(new(
+        "insert into catalog.mt_events (seq_id, id, stream_id, version, data, type, tenant_id, timestamp, mt_dotnet_type, is_archived) " +
+        "values (nextval('catalog.mt_events_sequence'), $1, $2, $3, $4, 'license_issued', $5, now(), 'Catalog.Licenses.LicenseIssued', false)")
+        {
+            Parameters =
+            {
+                new() { Value = Guid.CreateVersion7() }, new() { Value = product.Id }, new() { Value = version + 1 },
+                new() { Value = JsonSerializer.Serialize(issued, stored), NpgsqlDbType = NpgsqlDbType.Jsonb }, new() { Value = tenant }
+            }
+        });
+    batch.BatchCommands.Add(new(
+        "insert into catalog.mt_doc_license (tenant_id, id, data, mt_version, mt_dotnet_type, mt_last_modified) values ($1, $2, $3, 1, 'Catalog.Licenses.License', transaction_timestamp())")
+        {
+            Parameters =
+            {
+                new() { Value = tenant }, new() { Value = license.Id },
+                new() { Value = JsonSerializer.Serialize(license, stored), NpgsqlDbType = NpgsqlDbType.Jsonb }
+            }
+        });
+    batch.BatchCommands.Add(new(
+        "update catalog.mt_doc_product set data = jsonb_set(data, '{LicensesCount}', to_jsonb((data ->> 'LicensesCount')::int + 1)), " +
+        "mt_version = mt_version + 1, mt_last_modified = transaction_timestamp() where id = $1 and tenant_id = $2")
+        { Parameters = { new() { Value = product.Id }, new() { Value = tenant } } });
+    await batch.ExecuteNonQueryAsync();
+    await transaction.CommitAsync();
+    request.HttpContext.Response.Headers.Location = $"/api/v1/licenses/{license.Id}";
+    return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(license, now)), api, statusCode: 201);
 });
 
 app.Run();
