@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Catalog.Hosting;
 using Catalog.Idempotency;
 using Catalog.Licenses;
 using Catalog.Products;
@@ -65,17 +64,17 @@ public static class LicenseFileRules
     public static (LicenseFileClaims? Claims, ProblemDetails? Refusal) Decide(
         License license, Product? product, string? fingerprint, Machine? machine, DateTimeOffset now, SigningSettings settings)
     {
-        var verdict = ValidateLicenseEndpoint.Judge(license, product, now, fingerprint, machine);
-        if (!verdict.Valid)
-            return (null, Problems.Refusal(403, verdict.Code, verdict.Code == ValidationCodes.NotActivated
-                ? "No license file for this fingerprint: it is not an active machine of the license."
-                : $"No license file: the license cannot be used ({verdict.Code})."));
-
         var issuedAt = now.ToUnixTimeSeconds();
         var expiresAt = issuedAt + (long)settings.FileLifetime.TotalSeconds;
         if (license.ExpiresAt is { } licenseExpiry) expiresAt = Math.Min(expiresAt, licenseExpiry.ToUnixTimeSeconds());
+
+        var verdict = ValidateLicenseEndpoint.Judge(license, product, now, fingerprint, machine);
         // A license ending within this second would get a file that is never valid: it is as good as expired.
-        if (expiresAt <= issuedAt) return (null, Problems.Refusal(403, ValidationCodes.Expired, "No license file: the license cannot be used (EXPIRED)."));
+        var refusedBecause = !verdict.Valid ? verdict.Code : expiresAt <= issuedAt ? ValidationCodes.Expired : null;
+        if (refusedBecause is not null)
+            return (null, Problems.Refusal(403, refusedBecause, refusedBecause == ValidationCodes.NotActivated
+                ? "No license file for this fingerprint: it is not an active machine of the license."
+                : $"No license file: the license cannot be used ({refusedBecause})."));
 
         return (new LicenseFileClaims(settings.Issuer, license.Id.ToString(), issuedAt, issuedAt, expiresAt,
             new(license.Id, license.Key, license.ProductId, product!.Code, license.StatusAt(now), license.ExpiresAt, license.MaxMachines,
@@ -85,16 +84,15 @@ public static class LicenseFileRules
 
     /// <summary>Reads what the decision needs, decides, and signs with the account's current key.</summary>
     public static async Task<IResult> Issue(License license, string? fingerprint, IQuerySession session, SigningKeyRing keys,
-        SecretBox secrets, SigningSettings settings, TimeProvider time, CancellationToken token)
+        SigningSettings settings, TimeProvider time, CancellationToken token)
     {
         var product = await session.LoadAsync<Product>(license.ProductId, token);
         var machine = await ValidateLicenseEndpoint.ActiveMachine(session, license, fingerprint, token);
         var (claims, refusal) = Decide(license, product, fingerprint, machine, time.GetUtcNow(), settings);
         if (refusal is not null) return Results.Problem(refusal);
 
-        var key = await keys.Current(license.AccountId, token);
-        var file = CompactJws.Sign(key, MediaType, claims!, ApiJson.Options, secrets);
-        return Results.Json(new Resource<LicenseFileDetails>(new(file, key.Id,
+        var (kid, file) = await keys.Sign(license.AccountId, MediaType, claims!, ApiJson.Options, token);
+        return Results.Json(new Resource<LicenseFileDetails>(new(file, kid,
             DateTimeOffset.FromUnixTimeSeconds(claims!.Iat), DateTimeOffset.FromUnixTimeSeconds(claims.Exp))), ApiJson.Options);
     }
 }
@@ -109,24 +107,17 @@ public static class GetLicenseFileEndpoint
     [Refuses(403, "No file: `code` is REVOKED, PRODUCT_DELETED, SUSPENDED, EXPIRED, or NOT_ACTIVATED (the fingerprint is not an active machine).")]
     public static async Task<IResult> Get([Document("id")] License license,
         [Description("Binds the file to this machine, which must be active on the license.")] string? fingerprint,
-        IQuerySession session, SigningKeyRing keys, SecretBox secrets, SigningSettings settings, TimeProvider time, CancellationToken token)
+        IQuerySession session, SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token)
     {
-        var errors = new ValidationErrors();
-        if (fingerprint is not null) MachineFingerprint.Check(errors, fingerprint);
-        if (errors.ToProblem() is { Status: 400 } invalid) return Results.Problem(invalid);
-        return await LicenseFileRules.Issue(license, fingerprint, session, keys, secrets, settings, time, token);
+        if (MachineFingerprint.CheckIfGiven(fingerprint) is { Status: 400 } invalid) return Results.Problem(invalid);
+        return await LicenseFileRules.Issue(license, fingerprint, session, keys, settings, time, token);
     }
 }
 
 [Tags("Client")]
 public static class GetThisLicenseFileEndpoint
 {
-    public static ProblemDetails Validate(RequestLicenseFile? command)
-    {
-        var errors = new ValidationErrors();
-        if (command?.Fingerprint is not null) MachineFingerprint.Check(errors, command.Fingerprint);
-        return errors.ToProblem();
-    }
+    public static ProblemDetails Validate(RequestLicenseFile? command) => MachineFingerprint.CheckIfGiven(command?.Fingerprint);
 
     /// <summary>
     /// The software on a machine gets a signed file of its own license, to keep and verify offline. A read sent as
@@ -138,10 +129,10 @@ public static class GetThisLicenseFileEndpoint
     [ProducesResponseType<Resource<LicenseFileDetails>>(200)]
     [Refuses(403, "No file: `code` is PRODUCT_DELETED, SUSPENDED, EXPIRED, or NOT_ACTIVATED (the fingerprint is not an active machine).")]
     public static async Task<IResult> Post(RequestLicenseFile? command, ClaimsPrincipal user, IQuerySession session, SigningKeyRing keys,
-        SecretBox secrets, SigningSettings settings, TimeProvider time, CancellationToken token)
+        SigningSettings settings, TimeProvider time, CancellationToken token)
     {
         var license = await session.LoadAsync<License>(user.License(), token)
                       ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
-        return await LicenseFileRules.Issue(license, command?.Fingerprint, session, keys, secrets, settings, time, token);
+        return await LicenseFileRules.Issue(license, command?.Fingerprint, session, keys, settings, time, token);
     }
 }

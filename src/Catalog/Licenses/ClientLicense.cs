@@ -44,12 +44,7 @@ public static class GetThisLicenseEndpoint
 [Tags("Client")]
 public static class ValidateThisLicenseEndpoint
 {
-    public static ProblemDetails Validate(ValidateThisLicense? command)
-    {
-        var errors = new ValidationErrors();
-        if (command?.Fingerprint is not null) MachineFingerprint.Check(errors, command.Fingerprint);
-        return errors.ToProblem();
-    }
+    public static ProblemDetails Validate(ValidateThisLicense? command) => MachineFingerprint.CheckIfGiven(command?.Fingerprint);
 
     /// <summary>As the vendor's validate, for the caller's own license: always 200 for a well-formed request.</summary>
     [WolverinePost("/api/v1/client/validate", OperationId = "validateThisLicense", Summary = "Validate this license (license key)")]

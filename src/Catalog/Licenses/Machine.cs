@@ -6,6 +6,7 @@ using Catalog.Conventions;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Marten;
+using Microsoft.AspNetCore.Mvc;
 using Marten.Events.Projections;
 
 namespace Catalog.Licenses;
@@ -107,5 +108,13 @@ public static class MachineFingerprint
         else if (string.IsNullOrWhiteSpace(fingerprint)) errors.Add("fingerprint", "must not be blank");
         // It is a path segment of the client's deactivation, where URL normalisation would eat these.
         else if (fingerprint is "." or "..") errors.Add("fingerprint", "must not be '.' or '..'");
+    }
+
+    /// <summary>The whole validation of a request whose only field is an optional fingerprint.</summary>
+    public static ProblemDetails CheckIfGiven(string? fingerprint)
+    {
+        var errors = new ValidationErrors();
+        if (fingerprint is not null) Check(errors, fingerprint);
+        return errors.ToProblem();
     }
 }

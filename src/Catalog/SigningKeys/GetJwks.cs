@@ -20,11 +20,15 @@ public static class GetJwksEndpoint
     [ProducesResponseType<JwkSet>(200)]
     public static async Task<IResult> Get(Guid accountId, IDocumentStore store, SigningKeyRing ring, HttpContext context, CancellationToken token)
     {
-        await using (var session = store.QuerySession())
+        var keys = await ring.Published(accountId, token);
+        if (keys.Count == 0)
+        {
+            // No key yet: an account older than signing keys gets its first now; an unknown account, a 404.
+            await using var session = store.QuerySession();
             if (await session.LoadAsync<Account>(accountId, token) is null)
                 return Results.NotFound(); // worded by the conventions, as every 404
-
-        var keys = await ring.Published(accountId, token);
+            keys = [await ring.Current(accountId, token)];
+        }
         context.Response.Headers.CacheControl = "max-age=300";
         return Results.Json(new JwkSet(keys.Select(x => x.ToJwk()).ToList()), ApiJson.Options);
     }

@@ -34,25 +34,22 @@ public sealed record SigningKey(
     /// </summary>
     public static SigningKey Create(Guid accountId, int generation, SecretBox secrets, DateTimeOffset now)
     {
-        Key key;
-        string x, kid;
-        do
+        while (true)
         {
-            key = Key.Create(SignatureAlgorithm.Ed25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
-            x = Base64Url.EncodeToString(key.PublicKey.Export(KeyBlobFormat.RawPublicKey));
-            kid = Jwk.Thumbprint(x);
-            if (kid.StartsWith('-')) key.Dispose();
-        } while (kid.StartsWith('-'));
+            using var key = Key.Create(SignatureAlgorithm.Ed25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
+            var x = Base64Url.EncodeToString(key.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+            var kid = Jwk.Thumbprint(x);
+            if (kid.StartsWith('-')) continue;
 
-        using var _ = key;
-        var privateKey = key.Export(KeyBlobFormat.RawPrivateKey);
-        try
-        {
-            return new SigningKey(kid, accountId, generation, x, secrets.Seal(privateKey, SealedFor(accountId, kid)), now, null);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(privateKey);
+            var privateKey = key.Export(KeyBlobFormat.RawPrivateKey);
+            try
+            {
+                return new SigningKey(kid, accountId, generation, x, secrets.Seal(privateKey, SealedFor(accountId, kid)), now, null);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(privateKey);
+            }
         }
     }
 

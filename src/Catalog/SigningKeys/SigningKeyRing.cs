@@ -2,6 +2,7 @@ using Catalog.Hosting;
 using Marten;
 using Npgsql;
 using Catalog.Conventions;
+using System.Text.Json;
 
 namespace Catalog.SigningKeys;
 
@@ -16,18 +17,22 @@ public sealed class SigningKeyRing(IDocumentStore store, SecretBox secrets, Time
     public async Task<SigningKey> Current(Guid accountId, CancellationToken token = default)
     {
         await using var session = store.QuerySession();
-        return await Newest(session, accountId, token) ?? await Add(accountId, onlyIfNone: true, token);
+        return await Unretired(session, accountId).FirstOrDefaultAsync(token) ?? await Add(accountId, onlyIfNone: true, token);
     }
 
-    /// <summary>Every key not retired, newest first: the account's JWK Set. An account with none gets its first now.</summary>
+    /// <summary>A compact JWS of <paramref name="payload"/>, signed by the account's current key, and that key's kid.</summary>
+    public async Task<(string Kid, string Jws)> Sign(Guid accountId, string type, object payload, JsonSerializerOptions json,
+        CancellationToken token = default)
+    {
+        var key = await Current(accountId, token);
+        return (key.Id, CompactJws.Sign(key, type, payload, json, secrets));
+    }
+
+    /// <summary>Every key not retired, newest first: the account's JWK Set. Empty for an account that has none yet.</summary>
     public async Task<IReadOnlyList<SigningKey>> Published(Guid accountId, CancellationToken token = default)
     {
         await using var session = store.QuerySession();
-        var keys = await session.Query<SigningKey>()
-            .Where(x => x.AccountId == accountId && x.RetiredAt == null)
-            .OrderByDescending(x => x.Generation)
-            .ToListAsync(token);
-        return keys.Count > 0 ? keys : [await Add(accountId, onlyIfNone: true, token)];
+        return await Unretired(session, accountId).ToListAsync(token);
     }
 
     /// <summary>Every key of the account, retired ones included, newest first.</summary>
@@ -49,7 +54,7 @@ public sealed class SigningKeyRing(IDocumentStore store, SecretBox secrets, Time
         await using var session = store.LightweightSession();
         var key = await session.LoadAsync<SigningKey>(kid, token) ?? throw new AdministrationException($"no signing key has the kid '{kid}'");
         if (key.IsRetired) return key;
-        if ((await Newest(session, key.AccountId, token))?.Id == kid)
+        if ((await Unretired(session, key.AccountId).FirstOrDefaultAsync(token))?.Id == kid)
             throw new AdministrationException(
                 $"'{kid}' is the key that signs account {key.AccountId}'s files now: run 'signing-keys rotate --account {key.AccountId}' first");
 
@@ -59,11 +64,11 @@ public sealed class SigningKeyRing(IDocumentStore store, SecretBox secrets, Time
         return retired;
     }
 
-    private static Task<SigningKey?> Newest(IQuerySession session, Guid accountId, CancellationToken token) =>
+    /// <summary>The account's keys that are not retired, newest (the one that signs) first.</summary>
+    private static IQueryable<SigningKey> Unretired(IQuerySession session, Guid accountId) =>
         session.Query<SigningKey>()
             .Where(x => x.AccountId == accountId && x.RetiredAt == null)
-            .OrderByDescending(x => x.Generation)
-            .FirstOrDefaultAsync(token);
+            .OrderByDescending(x => x.Generation);
 
     /// <summary>
     /// Adds the account's next generation of key. Two nodes adding at once both want the same generation: the unique
