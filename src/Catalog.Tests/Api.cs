@@ -153,6 +153,17 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
         return response.Data;
     }
 
+    /// <summary>A vendor, and a license of a new product issued with these fields (maxMachines, expiresAt, ...).</summary>
+    protected async Task<(Client Vendor, JsonElement License)> ALicense(object? body = null)
+    {
+        var vendor = await AClient();
+        var product = (await CreateProduct(vendor)).GetProperty("id").GetString()!;
+        return (vendor, await IssueLicense(vendor, product, body ?? new { maxMachines = 3 }));
+    }
+
+    protected static string Key(JsonElement license) => license.GetProperty("key").GetString()!;
+    protected static string Id(JsonElement license) => license.GetProperty("id").GetString()!;
+
     protected async Task<int> LicensesCount(Client client, string productId) =>
         (await Get($"/api/v1/products/{productId}", client)).Data.GetProperty("licensesCount").GetInt32();
 

@@ -10,16 +10,8 @@ namespace Catalog.Tests.LicenseFiles;
 /// </summary>
 public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
 {
-    /// <summary>A vendor, and a license of a new product issued with these fields.</summary>
-    private async Task<(Client Vendor, JsonElement License)> ALicense(object? body = null)
-    {
-        var vendor = await AClient();
-        var product = (await CreateProduct(vendor)).GetProperty("id").GetString()!;
-        return (vendor, await IssueLicense(vendor, product, body ?? new { maxMachines = 3, metadata = new { plan = "pro" } }));
-    }
-
-    private static string Key(JsonElement license) => license.GetProperty("key").GetString()!;
-    private static string Id(JsonElement license) => license.GetProperty("id").GetString()!;
+    /// <summary>What the licenses here are issued with, unless a test says otherwise.</summary>
+    private static readonly object ThreeSeatsOnThePro = new { maxMachines = 3, metadata = new { plan = "pro" } };
 
     private Task<ApiResponse> Activate(JsonElement license, string fingerprint) =>
         AsLicense("POST", "/api/v1/client/machines", Key(license), JsonSerializer.Serialize(new { fingerprint }));
@@ -39,7 +31,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task a_machine_gets_a_file_that_verifies_with_the_accounts_jwk_set_in_another_language()
     {
-        var (vendor, license) = await ALicense();
+        var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
         var machine = (await Activate(license, "host-8f2a")).Data;
 
         var response = await FileFor(license, "host-8f2a");
@@ -92,7 +84,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task one_changed_byte_of_the_payload_or_the_signature_and_the_file_no_longer_verifies()
     {
-        var (vendor, license) = await ALicense();
+        var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
         var file = (await FileFor(license)).Data.GetProperty("file").GetString()!;
         var jwks = await Jwks(vendor.AccountId);
         var parts = file.Split('.');
@@ -115,7 +107,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task the_readme_verifier_checks_the_signature_then_the_period_then_the_machine()
     {
-        var (vendor, license) = await ALicense();
+        var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
         Assert.Equal(201, (await Activate(license, "host-8f2a")).Status);
         var file = (await FileFor(license, "host-8f2a")).Data.GetProperty("file").GetString()!;
         var jwks = await Jwks(vendor.AccountId);
@@ -158,7 +150,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task the_vendors_back_end_gets_the_same_file_with_licenses_read_and_nothing_of_another_account()
     {
-        var (vendor, license) = await ALicense();
+        var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
         Assert.Equal(201, (await Activate(license, "host-8f2a")).Status);
 
         var response = await Get($"/api/v1/licenses/{Id(license)}/file?fingerprint=host-8f2a", vendor);
@@ -189,7 +181,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task no_file_for_a_machine_not_active_nor_for_a_suspended_or_revoked_license()
     {
-        var (vendor, license) = await ALicense();
+        var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
         var url = $"/api/v1/licenses/{Id(license)}/file";
 
         var notActive = await FileFor(license, "host-never-seen");

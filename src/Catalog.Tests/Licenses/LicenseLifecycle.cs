@@ -3,18 +3,16 @@ namespace Catalog.Tests.Licenses;
 /// <summary>Renewal, seats and metadata by PATCH; suspension and reinstatement; their events in the log.</summary>
 public class LicenseLifecycle(AppFixture fixture) : ApiTest(fixture)
 {
-    private async Task<(Client Vendor, string Id, string Key)> ALicense(object? body = null)
+    private async Task<(Client Vendor, string Id, string Key)> ALicenseById(object? body = null)
     {
-        var vendor = await AClient();
-        var product = (await CreateProduct(vendor)).GetProperty("id").GetString()!;
-        var license = await IssueLicense(vendor, product, body ?? new { maxMachines = 3 });
-        return (vendor, license.GetProperty("id").GetString()!, license.GetProperty("key").GetString()!);
+        var (vendor, license) = await ALicense(body);
+        return (vendor, Id(license), Key(license));
     }
 
     [Fact]
     public async Task a_patch_renews_resizes_and_relabels_and_changes_only_what_it_names()
     {
-        var (vendor, id, _) = await ALicense(new { maxMachines = 3, metadata = new { seat = "alice" } });
+        var (vendor, id, _) = await ALicenseById(new { maxMachines = 3, metadata = new { seat = "alice" } });
         var renewal = DateTimeOffset.UtcNow.AddYears(1);
 
         var patched = await Patch($"/api/v1/licenses/{id}", vendor, new { expiresAt = renewal, maxMachines = 5 });
@@ -35,7 +33,7 @@ public class LicenseLifecycle(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task max_machines_never_goes_below_the_machines_active()
     {
-        var (vendor, id, key) = await ALicense(new { maxMachines = 3 });
+        var (vendor, id, key) = await ALicenseById(new { maxMachines = 3 });
         foreach (var fingerprint in new[] { "a", "b" })
             Assert.Equal(201, (await AsLicense("POST", "/api/v1/client/machines", key, $$"""{"fingerprint":"{{fingerprint}}"}""")).Status);
 
@@ -55,7 +53,7 @@ public class LicenseLifecycle(AppFixture fixture) : ApiTest(fixture)
     [InlineData("""{"metadata":{"k":[1]}}""", "metadata.k")]
     public async Task a_bad_patch_is_400_naming_the_field_and_changes_nothing(string body, string field)
     {
-        var (vendor, id, _) = await ALicense();
+        var (vendor, id, _) = await ALicenseById();
         var before = (await Get($"/api/v1/licenses/{id}", vendor)).Text;
 
         var answer = await Send("PATCH", $"/api/v1/licenses/{id}", vendor, body);
@@ -68,7 +66,7 @@ public class LicenseLifecycle(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task a_suspended_license_validates_as_suspended_until_reinstated_and_both_are_idempotent()
     {
-        var (vendor, id, key) = await ALicense();
+        var (vendor, id, key) = await ALicenseById();
 
         var suspended = await Post($"/api/v1/licenses/{id}/suspend", vendor, new { });
         Assert.Equal(200, suspended.Status);
@@ -93,7 +91,7 @@ public class LicenseLifecycle(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task a_revoked_license_cannot_be_changed_or_suspended()
     {
-        var (vendor, id, _) = await ALicense();
+        var (vendor, id, _) = await ALicenseById();
         await Post($"/api/v1/licenses/{id}/revoke", vendor, new { });
 
         Assert.Equal(409, (await Patch($"/api/v1/licenses/{id}", vendor, new { maxMachines = 9 })).Status);
@@ -107,7 +105,7 @@ public class LicenseLifecycle(AppFixture fixture) : ApiTest(fixture)
     public async Task machine_and_lifecycle_events_reach_the_log_and_webhooks()
     {
         await using var receiver = await Catalog.Tests.Webhooks.Receiver.Start();
-        var (vendor, id, key) = await ALicense();
+        var (vendor, id, key) = await ALicenseById();
         string[] types = ["license.updated", "license.suspended", "license.reinstated", "machine.activated", "machine.deactivated"];
         Assert.Equal(201, (await Post("/api/v1/webhook-endpoints", vendor, new { url = receiver.Url, events = types })).Status);
 

@@ -8,17 +8,6 @@ namespace Catalog.Tests.Machines;
 /// </summary>
 public class ActivatingMachines(AppFixture fixture) : ApiTest(fixture)
 {
-    /// <summary>A license of a new product, issued with these fields (maxMachines, expiresAt, ...).</summary>
-    private async Task<(Client Vendor, JsonElement License)> ALicense(object? body = null)
-    {
-        var vendor = await AClient();
-        var product = (await CreateProduct(vendor)).GetProperty("id").GetString()!;
-        return (vendor, await IssueLicense(vendor, product, body ?? new { maxMachines = 3 }));
-    }
-
-    private static string Key(JsonElement license) => license.GetProperty("key").GetString()!;
-    private static string Id(JsonElement license) => license.GetProperty("id").GetString()!;
-
     private Task<ApiResponse> Activate(JsonElement license, string fingerprint, string? name = null) =>
         AsLicense("POST", "/api/v1/client/machines", Key(license), JsonSerializer.Serialize(new { fingerprint, name }));
 
