@@ -1,6 +1,7 @@
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Docs;
+using Catalog.EventLog;
 using Catalog.Hosting;
 using Catalog.Idempotency;
 using Catalog.Licenses;
@@ -36,6 +37,7 @@ builder.Services.AddMarten(marten =>
         marten.ConfigureLicenses();
         marten.ConfigureSigningKeys();
         marten.ConfigureWebhooks();
+        marten.ConfigureEventLog();
     })
     // Wolverine's outbox and inbox live in the same database, so messages commit with the data.
     .IntegrateWithWolverine()

@@ -1,5 +1,6 @@
 using JasperFx.Events.Projections;
 using Marten;
+using Weasel.Postgresql.Tables;
 
 namespace Catalog.Licenses;
 
@@ -12,6 +13,9 @@ public static class LicensesConfiguration
     /// <summary>Keys are unique across the whole service, not only within an account.</summary>
     public const string KeyIndex = "mt_doc_license_uidx_key";
 
+    /// <summary>What <c>status=revoked</c> asks, as PostgreSQL writes it (the partial indexes' predicate).</summary>
+    private const string Revoked = "(data ->> 'RevokedAt'::text) IS NOT NULL";
+
     public static StoreOptions ConfigureLicenses(this StoreOptions options)
     {
         options.Projections.Add<LicenseProjection>(ProjectionLifecycle.Inline);
@@ -19,7 +23,9 @@ public static class LicensesConfiguration
         // which the seat decision reads under the stream's lock.
         options.Projections.Add<MachineProjection>(ProjectionLifecycle.Inline);
         options.Projections.Snapshot<LicenseSeats>(SnapshotLifecycle.Inline);
-        options.Schema.For<Machine>().MultiTenanted().Index(x => x.LicenseId);
+        // A license's machines newest first: one index range, however many machines other licenses have.
+        options.Schema.For<Machine>().MultiTenanted()
+            .Index([x => x.LicenseId, x => x.Id], index => index.Name = "mt_doc_machine_idx_license_id_id");
         options.Schema.For<LicenseSeats>().MultiTenanted();
         options.Schema.For<License>()
             .MultiTenanted()
@@ -27,7 +33,20 @@ public static class LicensesConfiguration
             // databases need no migration.
             .UseNumericRevisions(true)
             .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, KeyIndex, x => x.Key)
-            .Index(x => x.ProductId);
+            // A product's licenses newest first (ids are time-ordered): one index range, however many licenses
+            // other products have. Product ids are unique service-wide, so the account needs no column of its own.
+            .Index([x => x.ProductId, x => x.Id], index => index.Name = "mt_doc_license_idx_product_id_id")
+            // Revoked licenses are few among many: listing them reads only them, for a product or the whole account.
+            .Index([x => x.ProductId, x => x.Id], index =>
+            {
+                index.Name = "mt_doc_license_idx_product_id_id_revoked";
+                index.Predicate = Revoked;
+            });
+        options.Policies.ForAllDocuments(mapping =>
+        {
+            if (mapping.DocumentType == typeof(License))
+                mapping.Indexes.Add(new IndexDefinition("mt_doc_license_idx_tenant_id_id_revoked") { Columns = ["tenant_id", "id"], Predicate = Revoked });
+        });
         return options;
     }
 

@@ -21,7 +21,10 @@ public static class WebhooksConfiguration
     {
         options.Schema.For<WebhookEndpoint>().MultiTenanted()
             .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, SlotIndex, Marten.Schema.Indexing.Unique.TenancyScope.PerTenant, x => x.Slot);
-        options.Schema.For<WebhookDelivery>().MultiTenanted().Index(x => x.EndpointId).Index(x => x.AttemptedAt); // purged by age
+        options.Schema.For<WebhookDelivery>().MultiTenanted()
+            // An endpoint's deliveries newest first, one index range however many other endpoints have.
+            .Index([x => x.EndpointId, x => x.Id], index => index.Name = "mt_doc_webhookdelivery_idx_endpoint_id_id")
+            .Index(x => x.AttemptedAt); // purged by age
         return options;
     }
 
