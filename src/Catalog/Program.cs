@@ -67,6 +67,7 @@ builder.Services.AddSigningKeys(configuration);          // per-account Ed25519 
 builder.Services.AddWebhooks(configuration);             // the HTTP client that delivers
 builder.Services.AddApiReference();                      // /openapi/v1.json and /docs
 builder.Services.AddHealth();                            // /health/live and /health/ready
+builder.Services.AddRequestLogLines();                   // the request log's JSON lines, written without the logger's cost
 builder.AddTelemetry();                                  // OpenTelemetry over OTLP, when configured
 builder.Services.AddWolverineHttp();
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);

@@ -180,6 +180,19 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
                                        && x.GetProperty("AccountId").GetString() == client.AccountId.ToString()
                                        && x.TryGetProperty("DurationMs", out _) && x.TryGetProperty("RequestId", out _));
         Assert.Contains(requests, x => x.GetProperty("Status").GetInt32() == 401);
+        // Each line is what .NET's JSON console formatter writes for the request log's message (the log writes it
+        // itself, for less): the same properties, message and event id as every other JSON log line.
+        var unauthenticated = lines.Where(x => x.StartsWith('{')).Select(x => JsonDocument.Parse(x).RootElement)
+            .First(x => x.GetProperty("Category").GetString() == typeof(Catalog.Conventions.RequestLog).FullName
+                        && x.GetProperty("State").GetProperty("Status").GetInt32() == 401);
+        Assert.Equal(["Timestamp", "EventId", "LogLevel", "Category", "Message", "State"], unauthenticated.EnumerateObject().Select(x => x.Name));
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", unauthenticated.GetProperty("Timestamp").GetString());
+        Assert.Equal("Information", unauthenticated.GetProperty("LogLevel").GetString());
+        var state = unauthenticated.GetProperty("State");
+        Assert.Equal(JsonValueKind.Null, state.GetProperty("AccountId").ValueKind);
+        Assert.Equal($"GET /api/v1/products 401 in {state.GetProperty("DurationMs").GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture)} ms (account (null), request {state.GetProperty("RequestId").GetString()})",
+            unauthenticated.GetProperty("Message").GetString());
+        Assert.Equal(Catalog.Conventions.RequestLog.Format, state.GetProperty("{OriginalFormat}").GetString());
     }
 
     [Fact]

@@ -52,7 +52,6 @@ public static class MetadataRules
         }
     }
 
-
     /// <summary>A JSON string's text, or null when its escapes spell half a surrogate pair.</summary>
     private static string? TextOf(JsonElement value)
     {

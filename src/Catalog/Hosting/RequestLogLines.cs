@@ -1,0 +1,113 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
+using Catalog.Conventions;
+
+namespace Catalog.Hosting;
+
+/// <summary>
+/// The request log's JSON lines, exactly as .NET's JSON console formatter writes them, without its cost: no
+/// message template, no boxed state, no UTF-16 string per line, and one write to standard error for many lines
+/// (each write at most 4 KiB of whole lines, which a pipe never interleaves with another writer's). On only where
+/// the console logs JSON (Logging:Console:FormatterName = json, as in Production); elsewhere the line goes
+/// through the logger as any other.
+/// </summary>
+public sealed class RequestLogLines : IRequestLogWriter, IHostedService, IAsyncDisposable
+{
+    private const int WriteSize = 4096;
+    private static readonly JsonEncodedText Category = JsonEncodedText.Encode(typeof(RequestLog).FullName!);
+    private readonly Channel<(byte[] Buffer, int Length)> _queue =
+        Channel.CreateBounded<(byte[], int)>(new BoundedChannelOptions(16_384) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly TimeProvider _time;
+    private Task _writing = Task.CompletedTask;
+
+    public RequestLogLines(IConfiguration configuration, TimeProvider time)
+    {
+        _time = time;
+        Writes = string.Equals(configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    public bool Writes { get; }
+
+    public ValueTask WriteAsync(RequestLine request)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            var message = string.Create(CultureInfo.InvariantCulture,
+                $"{request.Method} {request.Path} {request.Status} in {request.DurationMs} ms (account {request.AccountId ?? "(null)"}, request {request.RequestId})");
+            json.WriteStartObject();
+            json.WriteString("Timestamp", _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"));
+            json.WriteNumber("EventId", RequestLog.EventId);
+            json.WriteString("LogLevel", "Information");
+            json.WriteString("Category", Category);
+            json.WriteString("Message", message);
+            json.WriteStartObject("State");
+            json.WriteString("Method", request.Method);
+            json.WriteString("Path", request.Path);
+            json.WriteNumber("Status", request.Status);
+            json.WriteNumber("DurationMs", request.DurationMs);
+            json.WriteString("AccountId", request.AccountId);
+            json.WriteString("RequestId", request.RequestId);
+            json.WriteString("{OriginalFormat}", RequestLog.Format);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        var line = ArrayPool<byte>.Shared.Rent(buffer.WrittenCount + 1);
+        buffer.WrittenSpan.CopyTo(line);
+        line[buffer.WrittenCount] = (byte)'\n';
+        // A full queue holds the request back, as the console logger does; after shutdown the line is dropped.
+        return _queue.Writer.TryWrite((line, buffer.WrittenCount + 1)) ? ValueTask.CompletedTask : Queue(line, buffer.WrittenCount + 1);
+    }
+
+    private async ValueTask Queue(byte[] line, int length)
+    {
+        try { await _queue.Writer.WriteAsync((line, length)); }
+        catch (ChannelClosedException) { ArrayPool<byte>.Shared.Return(line); }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (Writes) _writing = Task.Run(WriteLinesAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>When the host is disposed, after the server has stopped: the lines still queued are written.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writing.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+    }
+
+    private async Task WriteLinesAsync()
+    {
+        await using var error = Console.OpenStandardError();
+        var batch = new byte[WriteSize];
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            var length = 0;
+            while (_queue.Reader.TryPeek(out var next) && (length == 0 || length + next.Length <= WriteSize))
+            {
+                _queue.Reader.TryRead(out var line);
+                if (line.Length > WriteSize) { error.Write(line.Buffer, 0, line.Length); } // alone, as long as it is
+                else { line.Buffer.AsSpan(0, line.Length).CopyTo(batch.AsSpan(length)); length += line.Length; }
+                ArrayPool<byte>.Shared.Return(line.Buffer);
+            }
+            if (length > 0) error.Write(batch, 0, length);
+        }
+    }
+}
+
+public static class RequestLogLinesRegistration
+{
+    public static IServiceCollection AddRequestLogLines(this IServiceCollection services)
+    {
+        services.AddSingleton<RequestLogLines>();
+        services.AddSingleton<IRequestLogWriter>(provider => provider.GetRequiredService<RequestLogLines>());
+        services.AddHostedService(provider => provider.GetRequiredService<RequestLogLines>());
+        return services;
+    }
+}
