@@ -5,6 +5,7 @@
 using System.Text.Json;
 using Catalog.Conventions;
 using Catalog.Licenses;
+using Catalog.Machines;
 using Catalog.Products;
 using Npgsql;
 using NpgsqlTypes;
@@ -172,6 +173,93 @@ app.MapPost("/api/v1/products/{id:guid}/licenses", async (Guid id, HttpRequest r
     await transaction.CommitAsync();
     request.HttpContext.Response.Headers.Location = $"/api/v1/licenses/{license.Id}";
     return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(license, now)), api, statusCode: 201);
+});
+
+// The license key's license, as the service's key directory keeps it in memory.
+var licenseOfKey = new System.Collections.Concurrent.ConcurrentDictionary<string, Guid>();
+
+app.MapPost("/api/v1/client/machines", async (HttpRequest request) =>
+{
+    var key = request.Headers.Authorization.ToString()["License ".Length..].Trim().ToUpperInvariant();
+    var command = (await JsonSerializer.DeserializeAsync<ActivateMachine>(request.Body, api))!;
+    if (!licenseOfKey.TryGetValue(key, out var licenseId))
+    {
+        await using var find = dataSource.CreateCommand("select d.id from catalog.mt_doc_license as d where d.data ->> 'Key' = $1");
+        find.Parameters.Add(new() { Value = key });
+        if (await find.ExecuteScalarAsync() is not Guid found) return Results.Unauthorized();
+        licenseOfKey[key] = licenseId = found;
+    }
+
+    // The license stream's lock with the seats, the license and its product in one round trip; the decision; the
+    // writes in one round trip (event, machine, license count, seats); COMMIT.
+    await using var connection = await dataSource.OpenConnectionAsync();
+    await using var transaction = await connection.BeginTransactionAsync();
+    int version;
+    LicenseSeats seats;
+    License license;
+    Product? product;
+    await using (var read = new NpgsqlBatch(connection, transaction))
+    {
+        read.BatchCommands.Add(new("select s.version from catalog.mt_streams s where s.id = $1 and s.tenant_id = $2 for update")
+            { Parameters = { new() { Value = licenseId }, new() { Value = tenant } } });
+        read.BatchCommands.Add(new("select d.data from catalog.mt_doc_licenseseats d where d.id = $1 and d.tenant_id = $2")
+            { Parameters = { new() { Value = licenseId }, new() { Value = tenant } } });
+        read.BatchCommands.Add(new(
+            "select l.data, p.data from catalog.mt_doc_license l left join catalog.mt_doc_product p on p.id = (l.data ->> 'ProductId')::uuid and p.tenant_id = l.tenant_id " +
+            "where l.id = $1 and l.tenant_id = $2")
+            { Parameters = { new() { Value = licenseId }, new() { Value = tenant } } });
+        await using var reader = await read.ExecuteReaderAsync();
+        if (!await reader.ReadAsync()) return Results.NotFound();
+        version = reader.GetInt32(0);
+        await reader.NextResultAsync();
+        seats = await reader.ReadAsync() ? JsonSerializer.Deserialize<LicenseSeats>(reader.GetString(0), stored)! : new LicenseSeats { Id = licenseId };
+        await reader.NextResultAsync();
+        if (!await reader.ReadAsync()) return Results.NotFound();
+        license = JsonSerializer.Deserialize<License>(reader.GetString(0), stored)!;
+        product = reader.IsDBNull(1) ? null : JsonSerializer.Deserialize<Product>(reader.GetString(1), stored);
+    }
+    var decision = MachineRules.Activate(command, license, product, seats, DateTimeOffset.UtcNow.ToMilliseconds());
+    if (decision.Activated is not { } activated) return Results.StatusCode(decision.Refusal is null ? 200 : 409);
+    seats.Apply(activated);
+    var machine = Machine.From(activated);
+    await using var write = new NpgsqlBatch(connection, transaction);
+    write.BatchCommands.Add(new("update catalog.mt_streams set version = $1, timestamp = now() where id = $2 and tenant_id = $3")
+        { Parameters = { new() { Value = version + 1 }, new() { Value = licenseId }, new() { Value = tenant } } });
+    write.BatchCommands.Add(new(
+        "insert into catalog.mt_events (seq_id, id, stream_id, version, data, type, tenant_id, timestamp, mt_dotnet_type, is_archived) " +
+        "values (nextval('catalog.mt_events_sequence'), $1, $2, $3, $4, 'machine_activated', $5, now(), 'Catalog.Licenses.MachineActivated', false)")
+        {
+            Parameters =
+            {
+                new() { Value = Guid.CreateVersion7() }, new() { Value = licenseId }, new() { Value = version + 1 },
+                new() { Value = JsonSerializer.Serialize(activated, stored), NpgsqlDbType = NpgsqlDbType.Jsonb }, new() { Value = tenant }
+            }
+        });
+    write.BatchCommands.Add(new(
+        "insert into catalog.mt_doc_machine (tenant_id, id, data, mt_version, mt_dotnet_type, mt_last_modified) values ($1, $2, $3, gen_random_uuid(), 'Catalog.Licenses.Machine', transaction_timestamp())")
+        {
+            Parameters =
+            {
+                new() { Value = tenant }, new() { Value = machine.Id },
+                new() { Value = JsonSerializer.Serialize(machine, stored), NpgsqlDbType = NpgsqlDbType.Jsonb }
+            }
+        });
+    write.BatchCommands.Add(new(
+        "update catalog.mt_doc_license set data = jsonb_set(data, '{MachinesCount}', to_jsonb(coalesce((data ->> 'MachinesCount')::int, 0) + 1)), " +
+        "mt_version = mt_version + 1, mt_last_modified = transaction_timestamp() where id = $1 and tenant_id = $2")
+        { Parameters = { new() { Value = licenseId }, new() { Value = tenant } } });
+    write.BatchCommands.Add(new(
+        "update catalog.mt_doc_licenseseats set data = $1, mt_last_modified = transaction_timestamp() where id = $2 and tenant_id = $3")
+        {
+            Parameters =
+            {
+                new() { Value = JsonSerializer.Serialize(seats, stored), NpgsqlDbType = NpgsqlDbType.Jsonb },
+                new() { Value = licenseId }, new() { Value = tenant }
+            }
+        });
+    await write.ExecuteNonQueryAsync();
+    await transaction.CommitAsync();
+    return Results.Json(new Resource<MachineDetails>(MachineDetails.From(machine)), api, statusCode: 201);
 });
 
 app.Run();
