@@ -50,7 +50,7 @@ internal sealed class EventLogIndexes(StoreOptions options) : FeatureSchemaBase(
 /// </summary>
 internal sealed class EventTableIndex(string schema, string name, string columns, string included) : ISchemaObject
 {
-    public DbObjectName Identifier { get; } = PostgresqlObjectName.From(new DbObjectName(schema, name));
+    public DbObjectName Identifier { get; } = new PostgresqlObjectName(schema, name, SchemaUtils.IdentifierUsage.General);
 
     /// <summary>As pg_indexes shows it.</summary>
     private string Definition => $"CREATE INDEX {name} ON {schema}.mt_events USING btree ({columns}) INCLUDE ({included})";
