@@ -17,8 +17,10 @@ public sealed class RequestLogLines : IRequestLogWriter, IHostedService, IAsyncD
 {
     private const int WriteSize = 4096;
     private static readonly JsonEncodedText Category = JsonEncodedText.Encode(typeof(RequestLog).FullName!);
+    // As many lines as the console logger queues (its MaxQueueLength): when standard error stalls, requests wait
+    // rather than the queue growing (a line holds a path of up to Kestrel's 8 KiB request line).
     private readonly Channel<(byte[] Buffer, int Length)> _queue =
-        Channel.CreateBounded<(byte[], int)>(new BoundedChannelOptions(16_384) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        Channel.CreateBounded<(byte[], int)>(new BoundedChannelOptions(2_500) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly TimeProvider _time;
     private Task _writing = Task.CompletedTask;
 
@@ -92,12 +94,19 @@ public sealed class RequestLogLines : IRequestLogWriter, IHostedService, IAsyncD
             while (_queue.Reader.TryPeek(out var next) && (length == 0 || length + next.Length <= WriteSize))
             {
                 _queue.Reader.TryRead(out var line);
-                if (line.Length > WriteSize) { error.Write(line.Buffer, 0, line.Length); } // alone, as long as it is
+                if (line.Length > WriteSize) Write(error, line.Buffer, line.Length); // alone, as long as it is
                 else { line.Buffer.AsSpan(0, line.Length).CopyTo(batch.AsSpan(length)); length += line.Length; }
                 ArrayPool<byte>.Shared.Return(line.Buffer);
             }
-            if (length > 0) error.Write(batch, 0, length);
+            if (length > 0) Write(error, batch, length);
         }
+    }
+
+    /// <summary>A standard error that is gone loses the lines; it never stops the queue, nor the requests behind it.</summary>
+    private static void Write(Stream error, byte[] buffer, int length)
+    {
+        try { error.Write(buffer, 0, length); }
+        catch (IOException) { }
     }
 }
 
