@@ -1,3 +1,4 @@
+using Marten;
 namespace Catalog.Tests.Licenses;
 
 public class ListingLicenses(AppFixture fixture) : ApiTest(fixture)
@@ -29,6 +30,32 @@ public class ListingLicenses(AppFixture fixture) : ApiTest(fixture)
         Assert.True(page1.Json.GetProperty("pagination").GetProperty("hasMore").GetBoolean());
         Assert.Equal([ids[0]], Ids(page2));
         Assert.Equal("""{"nextCursor":null,"hasMore":false}""", page2.Json.GetProperty("pagination").GetRawText());
+    }
+
+    [Fact]
+    public async Task another_accounts_product_lists_nothing_and_reads_none_of_its_licenses()
+    {
+        var vendor = await AClient();
+        var theirs = await AProductWithLicenses(vendor, 3);
+        var stranger = await AClient();
+
+        var listed = await Get($"/api/v1/licenses?productId={theirs.Id}", stranger);
+
+        Assert.Equal(200, listed.Status);
+        Assert.Equal(0, listed.Data.GetArrayLength());
+        // The product check runs first and once: the licenses are never read, however many the product has.
+        await using var session = Store.QuerySession(stranger.AccountId.ToString());
+        var command = Catalog.Licenses.ListLicensesEndpoint.Page(session, theirs.Id, null, null, DateTimeOffset.UtcNow, 26)
+            .ToCommand(Marten.Linq.FetchType.FetchMany);
+        await using var connection = await OpenDatabase();
+        command.CommandText = "explain (analyze, costs off) " + command.CommandText;
+        command.Connection = connection;
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+        Assert.Contains(plan, x => x.Contains("One-Time Filter"));
+        Assert.Contains(plan, x => x.Contains("on mt_doc_license") && x.Contains("never executed"));
+        Assert.Equal(3, (await Get($"/api/v1/licenses?productId={theirs.Id}", vendor)).Data.GetArrayLength());
     }
 
     [Theory]

@@ -62,16 +62,18 @@ internal sealed class EventTableIndex(string schema, string name, string columns
 
     public void ConfigureQueryCommand(DbCommandBuilder builder)
     {
-        builder.Append("select indexdef from pg_indexes where schemaname = ");
+        builder.Append("select pg_get_indexdef(c.oid), x.indisvalid from pg_class c join pg_namespace n on n.oid = c.relnamespace " +
+                       "join pg_index x on x.indexrelid = c.oid where n.nspname = ");
         builder.AppendParameter(schema);
-        builder.Append(" and indexname = ");
+        builder.Append(" and c.relname = ");
         builder.AppendParameter(name);
         builder.Append(";");
     }
 
+    /// <summary>An index left invalid by a failed CREATE INDEX CONCURRENTLY serves nothing: it is made again.</summary>
     public async Task<ISchemaObjectDelta> CreateDeltaAsync(DbDataReader reader, CancellationToken ct = default) =>
         new SchemaObjectDelta(this, !await reader.ReadAsync(ct) ? SchemaPatchDifference.Create
-            : reader.GetString(0) == Definition ? SchemaPatchDifference.None
+            : reader.GetString(0) == Definition && reader.GetBoolean(1) ? SchemaPatchDifference.None
             : SchemaPatchDifference.Update); // dropped and made again
 
     public IEnumerable<DbObjectName> AllNames() { yield return Identifier; }

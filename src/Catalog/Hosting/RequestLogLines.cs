@@ -102,11 +102,18 @@ public sealed class RequestLogLines : IRequestLogWriter, IHostedService, IAsyncD
         }
     }
 
-    /// <summary>A standard error that is gone loses the lines; it never stops the queue, nor the requests behind it.</summary>
+    /// <summary>
+    /// Under Console.Error's own lock, which the console logger writes under: a line of its that takes several
+    /// writes is never cut by a batch of ours. A standard error that fails loses the lines; it never stops the
+    /// queue, nor the requests behind it.
+    /// </summary>
     private static void Write(Stream error, byte[] buffer, int length)
     {
-        try { error.Write(buffer, 0, length); }
-        catch (IOException) { }
+        try
+        {
+            lock (Console.Error) error.Write(buffer, 0, length);
+        }
+        catch (Exception) { }
     }
 }
 

@@ -36,8 +36,21 @@ public static class ListLicensesEndpoint
     {
         var take = limit ?? Pagination.DefaultLimit;
         var now = time.GetUtcNow();
+        var fetched = await Page(session, productId, status, cursor, now, take + 1).ToListAsync(token);
+        return Pagination.Of(fetched, take, x => LicenseDetails.From(x, now), x => x.Id.ToString());
+    }
+
+    /// <summary>Up to <paramref name="count"/> of the session's account's licenses, newest first, after the cursor.</summary>
+    public static IQueryable<License> Page(IQuerySession session, Guid? productId, string? status, Guid? cursor, DateTimeOffset now, int count)
+    {
         var licenses = session.Query<License>().AsQueryable();
-        if (productId is { } product) licenses = licenses.Where(x => x.ProductId == product);
+        // Only a product of the key's account: another account's product id (license files carry them) must not
+        // walk that product's licenses, however many. The check is a one-time filter: PostgreSQL reads no license
+        // at all when it fails, and the answer is an empty page as for any product without licenses.
+        if (productId is { } product)
+            licenses = licenses.Where(x => x.ProductId == product).Where(x => x.MatchesSql(
+                $"exists (select 1 from {session.DocumentStore.Options.Schema.For<Products.Product>()} p where p.tenant_id = ? and p.id = ?)",
+                session.TenantId, product));
         licenses = status switch
         {
             LicenseStatus.Revoked => licenses.Where(x => x.RevokedAt != null),
@@ -46,8 +59,6 @@ public static class ListLicensesEndpoint
             _ => licenses
         };
         if (cursor is { } after) licenses = licenses.Where(x => x.MatchesSql("d.id < ?", after));
-
-        var fetched = await licenses.OrderByDescending(x => x.Id).Take(take + 1).ToListAsync(token);
-        return Pagination.Of(fetched, take, x => LicenseDetails.From(x, now), x => x.Id.ToString());
+        return licenses.OrderByDescending(x => x.Id).Take(count);
     }
 }
