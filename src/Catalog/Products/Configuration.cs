@@ -24,6 +24,14 @@ public static class ProductsConfiguration
                 index.Casing = ComputedIndex.Casings.Lower;
                 index.TenancyScope = TenancyScope.PerTenant;
             });
+        // The list shows products not deleted, newest first: its own index, so that an account's deleted products,
+        // however many, are never read to find its live ones.
+        options.Policies.ForAllDocuments(mapping =>
+        {
+            if (mapping.DocumentType == typeof(Product))
+                mapping.Indexes.Add(new Weasel.Postgresql.Tables.IndexDefinition("mt_doc_product_idx_tenant_id_id_live")
+                    { Columns = ["tenant_id", "id"], Predicate = "(data ->> 'DeletedAt'::text) IS NULL" });
+        });
         return options;
     }
 }
