@@ -183,6 +183,19 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
         return connection;
     }
 
+    /// <summary>PostgreSQL's plan for a query the service builds (Marten's own SQL and parameters), one line a node.</summary>
+    protected static async Task<List<string>> PlanOf<T>(IQueryable<T> query, bool analyze = false)
+    {
+        var command = query.ToCommand(Marten.Linq.FetchType.FetchMany);
+        await using var connection = await OpenDatabase();
+        command.CommandText = (analyze ? "explain (analyze, costs off) " : "explain ") + command.CommandText;
+        command.Connection = connection;
+        var plan = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+        return plan;
+    }
+
     /// <summary>
     /// The <c>data</c> of a successful answer as the service's own type, read by Alba: for tests where the response's
     /// shape is not what they are about.

@@ -1,6 +1,5 @@
 using Catalog.EventLog;
 using Marten;
-using Marten.Linq;
 
 namespace Catalog.Tests.EventLog;
 
@@ -33,7 +32,7 @@ public class TheLogOfASmallAccount(AppFixture fixture) : ApiTest(fixture)
         foreach (var types in new[] { PublicEvents.Types.ToArray(), [typeof(Catalog.Products.ProductCreated)] })
         {
             await using var session = Store.QuerySession(client.AccountId.ToString());
-            var plan = await Explain(ListEventsEndpoint.Page(session, types, cursor: null, count: 101));
+            var plan = string.Join("\n", await PlanOf(ListEventsEndpoint.Page(session, types, cursor: null, count: 101)));
 
             Assert.Matches("Index Only Scan using idx_mt_events_tenant_(type_)?seq_id on mt_events e", plan);
             Assert.DoesNotContain("Seq Scan on mt_events", plan);
@@ -83,17 +82,5 @@ public class TheLogOfASmallAccount(AppFixture fixture) : ApiTest(fixture)
             Assert.Contains(EventLogConfiguration.AccountIndex, names);
             Assert.Contains(EventLogConfiguration.AccountTypeIndex, names);
         }
-    }
-
-    private static async Task<string> Explain(IQueryable<JasperFx.Events.IEvent> query)
-    {
-        var command = query.ToCommand(FetchType.FetchMany);
-        await using var connection = await OpenDatabase();
-        command.CommandText = "explain " + command.CommandText;
-        command.Connection = connection;
-        var lines = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) lines.Add(reader.GetString(0));
-        return string.Join("\n", lines);
     }
 }

@@ -45,14 +45,7 @@ public class ListingLicenses(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(0, listed.Data.GetArrayLength());
         // The product check runs first and once: the licenses are never read, however many the product has.
         await using var session = Store.QuerySession(stranger.AccountId.ToString());
-        var command = Catalog.Licenses.ListLicensesEndpoint.Page(session, theirs.Id, null, null, DateTimeOffset.UtcNow, 26)
-            .ToCommand(Marten.Linq.FetchType.FetchMany);
-        await using var connection = await OpenDatabase();
-        command.CommandText = "explain (analyze, costs off) " + command.CommandText;
-        command.Connection = connection;
-        var plan = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
-            while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+        var plan = await PlanOf(Catalog.Licenses.ListLicensesEndpoint.Page(session, theirs.Id, null, null, DateTimeOffset.UtcNow, 26), analyze: true);
         Assert.Contains(plan, x => x.Contains("One-Time Filter"));
         Assert.Contains(plan, x => x.Contains("on mt_doc_license") && x.Contains("never executed"));
         Assert.Equal(3, (await Get($"/api/v1/licenses?productId={theirs.Id}", vendor)).Data.GetArrayLength());
