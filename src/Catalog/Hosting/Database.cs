@@ -53,6 +53,19 @@ public static class Database
         environment.IsDevelopment() ? AutoCreate.CreateOrUpdate : AutoCreate.None;
 
     /// <summary>
+    /// An index on a document's table that Marten's fluent mapping cannot state (a partial one on the account and id
+    /// columns, say): declared on the mapping, so that db-apply creates it and db-assert checks it.
+    /// </summary>
+    public static StoreOptions IndexDocuments<T>(this StoreOptions options, Weasel.Postgresql.Tables.IndexDefinition index)
+    {
+        options.Policies.ForAllDocuments(mapping =>
+        {
+            if (mapping.DocumentType == typeof(T)) mapping.Indexes.Add(index);
+        });
+        return options;
+    }
+
+    /// <summary>
     /// The event store and documents on the one PostgreSQL database. Conjoined tenancy: one set of tables, every
     /// event and tenanted document tagged with its account. Every event id is a UUID v7, like every other id.
     /// </summary>

@@ -19,8 +19,8 @@ public sealed class RequestLogLines : IRequestLogWriter, IHostedService, IAsyncD
     private static readonly JsonEncodedText Category = JsonEncodedText.Encode(typeof(RequestLog).FullName!);
     // As many lines as the console logger queues (its MaxQueueLength): when standard error stalls, requests wait
     // rather than the queue growing (a line holds a path of up to Kestrel's 8 KiB request line).
-    private readonly Channel<(byte[] Buffer, int Length)> _queue =
-        Channel.CreateBounded<(byte[], int)>(new BoundedChannelOptions(2_500) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Channel<ArrayBufferWriter<byte>> _queue =
+        Channel.CreateBounded<ArrayBufferWriter<byte>>(new BoundedChannelOptions(2_500) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly TimeProvider _time;
     private Task _writing = Task.CompletedTask;
 
@@ -56,17 +56,15 @@ public sealed class RequestLogLines : IRequestLogWriter, IHostedService, IAsyncD
             json.WriteEndObject();
             json.WriteEndObject();
         }
-        var line = ArrayPool<byte>.Shared.Rent(buffer.WrittenCount + 1);
-        buffer.WrittenSpan.CopyTo(line);
-        line[buffer.WrittenCount] = (byte)'\n';
+        buffer.Write("\n"u8);
         // A full queue holds the request back, as the console logger does; after shutdown the line is dropped.
-        return _queue.Writer.TryWrite((line, buffer.WrittenCount + 1)) ? ValueTask.CompletedTask : Queue(line, buffer.WrittenCount + 1);
+        return _queue.Writer.TryWrite(buffer) ? ValueTask.CompletedTask : Queue(buffer);
     }
 
-    private async ValueTask Queue(byte[] line, int length)
+    private async ValueTask Queue(ArrayBufferWriter<byte> line)
     {
-        try { await _queue.Writer.WriteAsync((line, length)); }
-        catch (ChannelClosedException) { ArrayPool<byte>.Shared.Return(line); }
+        try { await _queue.Writer.WriteAsync(line); }
+        catch (ChannelClosedException) { }
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -91,14 +89,13 @@ public sealed class RequestLogLines : IRequestLogWriter, IHostedService, IAsyncD
         while (await _queue.Reader.WaitToReadAsync())
         {
             var length = 0;
-            while (_queue.Reader.TryPeek(out var next) && (length == 0 || length + next.Length <= WriteSize))
+            while (_queue.Reader.TryPeek(out var next) && (length == 0 || length + next.WrittenCount <= WriteSize))
             {
                 _queue.Reader.TryRead(out var line);
-                if (line.Length > WriteSize) Write(error, line.Buffer, line.Length); // alone, as long as it is
-                else { line.Buffer.AsSpan(0, line.Length).CopyTo(batch.AsSpan(length)); length += line.Length; }
-                ArrayPool<byte>.Shared.Return(line.Buffer);
+                if (line!.WrittenCount > WriteSize) Write(error, line.WrittenSpan); // alone, as long as it is
+                else { line.WrittenSpan.CopyTo(batch.AsSpan(length)); length += line.WrittenCount; }
             }
-            if (length > 0) Write(error, batch, length);
+            if (length > 0) Write(error, batch.AsSpan(0, length));
         }
     }
 
@@ -107,11 +104,11 @@ public sealed class RequestLogLines : IRequestLogWriter, IHostedService, IAsyncD
     /// writes is never cut by a batch of ours. A standard error that fails loses the lines; it never stops the
     /// queue, nor the requests behind it.
     /// </summary>
-    private static void Write(Stream error, byte[] buffer, int length)
+    private static void Write(Stream error, ReadOnlySpan<byte> lines)
     {
         try
         {
-            lock (Console.Error) error.Write(buffer, 0, length);
+            lock (Console.Error) error.Write(lines);
         }
         catch (Exception) { }
     }

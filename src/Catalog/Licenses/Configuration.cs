@@ -1,4 +1,5 @@
 using JasperFx.Events.Projections;
+using Catalog.Hosting;
 using Marten;
 using Weasel.Postgresql.Tables;
 
@@ -42,12 +43,8 @@ public static class LicensesConfiguration
                 index.Name = "mt_doc_license_idx_product_id_id_revoked";
                 index.Predicate = Revoked;
             });
-        options.Policies.ForAllDocuments(mapping =>
-        {
-            if (mapping.DocumentType == typeof(License))
-                mapping.Indexes.Add(new IndexDefinition("mt_doc_license_idx_tenant_id_id_revoked") { Columns = ["tenant_id", "id"], Predicate = Revoked });
-        });
-        return options;
+        return options.IndexDocuments<License>(
+            new IndexDefinition("mt_doc_license_idx_tenant_id_id_revoked") { Columns = ["tenant_id", "id"], Predicate = Revoked });
     }
 
     public static IServiceCollection AddLicenses(this IServiceCollection services)

@@ -1,3 +1,4 @@
+using Catalog.Hosting;
 using JasperFx.Events.Projections;
 using Marten;
 using Marten.Schema;
@@ -26,12 +27,7 @@ public static class ProductsConfiguration
             });
         // The list shows products not deleted, newest first: its own index, so that an account's deleted products,
         // however many, are never read to find its live ones.
-        options.Policies.ForAllDocuments(mapping =>
-        {
-            if (mapping.DocumentType == typeof(Product))
-                mapping.Indexes.Add(new Weasel.Postgresql.Tables.IndexDefinition("mt_doc_product_idx_tenant_id_id_live")
-                    { Columns = ["tenant_id", "id"], Predicate = "(data ->> 'DeletedAt'::text) IS NULL" });
-        });
-        return options;
+        return options.IndexDocuments<Product>(new Weasel.Postgresql.Tables.IndexDefinition("mt_doc_product_idx_tenant_id_id_live")
+            { Columns = ["tenant_id", "id"], Predicate = "(data ->> 'DeletedAt'::text) IS NULL" });
     }
 }
