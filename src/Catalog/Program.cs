@@ -9,7 +9,6 @@ using Catalog.Products;
 using Catalog.SigningKeys;
 using Catalog.Webhooks;
 using JasperFx;
-using JasperFx.Events.Daemon;
 using Marten;
 using Spectre.Console;
 using Wolverine;
@@ -39,10 +38,9 @@ builder.Services.AddMarten(marten =>
         marten.ConfigureWebhooks();
         marten.ConfigureEventLog();
     })
-    // Wolverine's outbox and inbox live in the same database, so messages commit with the data.
-    .IntegrateWithWolverine()
-    // The async daemon runs the webhook feed; with several nodes one of them holds it (hot/cold).
-    .AddAsyncDaemon(DaemonMode.HotCold)
+    // Wolverine's outbox and inbox live in the same database, so messages commit with the data. Wolverine runs the
+    // webhook feed of each database as an agent: spread over the live nodes, moved when one dies (Hosting/Database.cs).
+    .IntegrateWithWolverine(integration => integration.UseWolverineManagedEventSubscriptionDistribution = true)
     .SubscribeToEvents(new WebhookFeed());
 // Answers kept for Idempotency-Key replays are stored sealed: the one that creates a webhook endpoint holds its secret.
 builder.Services.SealIdempotentAnswers();

@@ -93,7 +93,7 @@ public class FailingEndpoints(AppFixture fixture) : ApiTest(fixture)
         }
         Assert.Equal(2, (await Get($"/api/v1/webhook-endpoints/{id}/deliveries", client)).Data.GetArrayLength());
 
-        await Host.Services.GetServices<IHostedService>().OfType<DeliveryRecordsPurge>().Single().PurgeAsync(CancellationToken.None);
+        await Host.Services.GetServices<Wolverine.Runtime.Agents.IAgentFamily>().OfType<DeliveryRecordsPurge>().Single().PurgeAsync(CancellationToken.None);
 
         var left = (await Get($"/api/v1/webhook-endpoints/{id}/deliveries", client)).Data;
         var kept = Assert.Single(left.EnumerateArray());

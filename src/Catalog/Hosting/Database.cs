@@ -110,6 +110,14 @@ public static class Database
         // Local queues (webhook deliveries) are stored in PostgreSQL: a restart loses none of them.
         options.Policies.UseDurableLocalQueues();
         options.Durability.ScheduledJobPollingTime = TimeSpan.FromSeconds(1);
+
+        // Any number of identical nodes (Balanced): they register in PostgreSQL, elect a leader, and the leader
+        // spreads the agents (each database's webhook feed and durability agent, the delivery purge) over the live
+        // ones. A node that stops beating for 15 s is dead: its agents start elsewhere within about 25 s (15 s, a
+        // 3 s check, up to 5 s for the command to reach the new node), inside the 30 s the service promises.
+        options.Durability.Mode = DurabilityMode.Balanced;
+        options.Durability.HealthCheckPollingTime = TimeSpan.FromSeconds(3);
+        options.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(15);
         return options;
     }
 }

@@ -1,5 +1,6 @@
 using Marten;
 using Wolverine;
+using Wolverine.Runtime.Agents;
 using Wolverine.Configuration;
 using Wolverine.Transports.Local;
 
@@ -55,7 +56,7 @@ public static class WebhooksConfiguration
         var settings = Settings(configuration);
         settings.Schedule(); // a bad schedule fails at start, not at the first failed delivery
         services.AddSingleton(settings);
-        services.AddHostedService<DeliveryRecordsPurge>();
+        services.AddSingularAgent<DeliveryRecordsPurge>(); // one node of the cluster purges (Wolverine's agents)
         services.AddSingleton<Marten.Schema.IInitialData, SealClearSecrets>();
         services.AddHttpClient(HttpClientName, client =>
             {
