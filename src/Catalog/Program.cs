@@ -112,6 +112,7 @@ if (args.Length == 0)
         Console.Error.WriteLine(missing);
         return 1;
     }
+    foreach (var setting in Database.SettingsNotYetServed(app.Configuration)) app.Logger.LogWarning("{Setting}", setting);
     await app.RunAsync();
     return 0;
 }
