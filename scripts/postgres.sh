@@ -7,6 +7,9 @@
 #   pg_start_private <name> <port> [opts]     init (once) and start a cluster on <port>, or the next free port;
 #                                             sets PG_PORT, and PG_STARTED=1 if it started it
 #   pg_stop_private <name>                    stop that cluster
+#   pg_start_standby <name> <primary port> <port>
+#                                             a fresh streaming standby of the cluster on <primary port>
+#                                             (pg_basebackup -R), started on <port> or the next free one
 #   pg_connection <port> <database>           prints the Npgsql connection string for it
 set -euo pipefail
 
@@ -100,6 +103,21 @@ pg_stop_private() { # <name>
   as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
+pg_start_standby() { # <name> <primary port> <port>
+  local name=$1 primary=$2 port=$3 dir bin
+  dir=$(pg_cluster_dir "$name")
+  bin=$(pg_bindir)
+  pg_stop_private "$name"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
+  chmod 700 "$dir"
+  # -R writes standby.signal and the primary's connection settings: it starts as a hot standby that follows.
+  as_pg env PGPASSWORD="$PG_PASSWORD" "$bin/pg_basebackup" -h 127.0.0.1 -p "$primary" -U "$PG_USER_NAME" \
+    -D "$dir/data" -R -X stream -c fast >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; return 1; }
+  pg_start_private "$name" "$port"
+}
+
 pg_psql() { # <port> <sql...>: runs SQL as the catalog superuser on the maintenance database
   local port=$1; shift
   PGPASSWORD=$PG_PASSWORD psql -h 127.0.0.1 -p "$port" -U "$PG_USER_NAME" -d postgres -v ON_ERROR_STOP=1 -qAt "$@"
@@ -120,11 +138,13 @@ pg_connection() { # <port> <database>
   echo "Host=127.0.0.1;Port=$1;Database=$2;Username=$PG_USER_NAME;Password=$PG_PASSWORD"
 }
 
-# Run as a command: scripts/postgres.sh stop|resume <name> (the tests use it to take their database away).
+# Run as a command: scripts/postgres.sh stop|resume <name> (the tests use it to take their database away), and
+# scripts/postgres.sh standby <name> <primary port> <port> (the tests' standby; prints its port).
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   case "${1:-}" in
     stop) pg_stop_private "$2" ;;
     resume) pg_resume_private "$2" ;;
-    *) echo "usage: scripts/postgres.sh stop|resume <cluster name>" >&2; exit 2 ;;
+    standby) pg_start_standby "$2" "$3" "$4" && echo "$PG_PORT" ;;
+    *) echo "usage: scripts/postgres.sh stop|resume <cluster name> | standby <name> <primary port> <port>" >&2; exit 2 ;;
   esac
 fi

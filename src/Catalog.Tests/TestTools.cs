@@ -14,6 +14,21 @@ public static class TestTools
         }
     }
 
+    /// <summary>Runs scripts/postgres.sh as a command (stop, resume, standby) on the tests' clusters; its output.</summary>
+    public static async Task<string> Postgres(params string[] args)
+    {
+        var script = Path.Combine(RepositoryRoot, "scripts", "postgres.sh");
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", [script, .. args])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true
+        })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"scripts/postgres.sh {string.Join(" ", args)}: {error}");
+        return (await output).Trim();
+    }
+
     public static string Directory => Path.Combine(RepositoryRoot, "tests", "tools");
 
     public static string Bin(string name)

@@ -65,6 +65,7 @@ builder.Services.AddSigningKeys(configuration);          // per-account Ed25519 
 builder.Services.AddWebhooks(configuration);             // the HTTP client that delivers
 builder.Services.AddApiReference();                      // /openapi/v1.json and /docs
 builder.Services.AddHealth();                            // /health/live and /health/ready
+builder.Services.AddStandbyReads(configuration);         // Database:ReadFromStandby: lists and the event log from a standby
 builder.Services.AddRequestLogLines();                   // the request log's JSON lines, written without the logger's cost
 builder.AddTelemetry();                                  // OpenTelemetry over OTLP, when configured
 builder.Services.AddWolverineHttp();
@@ -84,6 +85,7 @@ app.UseMiddleware<NilIds>();             // the all-zeros id names nothing: 404
 app.UseMiddleware<RequestBodies>();      // 415 / 413, the body buffered for Wolverine to read
 app.UseMiddleware<IdempotencyKeyHeader>(); // Idempotency-Key's length, Idempotent-Replayed on a replay
 app.UseMiddleware<ContentionRetry>();    // endpoints marked [RetryOnContention] run again after losing a race
+app.UseStandbyFailover();                // a lagging read whose standby went away runs again
 
 app.MapHealth();
 app.MapApiReference();
@@ -96,6 +98,8 @@ app.MapWolverineEndpoints(http =>
     http.RejectUnparseableQueryValues = true;
     // Every POST that changes something takes an Idempotency-Key (Wolverine's [DeduplicatedWithResponse]).
     http.AddPolicy<IdempotentPosts>();
+    // Endpoints marked [ReadMayLag] read through a query session of their own, from a standby when configured.
+    http.AddPolicy<LaggingReadSessions>();
 });
 
 // With --json, standard output carries the JSON alone: the command line's own chatter goes to standard error.

@@ -122,12 +122,5 @@ public class Faults(AppFixture fixture) : ApiTest(fixture)
         }
     }
 
-    private static async Task Cluster(string action, string name)
-    {
-        var script = Path.Combine(TestTools.RepositoryRoot, "scripts", "postgres.sh");
-        using var process = Process.Start(new ProcessStartInfo("bash", [script, action, name]) { RedirectStandardError = true })!;
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"scripts/postgres.sh {action} {name}: {error}");
-    }
+    private static Task Cluster(string action, string name) => TestTools.Postgres(action, name);
 }

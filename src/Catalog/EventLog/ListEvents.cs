@@ -4,6 +4,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Catalog.Accounts;
 using Catalog.Conventions;
+using Catalog.Hosting;
 using JasperFx.Events;
 using Marten;
 using Marten.Events;
@@ -37,6 +38,7 @@ public static class ListEventsEndpoint
     /// table itself (conjoined tenancy limits the query to the key's account). The cursor is the last sequence
     /// seen; <c>type</c> filters by one public name.
     /// </summary>
+    [ReadMayLag]
     [WolverineGet("/api/v1/events", OperationId = "listEvents", Summary = "Read the event log, oldest first")]
     [Authorize(Scopes.EventsRead)]
     public static async Task<Page<EventLogEntry>> Get(

@@ -50,14 +50,12 @@ public static class Database
 
     /// <summary>
     /// Scale-out settings of the contract that this version does not act on yet (docs/scale-out.md): each is named in a
-    /// warning at start, so that nobody believes accounts sharded or reads sent to a standby when they are not.
+    /// warning at start, so that nobody believes accounts sharded when they are not.
     /// </summary>
     public static IEnumerable<string> SettingsNotYetServed(IConfiguration configuration)
     {
         if (configuration.GetSection("Sharding:Databases").GetChildren().Any())
             yield return "Sharding:Databases is set, but this version keeps every account in ConnectionStrings:Catalog (docs/scale-out.md)";
-        if (configuration.GetValue<bool>("Database:ReadFromStandby"))
-            yield return "Database:ReadFromStandby is set, but this version sends every read to the primary (docs/scale-out.md)";
     }
 
     /// <summary>Development creates and updates the schema on first use; Production expects `db-apply` to have run.</summary>

@@ -40,14 +40,16 @@ public sealed class DatabaseExceptionHandler(IProblemDetailsService problems, IL
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
 
-    private static bool IsDatabaseUnavailable(Exception exception)
+    public static bool IsDatabaseUnavailable(Exception exception)
     {
         if (exception.Find<PostgresException>() is { } server)
             return server.SqlState.StartsWith("08", StringComparison.Ordinal) // connection exceptions
                    || server.SqlState is PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown
                        or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.TooManyConnections;
 
-        // Any other Npgsql failure is the connection itself: refused, reset, or timed out.
-        return exception.Find<NpgsqlException>() is not null || exception.Find<SocketException>() is not null;
+        // Any other Npgsql failure is the connection itself: refused, reset, or timed out; or a connection that broke
+        // under a session, which Marten then refuses to go on using.
+        return exception.Find<NpgsqlException>() is not null || exception.Find<SocketException>() is not null
+               || exception.Find<Marten.Exceptions.SessionTransactionUnusableException>() is not null;
     }
 }

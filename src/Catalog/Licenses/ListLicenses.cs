@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Catalog.Accounts;
 using Catalog.Conventions;
+using Catalog.Hosting;
 using Marten;
 using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
@@ -24,6 +25,7 @@ public static class ListLicensesEndpoint
     /// Newest first, paginated as products, optionally for one product and one status. Status is worked out
     /// from the stored dates at the time of the request, so "expired" needs no job to keep it true.
     /// </summary>
+    [ReadMayLag]
     [WolverineGet("/api/v1/licenses", OperationId = "listLicenses", Summary = "List licenses, newest first")]
     [Authorize(Scopes.LicensesRead)]
     public static async Task<Page<LicenseDetails>> Get(

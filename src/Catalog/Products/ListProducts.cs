@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.ComponentModel;
 using Catalog.Accounts;
 using Catalog.Conventions;
+using Catalog.Hosting;
 using Marten;
 using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
@@ -20,6 +21,7 @@ public static class ListProductsEndpoint
     /// with a smaller id, so a cursor keeps working when its product is deleted, and products created while a
     /// client walks the pages land before its cursor instead of shifting the pages under it.
     /// </summary>
+    [ReadMayLag]
     [WolverineGet("/api/v1/products", OperationId = "listProducts", Summary = "List products, newest first")]
     [Authorize(Scopes.ProductsRead)]
     public static async Task<Page<ProductSummary>> Get(

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Catalog.Accounts;
 using Catalog.Conventions;
+using Catalog.Hosting;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -28,6 +29,7 @@ public static class ListWebhookEndpointsEndpoint
             : WolverineContinue.NoProblems;
 
     /// <summary>All of the account's endpoints (at most the cap), oldest first.</summary>
+    [ReadMayLag]
     [WolverineGet("/api/v1/webhook-endpoints", OperationId = "listWebhookEndpoints", Summary = "List webhook endpoints")]
     [Authorize(Scopes.WebhooksWrite)]
     public static async Task<Page<WebhookEndpointSummary>> Get(IQuerySession session, CancellationToken token)

@@ -1,0 +1,94 @@
+using System.Security.Claims;
+using Catalog.Conventions;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.CodeGeneration.Frames;
+using Marten;
+using Npgsql;
+using Wolverine.Attributes;
+using Wolverine.Http;
+
+namespace Catalog.Hosting;
+
+/// <summary>
+/// A read that may lag behind the caller's own writes by the standby's replication delay: a list or the event log,
+/// never a GET by id (a client reads back what it just created), a validation, a client endpoint or a write. Such an
+/// endpoint reads through its own query session, with no transaction and no outbox, which <see cref="StandbyReads"/>
+/// sends to a standby when <c>Database:ReadFromStandby</c> is on.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ReadMayLagAttribute : NonTransactionalAttribute;
+
+/// <summary>
+/// <c>Database:ReadFromStandby</c>: with a multi-host connection string (<c>Host=primary,standby</c>), the reads marked
+/// <see cref="ReadMayLagAttribute"/> go to a standby while one is up, and to the primary when none is. Everything
+/// else, Marten's own reads (the webhook feed, idempotent answers) included, stays on the primary: the standby is
+/// reached only through the sessions opened here.
+/// </summary>
+public sealed class StandbyReads(NpgsqlDataSource? standby)
+{
+    /// <summary>The query session of a lagging read, in the caller's account.</summary>
+    public static async Task<IQuerySession> Open(IDocumentStore store, StandbyReads reads, ClaimsPrincipal user, CancellationToken token)
+    {
+        var account = user.FindFirstValue(CatalogClaims.AccountId)
+                      ?? throw new InvalidOperationException("a lagging read needs an authenticated account");
+        if (reads._standby is null) return store.QuerySession(account);
+        // Marten uses a connection it is given only when it is open (a closed one it replaces with its own), and
+        // closes it with the session.
+        var connection = await reads._standby.OpenConnectionAsync(token);
+        var options = Marten.Services.SessionOptions.ForConnection(connection);
+        options.TenantId = account;
+        return store.QuerySession(options);
+    }
+
+    private readonly NpgsqlDataSource? _standby = standby;
+
+    /// <summary>
+    /// A standby that went away leaves broken connections in the pool, each of which fails once: the read is run again
+    /// after the pool is cleared, and the next connection finds the standby down and goes to the primary.
+    /// </summary>
+    public async Task RunAgainIfTheStandbyWentAway(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (Exception e) when (_standby is not null && !context.Response.HasStarted && DatabaseExceptionHandler.IsDatabaseUnavailable(e))
+        {
+            _standby.Clear();
+            context.Response.Clear();
+            await next(context);
+        }
+    }
+}
+
+public static class StandbyReadsConfiguration
+{
+    public const string Setting = "Database:ReadFromStandby";
+
+    public static IServiceCollection AddStandbyReads(this IServiceCollection services, IConfiguration configuration)
+    {
+        NpgsqlDataSource? standby = null;
+        if (configuration.GetValue<bool>(Setting))
+            standby = new NpgsqlDataSourceBuilder(Database.ConnectionString(configuration)).BuildMultiHost()
+                .WithTargetSession(TargetSessionAttributes.PreferStandby);
+        return services.AddSingleton(new StandbyReads(standby));
+    }
+
+    /// <summary>A lagging read whose standby went away is read again, from the primary if no standby is left.</summary>
+    public static IApplicationBuilder UseStandbyFailover(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+            context.GetEndpoint()?.Metadata.GetMetadata<ReadMayLagAttribute>() is null
+                ? next(context)
+                : context.RequestServices.GetRequiredService<StandbyReads>().RunAgainIfTheStandbyWentAway(context, next));
+}
+
+/// <summary>Gives each endpoint marked <see cref="ReadMayLagAttribute"/> the session of <see cref="StandbyReads.Open"/>.</summary>
+public sealed class LaggingReadSessions : IHttpPolicy
+{
+    public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
+    {
+        foreach (var chain in chains.Where(x => x.Method.Method.IsDefined(typeof(ReadMayLagAttribute), false)))
+            chain.Middleware.Insert(0, new MethodCall(typeof(StandbyReads), nameof(StandbyReads.Open)));
+    }
+}
