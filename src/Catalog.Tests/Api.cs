@@ -176,9 +176,9 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
     }
 
     /// <summary>An open connection of the test's own to the service's database, for checks on the tables themselves.</summary>
-    protected static async Task<NpgsqlConnection> OpenDatabase()
+    protected static async Task<NpgsqlConnection> OpenDatabase(string? connectionString = null)
     {
-        var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog"));
+        var connection = new NpgsqlConnection(connectionString ?? Environment.GetEnvironmentVariable("ConnectionStrings__Catalog"));
         await connection.OpenAsync();
         return connection;
     }
@@ -239,10 +239,10 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
     /// No event without its read model, no read model without its events, and every licensesCount equal to
     /// the license events of its stream, checked in SQL on the tables themselves.
     /// </summary>
-    protected static async Task ReadModelsAgreeWithTheEvents()
+    protected static async Task ReadModelsAgreeWithTheEvents(string? connectionString = null)
     {
         // One snapshot for every check: a transaction committing between two of them cannot look like a gap.
-        await using var connection = await OpenDatabase();
+        await using var connection = await OpenDatabase(connectionString);
         await using var snapshot = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead);
         async Task<long> Count(string sql)
         {

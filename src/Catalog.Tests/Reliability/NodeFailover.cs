@@ -12,7 +12,7 @@ namespace Catalog.Tests.Reliability;
 /// </summary>
 public class NodeFailover(AppFixture fixture) : ApiTest(fixture)
 {
-    private const string Feed = "event-subscriptions://%";
+    public const string Feed = "event-subscriptions://%";
     private const string Purge = "webhook-delivery-purge://%";
 
     [Fact]
@@ -71,7 +71,7 @@ public class NodeFailover(AppFixture fixture) : ApiTest(fixture)
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     /// <summary>The number the node drew in Wolverine's node table, from its own log.</summary>
-    private static int NodeNumberOf(ServiceProcess node) =>
+    public static int NodeNumberOf(ServiceProcess node) =>
         node.Output.Select(x => Regex.Match(x, @"node id for envelope persistence is (\d+)")).Where(x => x.Success)
             .Select(x => int.Parse(x.Groups[1].Value)).Single();
 }
@@ -106,12 +106,15 @@ public sealed class OwnDatabase : IAsyncDisposable
     }
 
     /// <summary>An account and an API key with every scope, made on the command line.</summary>
-    public async Task<string> AKey(IDictionary<string, string> environment)
+    public async Task<string> AKey(IDictionary<string, string> environment) => (await AClient(environment)).Key;
+
+    /// <summary>An account and an API key with every scope, made on the command line.</summary>
+    public async Task<Client> AClient(IDictionary<string, string> environment)
     {
         var account = (await CommandLineRunner.Run(["accounts", "create", "--name", "Nodes", "--json"], environment)).LastJson.GetProperty("id").GetString()!;
         var created = await CommandLineRunner.Run(["api-keys", "create", "--account", account, "--scopes", string.Join(",", ApiTest.AllScopes), "--json"], environment);
         Assert.True(created.ExitCode == 0, created.Output + created.Error);
-        return created.LastJson.GetProperty("key").GetString()!;
+        return new Client(Guid.Parse(account), created.LastJson.GetProperty("id").GetGuid(), created.LastJson.GetProperty("key").GetString()!);
     }
 
     /// <summary>The node number of the live node Wolverine's leader gave the agent to, if any.</summary>

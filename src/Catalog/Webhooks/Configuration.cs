@@ -41,11 +41,32 @@ public static class WebhooksConfiguration
     public static WolverineOptions ConfigureWebhooks(this WolverineOptions options, IConfiguration configuration)
     {
         var settings = Settings(configuration);
+        var recoverable = new RecoverableWhenItsNodeDies(options.Durability);
         options.Policies.Add(new LambdaEndpointPolicy<LocalQueue>((queue, _) =>
         {
-            if (queue.EndpointName.StartsWith(QueuePrefix)) queue.MaxDegreeOfParallelism = settings.MaxInFlightPerEndpoint;
+            if (!queue.EndpointName.StartsWith(QueuePrefix)) return;
+            queue.MaxDegreeOfParallelism = settings.MaxInFlightPerEndpoint;
+            queue.OutgoingRules.Add(recoverable);
         }));
         return options;
+    }
+
+    /// <summary>
+    /// A delivery the feed queues (<c>EndpointFor(queue).SendAsync</c> in the subscription's Marten outbox) is stored
+    /// with the status Wolverine gives a message routed to another endpoint, "Outgoing", and no owner; but Wolverine
+    /// recovers only "Incoming" rows of a node that died, so the deliveries a killed node still held would never be
+    /// sent (Reliability/ClusterProof.cs found 545 of them). Stored as "Incoming" and owned by the node that queued
+    /// them, as Wolverine stores what its listeners receive, they are released when the leader finds that node dead,
+    /// and the node running the database's durability agent delivers them. A scheduled retry is unaffected: Wolverine
+    /// wraps it in a scheduled envelope after this rule.
+    /// </summary>
+    private sealed class RecoverableWhenItsNodeDies(DurabilitySettings durability) : IEnvelopeRule
+    {
+        public void Modify(Envelope envelope)
+        {
+            envelope.Status = EnvelopeStatus.Incoming;
+            envelope.OwnerId = durability.AssignedNodeNumber;
+        }
     }
 
     private static WebhookSettings Settings(IConfiguration configuration) =>
