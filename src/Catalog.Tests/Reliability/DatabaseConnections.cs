@@ -38,4 +38,14 @@ public class DatabaseConnections(AppFixture fixture) : ApiTest(fixture)
         Assert.False(settings.NoResetOnClose);
         Assert.Equal("db", settings.Host);
     }
+
+    [Fact]
+    public void with_several_hosts_every_connection_goes_to_the_primary_unless_the_string_says_otherwise()
+    {
+        Assert.Equal(TargetSessionAttributes.Primary.ToString(), new NpgsqlConnectionStringBuilder(
+            Database.WithServiceDefaults("Host=a:5432,b:5432;Database=catalog")).TargetSessionAttributes, ignoreCase: true);
+        Assert.Equal("prefer-standby", new NpgsqlConnectionStringBuilder(
+            Database.WithServiceDefaults("Host=a,b;Database=catalog;Target Session Attributes=prefer-standby")).TargetSessionAttributes);
+        Assert.Null(new NpgsqlConnectionStringBuilder(Database.WithServiceDefaults("Host=a;Database=catalog")).TargetSessionAttributes);
+    }
 }

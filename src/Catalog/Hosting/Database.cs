@@ -39,6 +39,11 @@ public static class Database
         var settings = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
         if (!given.ContainsKey("Max Auto Prepare")) settings.MaxAutoPrepare = 64;
         if (!given.ContainsKey("No Reset On Close")) settings.NoResetOnClose = true;
+        // Several hosts (a primary and its standbys): every connection goes to the primary unless it asks otherwise.
+        // Marten asks for it anyway; Wolverine's inbox, node table and leader lock would otherwise take whichever host
+        // answers first, a standby included. The lagging reads ask for a standby themselves (StandbyReads).
+        if (settings.Host?.Contains(',') == true && !given.ContainsKey("Target Session Attributes"))
+            settings.TargetSessionAttributes = "primary";
         return settings.ConnectionString;
     }
 

@@ -28,38 +28,54 @@ public sealed class ReadMayLagAttribute : NonTransactionalAttribute;
 public sealed class StandbyReads(NpgsqlDataSource? standby)
 {
     /// <summary>The query session of a lagging read, in the caller's account.</summary>
-    public static async Task<IQuerySession> Open(IDocumentStore store, StandbyReads reads, ClaimsPrincipal user, CancellationToken token)
+    public static async Task<IQuerySession> Open(IDocumentStore store, StandbyReads reads, HttpContext context, CancellationToken token)
     {
-        var account = user.FindFirstValue(CatalogClaims.AccountId)
+        var account = context.User.FindFirstValue(CatalogClaims.AccountId)
                       ?? throw new InvalidOperationException("a lagging read needs an authenticated account");
-        if (reads._standby is null) return store.QuerySession(account);
+        if (reads._standby is null || context.Items.ContainsKey(OnThePrimary)) return store.QuerySession(account);
         // Marten uses a connection it is given only when it is open (a closed one it replaces with its own), and
         // closes it with the session.
         var connection = await reads._standby.OpenConnectionAsync(token);
-        var options = Marten.Services.SessionOptions.ForConnection(connection);
-        options.TenantId = account;
-        return store.QuerySession(options);
+        try
+        {
+            var options = Marten.Services.SessionOptions.ForConnection(connection);
+            options.TenantId = account;
+            return store.QuerySession(options);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
+
+    private const string OnThePrimary = "catalog.lagging-read-on-the-primary";
 
     private readonly NpgsqlDataSource? _standby = standby;
 
     /// <summary>
-    /// A standby that went away leaves broken connections in the pool, each of which fails once: the read is run again
-    /// after the pool is cleared, and the next connection finds the standby down and goes to the primary.
+    /// A read the standby could not answer runs again on the primary: the standby went away (its pooled connections
+    /// are broken; the pool is cleared so that the next reads find it down), or it cancelled the query for a conflict
+    /// with the changes it was replaying (40001, 40P01), which happens when it lags the most.
     /// </summary>
-    public async Task RunAgainIfTheStandbyWentAway(HttpContext context, RequestDelegate next)
+    public async Task RunAgainOnThePrimaryIfTheStandbyFailed(HttpContext context, RequestDelegate next)
     {
         try
         {
             await next(context);
         }
-        catch (Exception e) when (_standby is not null && !context.Response.HasStarted && DatabaseExceptionHandler.IsDatabaseUnavailable(e))
+        catch (Exception e) when (_standby is not null && !context.Response.HasStarted && StandbyFailed(e))
         {
-            _standby.Clear();
+            if (DatabaseExceptionHandler.IsDatabaseUnavailable(e)) _standby.Clear();
             context.Response.Clear();
+            context.Items[OnThePrimary] = true;
             await next(context);
         }
     }
+
+    private static bool StandbyFailed(Exception e) =>
+        DatabaseExceptionHandler.IsDatabaseUnavailable(e)
+        || e.Find<PostgresException>() is { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected };
 }
 
 public static class StandbyReadsConfiguration
@@ -75,12 +91,12 @@ public static class StandbyReadsConfiguration
         return services.AddSingleton(new StandbyReads(standby));
     }
 
-    /// <summary>A lagging read whose standby went away is read again, from the primary if no standby is left.</summary>
+    /// <summary>A lagging read the standby could not answer is read again from the primary.</summary>
     public static IApplicationBuilder UseStandbyFailover(this IApplicationBuilder app) =>
         app.Use((context, next) =>
             context.GetEndpoint()?.Metadata.GetMetadata<ReadMayLagAttribute>() is null
                 ? next(context)
-                : context.RequestServices.GetRequiredService<StandbyReads>().RunAgainIfTheStandbyWentAway(context, next));
+                : context.RequestServices.GetRequiredService<StandbyReads>().RunAgainOnThePrimaryIfTheStandbyFailed(context, next));
 }
 
 /// <summary>Gives each endpoint marked <see cref="ReadMayLagAttribute"/> the session of <see cref="StandbyReads.Open"/>.</summary>

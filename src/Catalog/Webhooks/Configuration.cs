@@ -57,8 +57,9 @@ public static class WebhooksConfiguration
     /// recovers only "Incoming" rows of a node that died, so the deliveries a killed node still held would never be
     /// sent (Reliability/ClusterProof.cs found 545 of them). Stored as "Incoming" and owned by the node that queued
     /// them, as Wolverine stores what its listeners receive, they are released when the leader finds that node dead,
-    /// and the node running the database's durability agent delivers them. A scheduled retry is unaffected: Wolverine
-    /// wraps it in a scheduled envelope after this rule.
+    /// and the node running the database's durability agent delivers them. A scheduled retry is unaffected: its
+    /// delay is applied after this rule and makes it "Scheduled", which the scheduled-job poller runs whatever its owner.
+    /// A node ejected while alive (no heartbeat for 15 s) may then see its deliveries sent twice, under one event id.
     /// </summary>
     private sealed class RecoverableWhenItsNodeDies(DurabilitySettings durability) : IEnvelopeRule
     {

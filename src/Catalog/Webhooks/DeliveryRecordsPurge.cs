@@ -21,9 +21,17 @@ public sealed class DeliveryRecordsPurge(IDocumentStore store, WebhookSettings s
         // Every database's: with shards, each holds its accounts' deliveries.
         foreach (var database in await store.Storage.AllDatabases())
         {
-            await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForDatabase(database));
-            session.DeleteWhere<WebhookDelivery>(x => x.AnyTenant() && x.AttemptedAt < cutoff);
-            await session.SaveChangesAsync(token);
+            // One database failing is no reason to leave the others unpurged: it is tried again at the next hour.
+            try
+            {
+                await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForDatabase(database));
+                session.DeleteWhere<WebhookDelivery>(x => x.AnyTenant() && x.AttemptedAt < cutoff);
+                await session.SaveChangesAsync(token);
+            }
+            catch (Exception e) when (!token.IsCancellationRequested)
+            {
+                logger.LogWarning(e, "Purging old webhook delivery records of {Database} failed; trying again in {Every}", database.Identifier, Every);
+            }
         }
     }
 

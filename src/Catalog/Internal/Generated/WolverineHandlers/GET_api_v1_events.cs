@@ -26,7 +26,7 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            await using var querySession = await Catalog.Hosting.StandbyReads.Open(_documentStore, _standbyReads, httpContext.User, httpContext.RequestAborted).ConfigureAwait(false);
+            await using var querySession = await Catalog.Hosting.StandbyReads.Open(_documentStore, _standbyReads, httpContext, httpContext.RequestAborted).ConfigureAwait(false);
 
             // Tenant Id detection
             // 1. Tenant Id is value of claim 'catalog_account'
