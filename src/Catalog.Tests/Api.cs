@@ -176,7 +176,11 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
     }
 
     /// <summary>An open connection of the test's own to the service's database, for checks on the tables themselves.</summary>
-    protected static async Task<NpgsqlConnection> OpenDatabase(string? connectionString = null)
+    /// <summary>A JSON body for a plain HttpClient (a service process of its own, not the shared host).</summary>
+    protected static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    /// <summary>An open connection to the tests' database, or to the one named.</summary>
+    public static async Task<NpgsqlConnection> OpenDatabase(string? connectionString = null)
     {
         var connection = new NpgsqlConnection(connectionString ?? Environment.GetEnvironmentVariable("ConnectionStrings__Catalog"));
         await connection.OpenAsync();

@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text;
 using Catalog.Tests.Webhooks;
 using Npgsql;
 using Xunit.Abstractions;
@@ -15,8 +14,6 @@ namespace Catalog.Tests.Reliability;
 /// </summary>
 public class ClusterProof(AppFixture fixture, ITestOutputHelper output) : ApiTest(fixture)
 {
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
     [Fact]
     public async Task three_nodes_and_a_standby_lose_nothing_when_a_node_and_the_standby_are_killed_mid_load()
     {
@@ -115,8 +112,7 @@ public class ClusterProof(AppFixture fixture, ITestOutputHelper output) : ApiTes
 
     private static async Task<string> Diagnose(string connectionString)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
+        await using var connection = await ApiTest.OpenDatabase(connectionString);
         var lines = new List<string>();
         foreach (var sql in new[]
                  {
@@ -136,8 +132,7 @@ public class ClusterProof(AppFixture fixture, ITestOutputHelper output) : ApiTes
 
     private static async Task<HashSet<Guid>> EventIds(string connectionString, string types)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
+        await using var connection = await ApiTest.OpenDatabase(connectionString);
         await using var reader = await new NpgsqlCommand($"select id from catalog.mt_events where type in ({types})", connection).ExecuteReaderAsync();
         var ids = new HashSet<Guid>();
         while (await reader.ReadAsync()) ids.Add(reader.GetGuid(0));
@@ -147,8 +142,7 @@ public class ClusterProof(AppFixture fixture, ITestOutputHelper output) : ApiTes
     /// <summary>The sequence numbers of the account's events, as the log should list them (Marten's tombstones are no event).</summary>
     private static async Task<List<long>> EventSequences(string connectionString)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
+        await using var connection = await ApiTest.OpenDatabase(connectionString);
         await using var reader = await new NpgsqlCommand(
             "select seq_id from catalog.mt_events where type <> 'tombstone' and tenant_id <> '*DEFAULT*' order by seq_id", connection).ExecuteReaderAsync();
         var sequences = new List<long>();

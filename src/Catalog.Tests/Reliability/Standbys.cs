@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text;
 using Npgsql;
 
 namespace Catalog.Tests.Reliability;
@@ -10,8 +9,6 @@ namespace Catalog.Tests.Reliability;
 /// </summary>
 public class Standbys(AppFixture fixture) : ApiTest(fixture)
 {
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
     [Fact]
     public async Task lists_and_the_event_log_read_the_standby_while_writes_gets_and_validation_see_the_primary()
     {
@@ -52,6 +49,8 @@ public class Standbys(AppFixture fixture) : ApiTest(fixture)
             // The lists and the event log are the standby's, which has not replayed it yet.
             Assert.DoesNotContain("paused", await Codes(http));
             Assert.Contains("replayed", await Codes(http));
+            // Read from the standby too, another account's list holds none of this one's products.
+            Assert.Empty(await Codes(Load.ClientFor(service.BaseUrl, (await AClient()).Key)));
             Assert.Equal(1, await Created(http));
 
             await Sql(standby.ConnectionString, "select pg_wal_replay_resume()");
@@ -85,15 +84,13 @@ public class Standbys(AppFixture fixture) : ApiTest(fixture)
 
     private static async Task<string?> Scalar(string connectionString, string sql)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
+        await using var connection = await ApiTest.OpenDatabase(connectionString);
         return (await new NpgsqlCommand(sql, connection).ExecuteScalarAsync())?.ToString();
     }
 
     private static async Task Sql(string connectionString, string sql)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
+        await using var connection = await ApiTest.OpenDatabase(connectionString);
         await new NpgsqlCommand(sql, connection).ExecuteNonQueryAsync();
     }
 }

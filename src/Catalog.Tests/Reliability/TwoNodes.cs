@@ -1,4 +1,3 @@
-using System.Text;
 using Catalog.Tests.Webhooks;
 
 namespace Catalog.Tests.Reliability;
@@ -9,8 +8,6 @@ namespace Catalog.Tests.Reliability;
 /// </summary>
 public class TwoNodes(AppFixture fixture) : ApiTest(fixture)
 {
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
     [Fact]
     public async Task two_nodes_keep_every_promise_of_one()
     {

@@ -30,7 +30,7 @@ public sealed class DeliveryRecordsPurge(IDocumentStore store, WebhookSettings s
             }
             catch (Exception e) when (!token.IsCancellationRequested)
             {
-                logger.LogWarning(e, "Purging old webhook delivery records of {Database} failed; trying again in {Every}", database.Identifier, Every);
+                logger.LogWarning(e, "Purging old webhook delivery records of {Database} failed; trying again in {Every}", database.Id, Every);
             }
         }
     }
