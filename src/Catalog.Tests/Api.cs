@@ -49,11 +49,14 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
     protected AppFixture Fixture => fixture;
     protected IAlbaHost Host => fixture.Host;
     protected IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+    /// <summary>Accounts, API keys and signing keys (Hosting/Directory.cs).</summary>
+    protected Catalog.Hosting.IDirectoryStore DirectoryStore => Host.Services.GetRequiredService<Catalog.Hosting.IDirectoryStore>();
 
     public virtual async Task InitializeAsync()
     {
         // Marten's reset pauses the async daemon, wipes documents, events and subscription progress, resumes it.
         await Host.ResetAllMartenDataAsync();
+        await Host.ResetAllMartenDataAsync<Catalog.Hosting.IDirectoryStore>();
         // Wolverine's envelopes too. Deliveries a previous test left in flight (a webhook test's dead receivers,
         // say) are still being marked handled, and the truncation can deadlock with them: it runs again.
         for (var attempt = 1; ; attempt++)
@@ -88,13 +91,14 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
     /// <summary>A new account and a key for it, made the way the admin command line makes them.</summary>
     protected async Task<Client> AClient(params string[] scopes)
     {
-        var account = await AccountAdministration.CreateAccount(Store, Host.Services.GetRequiredService<Catalog.Hosting.SecretBox>(), "Account " + Guid.NewGuid().ToString("N")[..6], TimeProvider.System);
+        var (account, _) = await AccountAdministration.CreateAccount(DirectoryStore, Store, Host.Services.GetRequiredService<Catalog.Hosting.SecretBox>(),
+            "Account " + Guid.NewGuid().ToString("N")[..6], shard: null, TimeProvider.System);
         return await AKeyFor(account.Id, scopes.Length == 0 ? AllScopes : scopes);
     }
 
     protected async Task<Client> AKeyFor(Guid accountId, params string[] scopes)
     {
-        var (key, secret) = await AccountAdministration.CreateApiKey(Store, accountId.ToString(), string.Join(",", scopes), "tests", TimeProvider.System);
+        var (key, secret) = await AccountAdministration.CreateApiKey(DirectoryStore, accountId.ToString(), string.Join(",", scopes), "tests", TimeProvider.System);
         return new Client(accountId, key.Id, secret);
     }
 

@@ -40,12 +40,12 @@ public sealed class AppFixture : IAsyncLifetime
         // database whose tables depend on which tests ran before it.
         // Again if the host's own start-up (Development creates tables on first use) raced it to one of them:
         // seen as "relation pk_mt_events_stream_and_version already exists" on a fresh database.
-        var store = Host.Services.GetRequiredService<IDocumentStore>();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+                await Host.Services.GetRequiredService<IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+                await Host.Services.GetRequiredService<Catalog.Hosting.IDirectoryStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
                 return;
             }
             catch (Marten.Exceptions.MartenSchemaException) when (attempt < 5)

@@ -26,21 +26,36 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 });
 var configuration = builder.Configuration;
 
-// The event store and documents, one PostgreSQL database. Each slice maps its own events, documents and projections.
+// The directory: how a request finds its account (accounts, API keys, signing keys, and with shards each license
+// key's account). Always on ConnectionStrings:Catalog.
+builder.Services.AddMartenStore<IDirectoryStore>(directory =>
+{
+    directory.UseDirectoryDatabase(configuration, builder.Environment);
+    directory.ConfigureSecrets();
+    directory.ConfigureAccounts();
+    directory.ConfigureSigningKeys();
+    directory.ConfigureLicenseKeys(configuration);
+});
+
+// The accounts' events and documents: one PostgreSQL database, or the shards of Sharding:Databases. Each slice maps
+// its own events, documents and projections.
 builder.Services.AddMarten(marten =>
     {
         marten.UseCatalogDatabase(configuration, builder.Environment);
-        marten.ConfigureSecrets();
-        marten.ConfigureAccounts();
         marten.ConfigureProducts();
         marten.ConfigureLicenses();
-        marten.ConfigureSigningKeys();
         marten.ConfigureWebhooks();
         marten.ConfigureEventLog();
     })
     // Wolverine's outbox and inbox live in the same database, so messages commit with the data. Wolverine runs the
     // webhook feed of each database as an agent: spread over the live nodes, moved when one dies (Hosting/Database.cs).
-    .IntegrateWithWolverine(integration => integration.UseWolverineManagedEventSubscriptionDistribution = true)
+    .IntegrateWithWolverine(integration =>
+    {
+        integration.UseWolverineManagedEventSubscriptionDistribution = true;
+        // With shards, Wolverine keeps its node registry, leader lock and idempotency claims in the directory database,
+        // and each shard's queued deliveries in that shard.
+        if (Database.IsSharded(configuration)) integration.MainDatabaseConnectionString = Database.ConnectionString(configuration);
+    })
     .SubscribeToEvents(new WebhookFeed());
 // Answers kept for Idempotency-Key replays are stored sealed: the one that creates a webhook endpoint holds its secret.
 builder.Services.SealIdempotentAnswers();
@@ -60,7 +75,7 @@ builder.Services.AddApiConventions();                    // JSON, problem detail
 builder.Services.AddSecrets();                           // Secrets:MasterKey seals signing keys and webhook secrets
 builder.Services.AddDatabaseErrors();                    // database away -> 503, a value it refuses -> 400
 builder.Services.AddAccounts(configuration);             // API keys: authentication, scopes, rate limits
-builder.Services.AddLicenses();                          // license keys drawn at random
+builder.Services.AddLicenses(configuration);             // license keys drawn at random, unique service-wide
 builder.Services.AddSigningKeys(configuration);          // per-account Ed25519 keys that sign license files
 builder.Services.AddWebhooks(configuration);             // the HTTP client that delivers
 builder.Services.AddApiReference();                      // /openapi/v1.json and /docs
@@ -97,7 +112,7 @@ app.MapWolverineEndpoints(http =>
     // A query value that does not parse is a 400 naming it, never silently "absent".
     http.RejectUnparseableQueryValues = true;
     // Every POST that changes something takes an Idempotency-Key (Wolverine's [DeduplicatedWithResponse]).
-    http.AddPolicy<IdempotentPosts>();
+    http.Policies.Add(new IdempotentPosts(claimInTransaction: !Database.IsSharded(configuration)));
     // Endpoints marked [ReadMayLag] read through a query session of their own, from a standby when configured.
     http.AddPolicy<LaggingReadSessions>();
 });
@@ -116,7 +131,6 @@ if (args.Length == 0)
         Console.Error.WriteLine(missing);
         return 1;
     }
-    foreach (var setting in Database.SettingsNotYetServed(app.Configuration)) app.Logger.LogWarning("{Setting}", setting);
     await app.RunAsync();
     return 0;
 }

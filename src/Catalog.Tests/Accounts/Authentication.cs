@@ -61,7 +61,7 @@ public class Authentication(AppFixture fixture) : ApiTest(fixture)
     public async Task a_revoked_key_is_refused()
     {
         var client = await AClient();
-        await AccountAdministration.RevokeApiKey(Store, client.KeyId.ToString(), TimeProvider.System);
+        await AccountAdministration.RevokeApiKey(DirectoryStore, client.KeyId.ToString(), TimeProvider.System);
 
         var response = await Get("/api/v1/products", client);
 
@@ -75,7 +75,7 @@ public class Authentication(AppFixture fixture) : ApiTest(fixture)
         var client = await AClient();
         Assert.Equal(200, (await Get("/api/v1/products", client)).Status);
 
-        await AccountAdministration.RevokeApiKey(Store, client.KeyId.ToString(), TimeProvider.System);
+        await AccountAdministration.RevokeApiKey(DirectoryStore, client.KeyId.ToString(), TimeProvider.System);
 
         var deadline = DateTime.UtcNow.AddSeconds(5);
         int status;

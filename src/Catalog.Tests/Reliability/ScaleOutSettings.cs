@@ -3,20 +3,28 @@ using Microsoft.Extensions.Configuration;
 
 namespace Catalog.Tests.Reliability;
 
-/// <summary>The contract's scale-out settings this version does not serve yet are named, never silently ignored.</summary>
+/// <summary>How the contract's shard settings are read: one shard per entry, with the service's connection defaults.</summary>
 public class ScaleOutSettings
 {
     private static IConfiguration With(params (string Key, string Value)[] settings) =>
         new ConfigurationBuilder().AddInMemoryCollection(settings.Select(x => new KeyValuePair<string, string?>(x.Key, x.Value))).Build();
 
     [Fact]
-    public void a_single_database_deployment_names_nothing() =>
-        Assert.Empty(Database.SettingsNotYetServed(With(("ConnectionStrings:Catalog", "Host=a"), ("Database:ReadFromStandby", "false"))));
+    public void a_single_database_deployment_has_no_shards()
+    {
+        var configuration = With(("ConnectionStrings:Catalog", "Host=a"), ("Database:ReadFromStandby", "false"));
+        Assert.Empty(Database.Shards(configuration));
+        Assert.False(Database.IsSharded(configuration));
+    }
 
     [Fact]
-    public void shards_are_named_and_standby_reads_are_not() =>
-        Assert.Equal(
-            ["Sharding:Databases"],
-            Database.SettingsNotYetServed(With(("Sharding:Databases:shard1", "Host=b"), ("Database:ReadFromStandby", "true")))
-                .Select(x => x.Split(' ')[0]));
+    public void each_entry_is_a_shard_named_by_its_key()
+    {
+        var shards = Database.Shards(With(("Sharding:Databases:shard1", "Host=b;Database=one"), ("Sharding:Databases:shard2", "Host=c;Database=two"),
+            ("Sharding:Databases:empty", "")));
+
+        Assert.Equal(["shard1", "shard2"], shards.Keys.Order());
+        Assert.Contains("Database=one", shards["shard1"]);
+        Assert.Contains("Max Auto Prepare=64", shards["shard1"]); // the service's pooled-connection defaults apply to shards too
+    }
 }

@@ -74,7 +74,7 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
         // Each private key, opened here with the master key alone (AES-256-GCM, bound to its kid), is the private
         // half of the published key, and is nowhere in the database in any usual encoding.
         var masterKey = Convert.FromBase64String(Environment.GetEnvironmentVariable("Secrets__MasterKey")!);
-        await using var session = Store.QuerySession();
+        await using var session = DirectoryStore.QuerySession();
         var keys = await session.Query<SigningKey>().Where(x => x.AccountId == client.AccountId).ToListAsync();
         Assert.Equal(2, keys.Count);
         foreach (var key in keys)
@@ -120,7 +120,7 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
             var listed = await CommandLineRunner.Run(["accounts", "list", "--json"], production);
             Assert.True(listed.ExitCode == 0, listed.Error);
         }
-        await using var session = Store.QuerySession();
+        await using var session = DirectoryStore.QuerySession();
         Assert.False(await session.Query<Account>().AnyAsync(x => x.Name == "Keyless"));
     }
 
@@ -142,7 +142,7 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
         Assert.NotEqual(0, service.ExitCode);
         Assert.Contains("is not the key this database's secrets were sealed with", service.Error + service.Output);
 
-        await using var session = Store.QuerySession();
+        await using var session = DirectoryStore.QuerySession();
         Assert.False(await session.Query<Account>().AnyAsync(x => x.Name == "Wrong key"));
     }
 

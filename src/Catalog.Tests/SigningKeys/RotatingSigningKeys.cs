@@ -73,7 +73,7 @@ public class RotatingSigningKeys(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal([second], jwks.GetProperty("keys").EnumerateArray().Select(x => x.GetProperty("kid").GetString()));
         Assert.Equal("ERR_JWKS_NO_MATCHING_KEY", (await Jose.Verify(before, jwks.GetRawText())).Error);
         Assert.True((await Jose.Verify(after, jwks.GetRawText())).Valid);
-        await using (var session = Store.QuerySession())
+        await using (var session = DirectoryStore.QuerySession())
         {
             var stored = await session.LoadAsync<SigningKey>(first);
             Assert.NotNull(stored!.RetiredAt);
@@ -109,7 +109,7 @@ public class RotatingSigningKeys(AppFixture fixture) : ApiTest(fixture)
     public async Task an_account_older_than_signing_keys_gets_exactly_one_on_first_use_however_many_ask_at_once()
     {
         var account = new Account(Guid.CreateVersion7(), "Made before signing keys", DateTimeOffset.UtcNow);
-        await using (var session = Store.LightweightSession())
+        await using (var session = DirectoryStore.LightweightSession())
         {
             session.Insert(account);
             await session.SaveChangesAsync();
@@ -119,7 +119,7 @@ public class RotatingSigningKeys(AppFixture fixture) : ApiTest(fixture)
         Assert.All(answers, x => Assert.Equal(200, x.Status));
         var kids = answers.Select(x => Assert.Single(x.Json.GetProperty("keys").EnumerateArray()).GetProperty("kid").GetString()).Distinct();
         Assert.Single(kids);
-        await using var query = Store.QuerySession();
+        await using var query = DirectoryStore.QuerySession();
         Assert.Equal(1, await query.Query<SigningKey>().CountAsync(x => x.AccountId == account.Id));
     }
 }

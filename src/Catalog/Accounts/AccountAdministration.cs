@@ -8,23 +8,29 @@ namespace Catalog.Accounts;
 /// <summary>What the admin command line does with accounts and keys. Accounts are managed here, not over HTTP.</summary>
 public static class AccountAdministration
 {
-    /// <summary>An account, and in the same transaction the first key that signs its license files.</summary>
-    public static async Task<Account> CreateAccount(IDocumentStore store, SecretBox secrets, string? name, TimeProvider time)
+    /// <summary>
+    /// An account, and in the same transaction the first key that signs its license files. With shards, the account
+    /// is placed first (Marten records it in the directory database and makes its partitions in the shard): a
+    /// placement that fails leaves no account. Returns the shard, or null without shards.
+    /// </summary>
+    public static async Task<(Account Account, string? Shard)> CreateAccount(IDirectoryStore directory, IDocumentStore store, SecretBox secrets,
+        string? name, string? shard, TimeProvider time)
     {
         name = name?.Trim();
         if (string.IsNullOrEmpty(name)) throw new AdministrationException("--name is required: accounts create --name \"Acme Inc\"");
         if (name.Length > 255) throw new AdministrationException("--name must be at most 255 characters");
 
-        await MasterKeyCheck.Verify(store, secrets);
+        await MasterKeyCheck.Verify(directory, secrets);
         var account = new Account(Guid.CreateVersion7(), name, time.UtcNow());
-        await using var session = store.LightweightSession();
+        var placed = await Shards.Place(store, account.Id, shard);
+        await using var session = directory.LightweightSession();
         session.Insert(account);
         session.Insert(SigningKey.Create(account.Id, generation: 1, secrets, account.CreatedAt));
         await session.SaveChangesAsync();
-        return account;
+        return (account, placed);
     }
 
-    public static async Task<IReadOnlyList<Account>> ListAccounts(IDocumentStore store)
+    public static async Task<IReadOnlyList<Account>> ListAccounts(IDirectoryStore store)
     {
         await using var session = store.QuerySession();
         return await session.Query<Account>().OrderBy(x => x.Id).ToListAsync();
@@ -32,7 +38,7 @@ public static class AccountAdministration
 
     /// <summary>Creates a key and returns it with its secret, which exists nowhere else from then on.</summary>
     public static async Task<(ApiKey Key, string Secret)> CreateApiKey(
-        IDocumentStore store, string? accountId, string? scopes, string? name, TimeProvider time)
+        IDirectoryStore store, string? accountId, string? scopes, string? name, TimeProvider time)
     {
         var account = await FindAccount(store, accountId);
         var granted = ParseScopes(scopes);
@@ -48,7 +54,7 @@ public static class AccountAdministration
         return (key, secret);
     }
 
-    public static async Task<IReadOnlyList<ApiKey>> ListApiKeys(IDocumentStore store, string? accountId)
+    public static async Task<IReadOnlyList<ApiKey>> ListApiKeys(IDirectoryStore store, string? accountId)
     {
         var account = await FindAccount(store, accountId);
         await using var session = store.QuerySession();
@@ -56,7 +62,7 @@ public static class AccountAdministration
     }
 
     /// <summary>Revokes a key; revoking it again changes nothing. Every node refuses it within seconds.</summary>
-    public static async Task<ApiKey> RevokeApiKey(IDocumentStore store, string? keyId, TimeProvider time)
+    public static async Task<ApiKey> RevokeApiKey(IDirectoryStore store, string? keyId, TimeProvider time)
     {
         if (!Guid.TryParse(keyId, out var id)) throw new AdministrationException($"'{keyId}' is not an API key id (a UUID)");
 
@@ -70,7 +76,7 @@ public static class AccountAdministration
         return revoked;
     }
 
-    public static async Task<Account> FindAccount(IDocumentStore store, string? accountId)
+    public static async Task<Account> FindAccount(IDirectoryStore store, string? accountId)
     {
         if (string.IsNullOrWhiteSpace(accountId)) throw new AdministrationException("--account <accountId> is required");
         if (!Guid.TryParse(accountId, out var id)) throw new AdministrationException($"'{accountId}' is not an account id (a UUID)");

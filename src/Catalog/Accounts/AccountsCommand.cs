@@ -14,6 +14,9 @@ public class AccountsInput : NetCoreInput
     [Description("The account's name (create)")]
     public string? NameFlag { get; set; }
 
+    [Description("With shards: the shard database (a name under Sharding:Databases) the account lives in; default the one with the fewest accounts (create)")]
+    public string? DatabaseFlag { get; set; }
+
     [Description("Print the result as one JSON object on the last line")]
     public bool JsonFlag { get; set; }
 }
@@ -24,7 +27,7 @@ public class AccountsCommand : JasperFxAsyncCommand<AccountsInput>
     public override Task<bool> Execute(AccountsInput input) => CommandOutput.Run(async () =>
     {
         using var host = input.BuildHost();
-        var store = host.Services.GetRequiredService<IDocumentStore>();
+        var directory = host.Services.GetRequiredService<IDirectoryStore>();
         var time = host.Services.GetRequiredService<TimeProvider>();
 
         switch (input.Action)
@@ -33,13 +36,14 @@ public class AccountsCommand : JasperFxAsyncCommand<AccountsInput>
                 throw new AdministrationException($"unknown action '{input.Action}': use create | list");
 
             case "create":
-                var account = await AccountAdministration.CreateAccount(store, host.Services.GetRequiredService<SecretBox>(), input.NameFlag, time);
-                if (input.JsonFlag) CommandOutput.Json(account);
-                else Console.WriteLine($"Created account {account.Id} ({account.Name})");
+                var (account, shard) = await AccountAdministration.CreateAccount(directory, host.Services.GetRequiredService<IDocumentStore>(),
+                    host.Services.GetRequiredService<SecretBox>(), input.NameFlag, input.DatabaseFlag, time);
+                if (input.JsonFlag) CommandOutput.Json(shard is null ? account : new { account.Id, account.Name, account.CreatedAt, Database = shard });
+                else Console.WriteLine($"Created account {account.Id} ({account.Name}){(shard is null ? "" : $" in shard {shard}")}");
                 break;
 
             case "list":
-                var accounts = await AccountAdministration.ListAccounts(store);
+                var accounts = await AccountAdministration.ListAccounts(directory);
                 if (input.JsonFlag) CommandOutput.Json(new { data = accounts });
                 else foreach (var a in accounts) Console.WriteLine($"{a.Id}  {a.CreatedAt:yyyy-MM-dd}  {a.Name}");
                 break;

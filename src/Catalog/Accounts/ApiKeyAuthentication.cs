@@ -16,7 +16,7 @@ namespace Catalog.Accounts;
 /// nothing, is kept in memory for <see cref="CacheFor"/>: the check costs no round trip on most requests, and a revocation reaches
 /// every node within that time (the contract allows 5 seconds).
 /// </summary>
-public sealed class ApiKeyDirectory(IDocumentStore store, IMemoryCache cache)
+public sealed class ApiKeyDirectory(Catalog.Hosting.IDirectoryStore store, IMemoryCache cache)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
 

@@ -46,7 +46,7 @@ public class ApiKeysCommand : JasperFxAsyncCommand<ApiKeysInput>
     public override Task<bool> Execute(ApiKeysInput input) => CommandOutput.Run(async () =>
     {
         using var host = input.BuildHost();
-        var store = host.Services.GetRequiredService<IDocumentStore>();
+        var store = host.Services.GetRequiredService<IDirectoryStore>();
         var time = host.Services.GetRequiredService<TimeProvider>();
 
         switch (input.Action)

@@ -16,6 +16,7 @@ public static class Database
 {
     public const string ConnectionStringName = "Catalog";
     public const string Schema = "catalog";
+    public const string GeneratedShardedNamespace = "Internal.GeneratedSharded";
 
     /// <summary>The project's folder when running from a build of the source tree; null when published.</summary>
     private static string? ProjectDirectory()
@@ -53,15 +54,20 @@ public static class Database
         ?? throw new InvalidOperationException(
             $"No connection string: set ConnectionStrings__{ConnectionStringName} or ConnectionStrings:{ConnectionStringName} in appsettings.json"));
 
+    /// <summary>Where the shard databases are configured: <c>Sharding:Databases:&lt;name&gt;</c> = a connection string.</summary>
+    public const string ShardsSection = "Sharding:Databases";
+
     /// <summary>
-    /// Scale-out settings of the contract that this version does not act on yet (docs/scale-out.md): each is named in a
-    /// warning at start, so that nobody believes accounts sharded when they are not.
+    /// The shard databases by name, with the service's connection defaults; none for a single-database deployment.
+    /// With shards, <c>ConnectionStrings:Catalog</c> keeps the directory (<see cref="IDirectoryStore"/>) and Marten's
+    /// record of which shard each account lives on.
     /// </summary>
-    public static IEnumerable<string> SettingsNotYetServed(IConfiguration configuration)
-    {
-        if (configuration.GetSection("Sharding:Databases").GetChildren().Any())
-            yield return "Sharding:Databases is set, but this version keeps every account in ConnectionStrings:Catalog (docs/scale-out.md)";
-    }
+    public static IReadOnlyDictionary<string, string> Shards(IConfiguration configuration) =>
+        configuration.GetSection(ShardsSection).GetChildren()
+            .Where(x => !string.IsNullOrWhiteSpace(x.Value))
+            .ToDictionary(x => x.Key, x => WithServiceDefaults(x.Value!), StringComparer.Ordinal);
+
+    public static bool IsSharded(IConfiguration configuration) => Shards(configuration).Count > 0;
 
     /// <summary>Development creates and updates the schema on first use; Production expects `db-apply` to have run.</summary>
     public static AutoCreate SchemaCreation(IHostEnvironment environment) =>
@@ -81,12 +87,26 @@ public static class Database
     }
 
     /// <summary>
-    /// The event store and documents on the one PostgreSQL database. Conjoined tenancy: one set of tables, every
-    /// event and tenanted document tagged with its account. Every event id is a UUID v7, like every other id.
+    /// The event store and the accounts' documents: on the one PostgreSQL database, or spread over the shard
+    /// databases. Conjoined tenancy: one set of tables per database, every event and tenanted document tagged with
+    /// its account. Every event id is a UUID v7, like every other id.
     /// </summary>
     public static StoreOptions UseCatalogDatabase(this StoreOptions options, IConfiguration configuration, IHostEnvironment environment)
     {
-        options.Connection(ConnectionString(configuration));
+        var shards = Shards(configuration);
+        if (shards.Count == 0) options.Connection(ConnectionString(configuration));
+        else
+            // Marten's sharded tenancy: each account (tenant) lives in one shard database, in list partitions of
+            // its own; the pool of shards and the account -> shard assignments are kept in the directory database.
+            // A new account goes to the shard with the fewest accounts, unless its operator names one.
+            options.MultiTenantedWithShardedDatabases(sharding =>
+            {
+                sharding.ConnectionString = ConnectionString(configuration);
+                sharding.SchemaName = Schema;
+                sharding.PartitionSchemaName = Schema;
+                foreach (var (name, connectionString) in shards) sharding.AddDatabase(name, connectionString);
+                sharding.UseSmallestDatabaseAssignment();
+            });
         options.DatabaseSchemaName = Schema;
         options.AutoCreateSchemaObjects = SchemaCreation(environment);
         options.Events.TenancyStyle = TenancyStyle.Conjoined;
@@ -118,8 +138,12 @@ public static class Database
 #else
         options.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
 #endif
+        // With shards an idempotency key is claimed apart from the endpoint's transaction (Idempotency/), so the code
+        // differs: it is generated into a namespace and folder of its own, and the build compiles both.
+        var sharded = IsSharded(configuration);
+        if (sharded) options.CodeGeneration.GeneratedNamespace = GeneratedShardedNamespace;
         var generatedCode = configuration["Catalog:GeneratedCodePath"]
-                            ?? (ProjectDirectory() is { } project ? Path.Combine(project, "Internal", "Generated") : null);
+                            ?? (ProjectDirectory() is { } project ? Path.Combine(project, "Internal", sharded ? "GeneratedSharded" : "Generated") : null);
         if (generatedCode is not null) options.CodeGeneration.GeneratedCodeOutputPath = generatedCode;
 
         // Local queues (webhook deliveries) are stored in PostgreSQL: a restart loses none of them.

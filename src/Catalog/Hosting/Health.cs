@@ -37,7 +37,7 @@ public static class Health
 /// Can PostgreSQL be reached? Asked at most once a second, whatever the number of probes (the endpoint needs no key
 /// and is not rate limited): every probe within a second of the last query shares its answer.
 /// </summary>
-public sealed class DatabaseHealthCheck(IDocumentStore store, TimeProvider time) : IHealthCheck
+public sealed class DatabaseHealthCheck(IDirectoryStore store, TimeProvider time) : IHealthCheck
 {
     public static readonly TimeSpan AskAtMostEvery = TimeSpan.FromSeconds(1);
 
@@ -67,7 +67,7 @@ public sealed class DatabaseHealthCheck(IDocumentStore store, TimeProvider time)
             : HealthCheckResult.Healthy();
 
     /// <summary>Why PostgreSQL does not answer <c>select 1</c> within 2 seconds, or null when it does.</summary>
-    public static async Task<Exception?> Unreachable(IDocumentStore store, CancellationToken token)
+    public static async Task<Exception?> Unreachable(IDirectoryStore store, CancellationToken token)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(TimeSpan.FromSeconds(2));

@@ -108,7 +108,7 @@ public sealed record MasterKeyCheck(string Id, string Sealed)
     public const string TheOne = "master-key";
     private const string BoundTo = "master-key-check";
 
-    public static async Task Verify(IDocumentStore store, SecretBox secrets, CancellationToken token = default)
+    public static async Task Verify(IDirectoryStore store, SecretBox secrets, CancellationToken token = default)
     {
         for (var attempt = 1; ; attempt++)
         {

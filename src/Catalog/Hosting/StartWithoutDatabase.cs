@@ -20,7 +20,7 @@ public static class StartWithoutDatabase
         services.AddSingleton(provider => new DatabaseServices(
             held.Select(x => (IHostedService)(x.ImplementationInstance ?? x.ImplementationFactory?.Invoke(provider)
                 ?? ActivatorUtilities.CreateInstance(provider, x.ImplementationType!))).ToList,
-            provider.GetRequiredService<Marten.IDocumentStore>(),
+            provider.GetRequiredService<IDirectoryStore>(),
             provider.GetRequiredService<SecretBox>(),
             provider.GetRequiredService<IHostApplicationLifetime>(),
             provider.GetRequiredService<ILogger<DatabaseServices>>()));
@@ -53,7 +53,7 @@ public static class StartWithoutDatabase
 /// <summary>The hosted services that need PostgreSQL to start, started in their order once it answers.</summary>
 public sealed class DatabaseServices(
     Func<List<IHostedService>> resolve,
-    Marten.IDocumentStore store,
+    IDirectoryStore store,
     SecretBox secrets,
     IHostApplicationLifetime lifetime,
     ILogger<DatabaseServices> logger) : IHostedService, IHealthCheck

@@ -44,8 +44,13 @@ public sealed class ReadSentAsPostAttribute : Attribute;
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class IdempotentByNatureAttribute : Attribute;
 
-/// <summary>Every POST that changes something takes a key; a read sent as POST does not, nor one idempotent by nature.</summary>
-public sealed class IdempotentPosts : IHttpPolicy
+/// <summary>
+/// Every POST that changes something takes a key; a read sent as POST does not, nor one idempotent by nature. With
+/// shards the claim cannot be written in the endpoint's transaction (that commits in the account's shard, the claims
+/// are kept in the directory database): Wolverine then claims the key before the work and records the answer after
+/// it, its way for a store over several databases. That code differs, and is generated apart (Hosting/Database.cs).
+/// </summary>
+public sealed class IdempotentPosts(bool claimInTransaction) : IHttpPolicy
 {
     public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
     {
@@ -53,7 +58,7 @@ public sealed class IdempotentPosts : IHttpPolicy
                                              && !x.Method.Method.HasAttribute<IdempotentByNatureAttribute>()))
             chain.DeduplicatedWithResponse = new DeduplicatedWithResponseRequirement
             {
-                Scope = DeduplicationScope.Tenant, Required = false, ClaimInTransaction = true
+                Scope = DeduplicationScope.Tenant, Required = false, ClaimInTransaction = claimInTransaction
             };
     }
 }

@@ -1,6 +1,7 @@
 using JasperFx.Events.Projections;
 using Catalog.Hosting;
 using Marten;
+using Marten.Schema.Indexing.Unique;
 using Weasel.Postgresql.Tables;
 
 namespace Catalog.Licenses;
@@ -33,7 +34,10 @@ public static class LicensesConfiguration
             // An integer revision, as when licenses were an aggregation: the table keeps its shape, so existing
             // databases need no migration.
             .UseNumericRevisions(true)
-            .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, KeyIndex, x => x.Key)
+            // One database: keys unique across accounts here. Shards: within the account here (an index on a table
+            // partitioned by account must include it), across the service in the directory (LicenseKeyReservations).
+            .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, KeyIndex,
+                options.Tenancy is Marten.Storage.ShardedTenancy ? TenancyScope.PerTenant : TenancyScope.Global, x => x.Key)
             // A product's licenses newest first (ids are time-ordered): one index range, however many licenses
             // other products have. Product ids are unique service-wide, so the account needs no column of its own.
             .Index([x => x.ProductId, x => x.Id], index => index.Name = "mt_doc_license_idx_product_id_id")
@@ -47,8 +51,17 @@ public static class LicensesConfiguration
             new IndexDefinition("mt_doc_license_idx_tenant_id_id_revoked") { Columns = ["tenant_id", "id"], Predicate = Revoked });
     }
 
-    public static IServiceCollection AddLicenses(this IServiceCollection services)
+    /// <summary>With shards, the directory's entry of each license key (<see cref="LicenseKeyReservations"/>).</summary>
+    public static StoreOptions ConfigureLicenseKeys(this StoreOptions directory, IConfiguration configuration)
     {
+        if (Database.IsSharded(configuration)) directory.Schema.For<LicenseKeyEntry>();
+        return directory;
+    }
+
+    public static IServiceCollection AddLicenses(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (Database.IsSharded(configuration))
+            services.ConfigureMarten((provider, options) => options.Listeners.Add(new LicenseKeyReservations(provider)));
         services.AddSingleton<LicenseKeys>();
         // The client endpoints' credential: the license key itself (Accounts/ forwards "License <key>" here).
         services.AddSingleton<LicenseKeyDirectory>();

@@ -43,7 +43,7 @@ public static class IssueLicenseEndpoint
     [WolverinePost("/api/v1/products/{id}/licenses", OperationId = "issueLicense", Summary = "Issue a license key for a product")]
     [Authorize(Scopes.LicensesWrite)]
     [Refuses(409, "The product has been deleted: it takes no new licenses.")]
-    [RetryOnContention(LicensesConfiguration.KeyIndex)] // a key drawn twice (80 random bits: practically never) is drawn again
+    [RetryOnContention(LicensesConfiguration.KeyIndex, LicenseKeyReservations.KeyTaken)] // a key drawn twice (80 random bits: practically never) is drawn again
     public static (CreatedResource<LicenseDetails>, Events) Post(
         IssueLicense? command,
         [Aggregate("id", LoadStyle = ConcurrencyStyle.Exclusive)] Product product,

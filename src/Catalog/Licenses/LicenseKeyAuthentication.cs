@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.RegularExpressions;
 using Catalog.Accounts;
 using Catalog.Conventions;
+using Catalog.Hosting;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Caching.Memory;
@@ -14,31 +15,51 @@ namespace Catalog.Licenses;
 public sealed record LicenseKeyHolder(Guid LicenseId, Guid AccountId, bool Revoked);
 
 /// <summary>
-/// Finds the license of a presented key through the unique key index, across accounts (the key is how the
-/// software a vendor ships finds its account). What is found, or nothing, is kept for 2 seconds, as API keys are:
-/// a flood with one key costs one lookup per node every 2 seconds, and a revocation shuts the key out within that.
+/// Finds the license of a presented key, across accounts (the key is how the software a vendor ships finds its
+/// account): through the unique key index on one database; with shards, through the key's entry in the directory and
+/// then the license in its account's shard. What is found, or nothing, is kept for 2 seconds, as API keys are: a flood
+/// with one key costs one lookup per node every 2 seconds, and a revocation shuts the key out within that.
 /// </summary>
-public sealed class LicenseKeyDirectory(IDocumentStore store, IMemoryCache cache)
+public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore directory, IConfiguration configuration, IMemoryCache cache)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
+
+    private readonly bool _sharded = Database.IsSharded(configuration);
 
     public async ValueTask<LicenseKeyHolder?> FindAsync(string key, CancellationToken token)
     {
         var cacheKey = "license-key:" + key;
         if (cache.TryGetValue(cacheKey, out LicenseKeyHolder? holder)) return holder;
 
-        await using var session = store.QuerySession();
-        var license = await session.Query<License>().Where(x => x.AnyTenant() && x.Key == key).SingleOrDefaultAsync(token);
-        if (license is not null)
-        {
-            // Licenses projected before accounts were stored on them name theirs in Marten's tenant column.
-            var account = license.AccountId != Guid.Empty
-                ? license.AccountId
-                : Guid.Parse((await session.MetadataForAsync(license, token))!.TenantId);
-            holder = new LicenseKeyHolder(license.Id, account, license.IsRevoked);
-        }
+        holder = _sharded ? await FindInShardAsync(key, token) : await FindAsync(store, key, token);
         cache.Set(cacheKey, holder, CacheFor);
         return holder;
+    }
+
+    private static async Task<LicenseKeyHolder?> FindAsync(IDocumentStore store, string key, CancellationToken token)
+    {
+        await using var session = store.QuerySession();
+        var license = await session.Query<License>().Where(x => x.AnyTenant() && x.Key == key).SingleOrDefaultAsync(token);
+        if (license is null) return null;
+
+        // Licenses projected before accounts were stored on them name theirs in Marten's tenant column.
+        var account = license.AccountId != Guid.Empty
+            ? license.AccountId
+            : Guid.Parse((await session.MetadataForAsync(license, token))!.TenantId);
+        return new LicenseKeyHolder(license.Id, account, license.IsRevoked);
+    }
+
+    private async Task<LicenseKeyHolder?> FindInShardAsync(string key, CancellationToken token)
+    {
+        LicenseKeyEntry? entry;
+        await using (var session = directory.QuerySession()) entry = await session.LoadAsync<LicenseKeyEntry>(key, token);
+        if (entry is null) return null;
+
+        await using var shard = store.QuerySession(entry.AccountId.ToString());
+        // No license behind an entry: its issuance failed after the key was entered, and the key was never given out.
+        return await shard.LoadAsync<License>(entry.LicenseId, token) is { } license
+            ? new LicenseKeyHolder(license.Id, entry.AccountId, license.IsRevoked)
+            : null;
     }
 }
 

@@ -18,7 +18,7 @@ public static class GetJwksEndpoint
     [WolverineGet("/api/v1/accounts/{accountId}/jwks.json", OperationId = "getJwks", Summary = "Get an account's public signing keys (JWK Set)")]
     [AllowAnonymous]
     [ProducesResponseType<JwkSet>(200)]
-    public static async Task<IResult> Get(Guid accountId, IDocumentStore store, SigningKeyRing ring, HttpContext context, CancellationToken token)
+    public static async Task<IResult> Get(Guid accountId, Catalog.Hosting.IDirectoryStore store, SigningKeyRing ring, HttpContext context, CancellationToken token)
     {
         var keys = await ring.Published(accountId, token);
         if (keys.Count == 0)

@@ -11,7 +11,7 @@ namespace Catalog.SigningKeys;
 /// signing keys), rotated and retired by operators, published in the JWK Set until retired. The newest key that is
 /// not retired signs.
 /// </summary>
-public sealed class SigningKeyRing(IDocumentStore store, SecretBox secrets, TimeProvider time)
+public sealed class SigningKeyRing(IDirectoryStore store, SecretBox secrets, TimeProvider time)
 {
     /// <summary>The key that signs the account's files now, made first if the account has none.</summary>
     public async Task<SigningKey> Current(Guid accountId, CancellationToken token = default)

@@ -45,7 +45,7 @@ public class SigningKeysCommand : JasperFxAsyncCommand<SigningKeysInput>
     public override Task<bool> Execute(SigningKeysInput input) => CommandOutput.Run(async () =>
     {
         using var host = input.BuildHost();
-        var store = host.Services.GetRequiredService<IDocumentStore>();
+        var store = host.Services.GetRequiredService<IDirectoryStore>();
         var ring = host.Services.GetRequiredService<SigningKeyRing>();
 
         switch (input.Action)

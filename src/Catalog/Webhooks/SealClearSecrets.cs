@@ -13,10 +13,15 @@ public sealed class SealClearSecrets(SecretBox secrets) : IInitialData
 {
     public async Task Populate(IDocumentStore store, CancellationToken cancellation)
     {
-        await using var query = store.QuerySession();
-        var clear = await query.Query<WebhookEndpoint>()
-            .Where(x => x.AnyTenant() && x.Secret.StartsWith(WebhookSignature.SecretPrefix))
-            .ToListAsync(cancellation);
+        // Every database's: with shards, each holds its accounts' endpoints.
+        var clear = new List<WebhookEndpoint>();
+        foreach (var database in await store.Storage.AllDatabases())
+        {
+            await using var query = store.QuerySession(Marten.Services.SessionOptions.ForDatabase(database));
+            clear.AddRange(await query.Query<WebhookEndpoint>()
+                .Where(x => x.AnyTenant() && x.Secret.StartsWith(WebhookSignature.SecretPrefix))
+                .ToListAsync(cancellation));
+        }
         foreach (var endpoint in clear)
         {
             // Only the secret, and only while it is still the clear one: a change made meanwhile (a PATCH of the

@@ -1,0 +1,33 @@
+using JasperFx.Events;
+using JasperFx.MultiTenancy;
+using JasperFx.OpenTelemetry;
+using Marten;
+
+namespace Catalog.Hosting;
+
+/// <summary>
+/// The directory: accounts, API keys, signing keys, the master-key check and, with shards, which account each license
+/// key belongs to. It is how a request finds its account, so it lives on <c>ConnectionStrings:Catalog</c> whatever
+/// the shards. A Marten store of its own (an ancillary store), in the same database and schema as the accounts'
+/// data when there are no shards: a single-database deployment keeps its tables where they were.
+/// </summary>
+public interface IDirectoryStore : IDocumentStore;
+
+public static class DirectoryDatabase
+{
+    public static StoreOptions UseDirectoryDatabase(this StoreOptions options, IConfiguration configuration, IHostEnvironment environment)
+    {
+        options.Connection(Database.ConnectionString(configuration));
+        options.DatabaseSchemaName = Database.Schema;
+        options.AutoCreateSchemaObjects = Database.SchemaCreation(environment);
+        options.OpenTelemetry.TrackConnections = TrackLevel.Normal;
+        // The directory appends no events, but applying its schema met the shared event tables (a store's schema
+        // includes Marten's event store declaration): in the one database that declaration must be the accounts' own
+        // (conjoined, UUID streams, the event log's indexes left alone), or each store rewrites the tables its way.
+        options.Events.TenancyStyle = TenancyStyle.Conjoined;
+        options.Events.StreamIdentity = StreamIdentity.AsGuid;
+        options.Events.IgnoreIndex("idx_mt_events_tenant_seq_id");
+        options.Events.IgnoreIndex("idx_mt_events_tenant_type_seq_id");
+        return options;
+    }
+}
