@@ -81,9 +81,9 @@ pg_start_private() { # <name> <port> [extra server options]
     port=$((port + 1))
   done
   PG_PORT=$port
-  printf '%s\n' "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 $extra" > "$dir/start-options"
+  printf '%s\n' "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 $extra" > "$dir/start-options"
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 $extra" >/dev/null \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 $extra" >/dev/null \
     || { tail -n 30 "$dir/server.log" >&2; return 1; }
   PG_STARTED=1
 }
@@ -138,13 +138,15 @@ pg_connection() { # <port> <database>
   echo "Host=127.0.0.1;Port=$1;Database=$2;Username=$PG_USER_NAME;Password=$PG_PASSWORD"
 }
 
-# Run as a command: scripts/postgres.sh stop|resume <name> (the tests use it to take their database away), and
-# scripts/postgres.sh standby <name> <primary port> <port> (the tests' standby; prints its port).
+# Run as a command: scripts/postgres.sh stop|resume <name> (the tests use it to take their database away),
+# scripts/postgres.sh standby <name> <primary port> <port> (the tests' standby; prints its port), and
+# scripts/postgres.sh start <name> <port> [options] (a second cluster, for shards on two servers; prints its port).
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   case "${1:-}" in
     stop) pg_stop_private "$2" ;;
     resume) pg_resume_private "$2" ;;
     standby) pg_start_standby "$2" "$3" "$4" && echo "$PG_PORT" ;;
-    *) echo "usage: scripts/postgres.sh stop|resume <cluster name> | standby <name> <primary port> <port>" >&2; exit 2 ;;
+    start) pg_start_private "$2" "$3" "${4:-}" && echo "$PG_PORT" ;;
+    *) echo "usage: scripts/postgres.sh stop|resume <cluster name> | standby <name> <primary port> <port> | start <name> <port> [options]" >&2; exit 2 ;;
   esac
 fi

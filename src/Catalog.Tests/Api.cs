@@ -54,9 +54,21 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        // Marten's reset pauses the async daemon, wipes documents, events and subscription progress, resumes it.
-        await Host.ResetAllMartenDataAsync();
-        await Host.ResetAllMartenDataAsync<Catalog.Hosting.IDirectoryStore>();
+        // Marten's reset pauses the async daemon, wipes documents, events and subscription progress, resumes it; the
+        // directory's store too. Again when a pooled connection was cut by a test that stopped PostgreSQL.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await Host.ResetAllMartenDataAsync();
+                await Host.ResetAllMartenDataAsync<Catalog.Hosting.IDirectoryStore>();
+                break;
+            }
+            catch (Exception e) when (attempt < 3 && Catalog.Hosting.DatabaseExceptionHandler.IsDatabaseUnavailable(e))
+            {
+                await Task.Delay(100 * attempt);
+            }
+        }
         // Wolverine's envelopes too. Deliveries a previous test left in flight (a webhook test's dead receivers,
         // say) are still being marked handled, and the truncation can deadlock with them: it runs again.
         for (var attempt = 1; ; attempt++)

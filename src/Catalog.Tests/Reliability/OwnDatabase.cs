@@ -43,9 +43,12 @@ public sealed class OwnDatabase : IAsyncDisposable
     }
 
     /// <summary>The node number of the live node Wolverine's leader gave the agent to, if any.</summary>
-    public async Task<int?> NodeRunning(string agent)
+    public Task<int?> NodeRunning(string agent) => NodeRunning(ConnectionString, agent);
+
+    /// <summary>The same, in the database that holds Wolverine's node table (with shards, the directory).</summary>
+    public static async Task<int?> NodeRunning(string connectionString, string agent)
     {
-        await using var connection = await ApiTest.OpenDatabase(ConnectionString);
+        await using var connection = await ApiTest.OpenDatabase(connectionString);
         await using var command = new NpgsqlCommand(
             "select n.node_number from catalog.wolverine_node_assignments a join catalog.wolverine_nodes n on n.id = a.node_id where a.id like @agent",
             connection);

@@ -90,7 +90,8 @@ public class Shards(AppFixture fixture) : ApiTest(fixture)
     private static IEnumerable<string?> Codes(Webhooks.Receiver receiver) =>
         receiver.Requests.Select(x => JsonDocument.Parse(x.Body).RootElement.GetProperty("data").GetProperty("code").GetString());
 
-    private static async Task<string> AccountIn(Dictionary<string, string> environment, string shard)
+    /// <summary>An account placed on the shard by the command line.</summary>
+    public static async Task<string> AccountIn(Dictionary<string, string> environment, string shard)
     {
         var created = await CommandLineRunner.Run(["accounts", "create", "--name", shard, "--database", shard, "--json"], environment);
         Assert.True(created.ExitCode == 0, created.Output + created.Error);
@@ -98,7 +99,8 @@ public class Shards(AppFixture fixture) : ApiTest(fixture)
         return created.LastJson.GetProperty("id").GetString()!;
     }
 
-    private static async Task<string> KeyFor(Dictionary<string, string> environment, string account)
+    /// <summary>A key with every scope for the account, made by the command line.</summary>
+    public static async Task<string> KeyFor(Dictionary<string, string> environment, string account)
     {
         var created = await CommandLineRunner.Run(["api-keys", "create", "--account", account, "--scopes", string.Join(",", AllScopes), "--json"], environment);
         Assert.True(created.ExitCode == 0, created.Output + created.Error);
@@ -159,9 +161,11 @@ public sealed class EmptyDatabase : IAsyncDisposable
         ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
     }
 
-    public static async Task<EmptyDatabase> Create(string purpose)
+    /// <summary>On the tests' PostgreSQL, or on the server of <paramref name="server"/> (a connection string).</summary>
+    public static async Task<EmptyDatabase> Create(string purpose, string? server = null)
     {
-        var server = Environment.GetEnvironmentVariable("ConnectionStrings__Catalog")!;
+        // Made and dropped from the server's maintenance database: the tests' own exists only on their first server.
+        server = new NpgsqlConnectionStringBuilder(server ?? Environment.GetEnvironmentVariable("ConnectionStrings__Catalog")!) { Database = "postgres" }.ConnectionString;
         var name = $"catalog_{purpose}_{Guid.NewGuid():N}"[..40];
         await using var connection = await ApiTest.OpenDatabase(server);
         await new NpgsqlCommand($"create database {name}", connection).ExecuteNonQueryAsync();

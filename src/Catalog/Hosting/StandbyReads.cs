@@ -25,17 +25,18 @@ public sealed class ReadMayLagAttribute : NonTransactionalAttribute;
 /// else, Marten's own reads (the webhook feed, idempotent answers) included, stays on the primary: the standby is
 /// reached only through the sessions opened here.
 /// </summary>
-public sealed class StandbyReads(NpgsqlDataSource? standby)
+public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<string, NpgsqlDataSource> shardStandbys)
 {
     /// <summary>The query session of a lagging read, in the caller's account.</summary>
     public static async Task<IQuerySession> Open(IDocumentStore store, StandbyReads reads, HttpContext context, CancellationToken token)
     {
         var account = context.User.FindFirstValue(CatalogClaims.AccountId)
                       ?? throw new InvalidOperationException("a lagging read needs an authenticated account");
-        if (reads._standby is null || context.Items.ContainsKey(OnThePrimary)) return store.QuerySession(account);
+        if (context.Items.ContainsKey(OnThePrimary) || await reads.StandbyOf(store, account) is not { } standby)
+            return store.QuerySession(account);
         // Marten uses a connection it is given only when it is open (a closed one it replaces with its own), and
         // closes it with the session.
-        var connection = await reads._standby.OpenConnectionAsync(token);
+        var connection = await standby.OpenConnectionAsync(token);
         try
         {
             var options = Marten.Services.SessionOptions.ForConnection(connection);
@@ -52,6 +53,19 @@ public sealed class StandbyReads(NpgsqlDataSource? standby)
     private const string OnThePrimary = "catalog.lagging-read-on-the-primary";
 
     private readonly NpgsqlDataSource? _standby = standby;
+    private readonly IReadOnlyDictionary<string, NpgsqlDataSource> _shardStandbys = shardStandbys;
+
+    /// <summary>The standby-preferring source of the account's database: with shards, of the shard it lives in.</summary>
+    private async ValueTask<NpgsqlDataSource?> StandbyOf(IDocumentStore store, string account)
+    {
+        if (_shardStandbys.Count == 0) return _standby;
+        var database = await store.Storage.FindOrCreateDatabase(account);
+#pragma warning disable CS0618 // Identifier is the shard's name under Sharding:Databases, which is what the sources are keyed by
+        return _shardStandbys.GetValueOrDefault(database.Identifier);
+#pragma warning restore CS0618
+    }
+
+    private IEnumerable<NpgsqlDataSource> AllStandbys => _standby is null ? _shardStandbys.Values : [_standby, .. _shardStandbys.Values];
 
     /// <summary>
     /// A read the standby could not answer runs again on the primary: the standby went away (its pooled connections
@@ -64,9 +78,10 @@ public sealed class StandbyReads(NpgsqlDataSource? standby)
         {
             await next(context);
         }
-        catch (Exception e) when (_standby is not null && !context.Response.HasStarted && StandbyFailed(e))
+        catch (Exception e) when (AllStandbys.Any() && !context.Response.HasStarted && StandbyFailed(e))
         {
-            if (DatabaseExceptionHandler.IsDatabaseUnavailable(e)) _standby.Clear();
+            if (DatabaseExceptionHandler.IsDatabaseUnavailable(e))
+                foreach (var standby in AllStandbys) standby.Clear();
             context.Response.Clear();
             context.Items[OnThePrimary] = true;
             await next(context);
@@ -85,11 +100,20 @@ public static class StandbyReadsConfiguration
     public static IServiceCollection AddStandbyReads(this IServiceCollection services, IConfiguration configuration)
     {
         NpgsqlDataSource? standby = null;
+        var shardStandbys = new Dictionary<string, NpgsqlDataSource>();
         if (configuration.GetValue<bool>(Setting))
-            standby = new NpgsqlDataSourceBuilder(Database.ConnectionString(configuration)).BuildMultiHost()
-                .WithTargetSession(TargetSessionAttributes.PreferStandby);
-        return services.AddSingleton(new StandbyReads(standby));
+        {
+            // The accounts' data is where lagging reads read: the one database, or with shards each shard (each with
+            // the standbys its own connection string lists).
+            var shards = Database.Shards(configuration);
+            if (shards.Count == 0) standby = PreferringStandby(Database.ConnectionString(configuration));
+            foreach (var (name, connectionString) in shards) shardStandbys[name] = PreferringStandby(connectionString);
+        }
+        return services.AddSingleton(new StandbyReads(standby, shardStandbys));
     }
+
+    private static NpgsqlDataSource PreferringStandby(string connectionString) =>
+        new NpgsqlDataSourceBuilder(connectionString).BuildMultiHost().WithTargetSession(TargetSessionAttributes.PreferStandby);
 
     /// <summary>A lagging read the standby could not answer is read again from the primary.</summary>
     public static IApplicationBuilder UseStandbyFailover(this IApplicationBuilder app) =>
