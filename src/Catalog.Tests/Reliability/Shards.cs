@@ -18,6 +18,9 @@ public class Shards(AppFixture fixture) : ApiTest(fixture)
         await using var west = await EmptyDatabase.Create("west");
         var environment = new Dictionary<string, string>(Load.Unlimited)
         {
+            // The commands as an operator runs them against a deployment: in Production, where nothing is created on first use.
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["DOTNET_ENVIRONMENT"] = "Production",
             ["ConnectionStrings__Catalog"] = directory.ConnectionString,
             ["Sharding__Databases__east"] = east.ConnectionString,
             ["Sharding__Databases__west"] = west.ConnectionString,

@@ -104,6 +104,10 @@ public static class Database
                 sharding.ConnectionString = ConnectionString(configuration);
                 sharding.SchemaName = Schema;
                 sharding.PartitionSchemaName = Schema;
+                // Marten records the configured shards in its two registry tables before anything else, db-apply
+                // included: those two are created when missing whatever the environment (everything else, as ever,
+                // only by db-apply in Production).
+                sharding.AutoCreate = AutoCreate.CreateOrUpdate;
                 foreach (var (name, connectionString) in shards) sharding.AddDatabase(name, connectionString);
                 sharding.UseSmallestDatabaseAssignment();
             });
