@@ -103,7 +103,8 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
     /// <summary>A new account and a key for it, made the way the admin command line makes them.</summary>
     protected async Task<Client> AClient(params string[] scopes)
     {
-        var (account, _) = await AccountAdministration.CreateAccount(DirectoryStore, Store, Host.Services.GetRequiredService<Catalog.Hosting.SecretBox>(),
+        var (account, _) = await AccountAdministration.CreateAccount(DirectoryStore, Store, Host.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>(),
+            Host.Services.GetRequiredService<Catalog.Hosting.SecretBox>(),
             "Account " + Guid.NewGuid().ToString("N")[..6], shard: null, TimeProvider.System);
         return await AKeyFor(account.Id, scopes.Length == 0 ? AllScopes : scopes);
     }

@@ -35,8 +35,10 @@ public class Shards(AppFixture fixture) : ApiTest(fixture)
         // Placed by name, and by default on the shard with the fewest accounts.
         var inEast = await AccountIn(environment, "east");
         var inWest = await AccountIn(environment, "west");
+        var alsoEast = await AccountIn(environment, "east");
         var placed = await CommandLineRunner.Run(["accounts", "create", "--name", "Anywhere", "--json"], environment);
         Assert.True(placed.ExitCode == 0, placed.Output + placed.Error);
+        Assert.Equal("west", placed.LastJson.GetProperty("database").GetString()); // east has two, west one
         var unknown = await CommandLineRunner.Run(["accounts", "create", "--name", "Nowhere", "--database", "north"], environment);
         Assert.NotEqual(0, unknown.ExitCode);
         Assert.Contains("no shard is named 'north'", unknown.Output + unknown.Error);
@@ -53,6 +55,15 @@ public class Shards(AppFixture fixture) : ApiTest(fixture)
         foreach (var (client, receiver) in new[] { (eastClient, eastReceiver), (westClient, westReceiver) })
             Assert.Equal(201, (int)(await client.PostAsync("/api/v1/webhook-endpoints",
                 Json($$"""{"url":"{{receiver.Url}}","events":["product.created"]}"""))).StatusCode);
+
+        // An account made by a command that was not given the shards has no place: refused (503), never placed
+        // silently on some shard where its data would not be.
+        var unsharded = new Dictionary<string, string>(environment.Where(x => !x.Key.StartsWith("Sharding__")).ToDictionary());
+        var unplaced = Load.ClientFor(node.BaseUrl, await KeyFor(unsharded, await AccountIn(unsharded, shard: null)));
+        var refused = await unplaced.GetAsync("/api/v1/products");
+        Assert.Equal(503, (int)refused.StatusCode);
+        Assert.Contains("has no shard", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(0, await Count(directory, "mt_tenant_assignments", where: $"tenant_id not in ('{inEast}', '{alsoEast}', '{inWest}', '{placed.LastJson.GetProperty("id").GetString()}')"));
 
         // Each account's product, with an Idempotency-Key: a repeat answers the first answer.
         var eastProduct = await CreateProduct(eastClient, "east-app", "first");
@@ -106,11 +117,12 @@ public class Shards(AppFixture fixture) : ApiTest(fixture)
         receiver.Requests.Select(x => JsonDocument.Parse(x.Body).RootElement.GetProperty("data").GetProperty("code").GetString());
 
     /// <summary>An account placed on the shard by the command line.</summary>
-    public static async Task<string> AccountIn(Dictionary<string, string> environment, string shard)
+    public static async Task<string> AccountIn(Dictionary<string, string> environment, string? shard)
     {
-        var created = await CommandLineRunner.Run(["accounts", "create", "--name", shard, "--database", shard, "--json"], environment);
+        var created = await CommandLineRunner.Run(
+            ["accounts", "create", "--name", shard ?? "Unplaced", .. shard is null ? Array.Empty<string>() : ["--database", shard], "--json"], environment);
         Assert.True(created.ExitCode == 0, created.Output + created.Error);
-        Assert.Equal(shard, created.LastJson.GetProperty("database").GetString());
+        if (shard is not null) Assert.Equal(shard, created.LastJson.GetProperty("database").GetString());
         return created.LastJson.GetProperty("id").GetString()!;
     }
 
@@ -148,12 +160,12 @@ public class Shards(AppFixture fixture) : ApiTest(fixture)
         return (int)(await node.Http.SendAsync(request)).StatusCode;
     }
 
-    private static async Task<long> Count(EmptyDatabase database, string table, bool missingIsZero = false)
+    private static async Task<long> Count(EmptyDatabase database, string table, bool missingIsZero = false, string where = "true")
     {
         await using var connection = await OpenDatabase(database.ConnectionString);
         try
         {
-            return (long)(await new NpgsqlCommand($"select count(*) from catalog.{table}", connection).ExecuteScalarAsync())!;
+            return (long)(await new NpgsqlCommand($"select count(*) from catalog.{table} where {where}", connection).ExecuteScalarAsync())!;
         }
         catch (PostgresException e) when (missingIsZero && e.SqlState == PostgresErrorCodes.UndefinedTable)
         {

@@ -13,8 +13,8 @@ public static class AccountAdministration
     /// is placed first (Marten records it in the directory database and makes its partitions in the shard): a
     /// placement that fails leaves no account. Returns the shard, or null without shards.
     /// </summary>
-    public static async Task<(Account Account, string? Shard)> CreateAccount(IDirectoryStore directory, IDocumentStore store, SecretBox secrets,
-        string? name, string? shard, TimeProvider time)
+    public static async Task<(Account Account, string? Shard)> CreateAccount(IDirectoryStore directory, IDocumentStore store, IConfiguration configuration,
+        SecretBox secrets, string? name, string? shard, TimeProvider time)
     {
         name = name?.Trim();
         if (string.IsNullOrEmpty(name)) throw new AdministrationException("--name is required: accounts create --name \"Acme Inc\"");
@@ -22,7 +22,7 @@ public static class AccountAdministration
 
         await MasterKeyCheck.Verify(directory, secrets);
         var account = new Account(Guid.CreateVersion7(), name, time.UtcNow());
-        var placed = await Shards.Place(store, account.Id, shard);
+        var placed = await Shards.Place(store, configuration, account.Id, shard);
         await using var session = directory.LightweightSession();
         session.Insert(account);
         session.Insert(SigningKey.Create(account.Id, generation: 1, secrets, account.CreatedAt));

@@ -98,7 +98,6 @@ public static class Database
         else
             // Marten's sharded tenancy: each account (tenant) lives in one shard database, in list partitions of
             // its own; the pool of shards and the account -> shard assignments are kept in the directory database.
-            // A new account goes to the shard with the fewest accounts, unless its operator names one.
             options.MultiTenantedWithShardedDatabases(sharding =>
             {
                 sharding.ConnectionString = ConnectionString(configuration);
@@ -109,7 +108,9 @@ public static class Database
                 // only by db-apply in Production).
                 sharding.AutoCreate = AutoCreate.CreateOrUpdate;
                 foreach (var (name, connectionString) in shards) sharding.AddDatabase(name, connectionString);
-                sharding.UseSmallestDatabaseAssignment();
+                // Accounts are placed when created (Shards.Place); an account without a place is an error, never
+                // placed silently on first use.
+                sharding.UseExplicitAssignment();
             });
         options.DatabaseSchemaName = Schema;
         options.AutoCreateSchemaObjects = SchemaCreation(environment);

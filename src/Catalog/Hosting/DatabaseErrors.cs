@@ -31,6 +31,15 @@ public sealed class DatabaseExceptionHandler(IProblemDetailsService problems, IL
             context.Response.StatusCode = 400;
             return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = refused, Exception = exception });
         }
+        if (exception.Find<JasperFx.MultiTenancy.UnknownTenantIdException>() is not null)
+        {
+            // With shards: an account (its key authenticated) that was never placed on one. An operator's mistake
+            // (accounts are placed when created), not the client's: its data cannot be reached.
+            logger.LogError(exception, "An account without a shard was served {Path}: place it (docs/scale-out.md)", context.Request.Path);
+            var unplaced = Problems.Status(503, "The account's data cannot be reached: it has no shard.");
+            context.Response.StatusCode = 503;
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = unplaced, Exception = exception });
+        }
         if (!IsDatabaseUnavailable(exception)) return false;
 
         logger.LogWarning(exception, "Database unavailable while serving {Path}", context.Request.Path);

@@ -37,7 +37,7 @@ public static class Health
 /// Can PostgreSQL be reached? Asked at most once a second, whatever the number of probes (the endpoint needs no key
 /// and is not rate limited): every probe within a second of the last query shares its answer.
 /// </summary>
-public sealed class DatabaseHealthCheck(IDirectoryStore store, TimeProvider time) : IHealthCheck
+public sealed class DatabaseHealthCheck(IDirectoryStore store, IDocumentStore accounts, TimeProvider time) : IHealthCheck
 {
     public static readonly TimeSpan AskAtMostEvery = TimeSpan.FromSeconds(1);
 
@@ -61,19 +61,40 @@ public sealed class DatabaseHealthCheck(IDirectoryStore store, TimeProvider time
         }
     }
 
-    private async Task<HealthCheckResult> Ask() =>
-        await Unreachable(store, CancellationToken.None) is { } failure
-            ? HealthCheckResult.Unhealthy("PostgreSQL cannot be reached", failure)
-            : HealthCheckResult.Healthy();
+    private async Task<HealthCheckResult> Ask()
+    {
+        if (await Unreachable(store.Storage.Database, CancellationToken.None) is { } failure)
+            return HealthCheckResult.Unhealthy("PostgreSQL cannot be reached", failure);
+        // With shards, each of them too: an account whose shard is away cannot be served.
+        if (accounts.Options.Tenancy is Marten.Storage.ShardedTenancy)
+        {
+            try
+            {
+                foreach (var shard in await accounts.Storage.AllDatabases())
+                    if (await Unreachable(shard, CancellationToken.None) is { } away)
+#pragma warning disable CS0618 // Identifier is the shard's name under Sharding:Databases
+                        return HealthCheckResult.Unhealthy($"The shard {shard.Identifier} cannot be reached", away);
+#pragma warning restore CS0618
+            }
+            catch (Exception e) when (DatabaseExceptionHandler.IsDatabaseUnavailable(e))
+            {
+                return HealthCheckResult.Unhealthy("The shards cannot be listed", e);
+            }
+        }
+        return HealthCheckResult.Healthy();
+    }
+
+    /// <summary>Why the directory's PostgreSQL does not answer <c>select 1</c> within 2 seconds, or null when it does.</summary>
+    public static Task<Exception?> Unreachable(IDirectoryStore store, CancellationToken token) => Unreachable(store.Storage.Database, token);
 
     /// <summary>Why PostgreSQL does not answer <c>select 1</c> within 2 seconds, or null when it does.</summary>
-    public static async Task<Exception?> Unreachable(IDirectoryStore store, CancellationToken token)
+    private static async Task<Exception?> Unreachable(Marten.Storage.IMartenDatabase database, CancellationToken token)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(TimeSpan.FromSeconds(2));
         try
         {
-            await using var connection = store.Storage.Database.CreateConnection();
+            await using var connection = database.CreateConnection();
             await connection.OpenAsync(timeout.Token);
             await using var command = connection.CreateCommand();
             command.CommandText = "select 1";

@@ -3,15 +3,21 @@ using Marten.Storage;
 
 namespace Catalog.Hosting;
 
-/// <summary>Which shard database an account lives in: Marten's sharded tenancy keeps the record, in the directory database.</summary>
+/// <summary>
+/// Which shard database an account lives in: Marten's sharded tenancy keeps the record, in the directory database.
+/// Assignment is explicit: an account is placed when it is created, and one without a place is refused rather than
+/// placed silently on first use (a mistyped account id would otherwise make an empty tenant).
+/// </summary>
 public static class Shards
 {
     /// <summary>
-    /// Places a new account in <paramref name="shard"/>, or in the shard with the fewest accounts when none is named,
-    /// and makes its partitions there. Returns the shard; null without shards.
+    /// Places a new account in <paramref name="shard"/>, or in the configured shard with the fewest accounts when none
+    /// is named, and makes its partitions there. Returns the shard; null without shards.
     /// </summary>
-    public static async Task<string?> Place(IDocumentStore store, Guid account, string? shard, CancellationToken token = default)
+    public static async Task<string?> Place(IDocumentStore store, IConfiguration configuration, Guid account, string? shard,
+        CancellationToken token = default)
     {
+        var configured = Database.Shards(configuration).Keys.Order(StringComparer.Ordinal).ToList();
         if (store.Options.Tenancy is not ShardedTenancy tenancy)
         {
             if (shard is not null)
@@ -19,11 +25,15 @@ public static class Shards
             return null;
         }
 
-        if (shard is null) return await store.Advanced.AddTenantToShardAsync(account.ToString(), token);
+        if (shard is null)
+        {
+            // Only the shards this configuration names: Marten's registry keeps every shard it was ever given.
+            var accounts = (await tenancy.ListDatabasesAsync(token)).ToDictionary(x => x.DatabaseId, x => x.TenantCount);
+            shard = configured.MinBy(x => accounts.GetValueOrDefault(x))!;
+        }
+        else if (!configured.Contains(shard))
+            throw new AdministrationException($"no shard is named '{shard}'; the shards are: {string.Join(", ", configured)}");
 
-        var known = (await tenancy.ListDatabasesAsync(token)).Select(x => x.DatabaseId).Order().ToList();
-        if (!known.Contains(shard))
-            throw new AdministrationException($"no shard is named '{shard}'; the shards are: {string.Join(", ", known)}");
         await store.Advanced.AddTenantToShardAsync(account.ToString(), shard, token);
         return shard;
     }

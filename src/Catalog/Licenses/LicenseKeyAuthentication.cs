@@ -57,7 +57,7 @@ public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore di
 
         await using var shard = store.QuerySession(entry.AccountId.ToString());
         // No license behind an entry: its issuance failed after the key was entered, and the key was never given out.
-        return await shard.LoadAsync<License>(entry.LicenseId, token) is { } license
+        return await shard.LoadAsync<License>(entry.LicenseId, token) is { } license && license.Key == key
             ? new LicenseKeyHolder(license.Id, entry.AccountId, license.IsRevoked)
             : null;
     }

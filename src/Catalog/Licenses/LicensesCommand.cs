@@ -36,6 +36,7 @@ public class LicensesCommand : JasperFxAsyncCommand<LicensesInput>
 
         using var host = input.BuildHost();
         var store = host.Services.GetRequiredService<IDocumentStore>();
+        await AccountAdministration.FindAccount(host.Services.GetRequiredService<IDirectoryStore>(), input.AccountFlag); // an unknown account is an error, not an empty list
         var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow();
 
         await using var session = store.QuerySession(accountId.ToString());
