@@ -98,6 +98,7 @@ app.UseRateLimiter();                    // a token bucket per API key -> 429
 app.UseAuthorization();                  // scope policies -> 401 / 403
 app.UseMiddleware<NilIds>();             // the all-zeros id names nothing: 404
 app.UseMiddleware<RequestBodies>();      // 415 / 413, the body buffered for Wolverine to read
+app.UseMiddleware<RevealedSecrets>();    // a new webhook endpoint's secret, sealed in every stored copy, opened on its way out
 app.UseMiddleware<IdempotencyKeyHeader>(); // Idempotency-Key's length, Idempotent-Replayed on a replay
 app.UseMiddleware<ContentionRetry>();    // endpoints marked [RetryOnContention] run again after losing a race
 app.UseStandbyFailover();                // a lagging read whose standby went away runs again

@@ -52,9 +52,28 @@ public class Shards(AppFixture fixture) : ApiTest(fixture)
         // Each shard's feed delivers its accounts' events to their endpoints, and to no other account's.
         await using var eastReceiver = await Webhooks.Receiver.Start();
         await using var westReceiver = await Webhooks.Receiver.Start();
+        var secrets = new List<string>();
         foreach (var (client, receiver) in new[] { (eastClient, eastReceiver), (westClient, westReceiver) })
-            Assert.Equal(201, (int)(await client.PostAsync("/api/v1/webhook-endpoints",
-                Json($$"""{"url":"{{receiver.Url}}","events":["product.created"]}"""))).StatusCode);
+            for (var attempt = 0; attempt < 2; attempt++) // with a key, sent twice: the second is answered the first answer
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/webhook-endpoints")
+                    { Content = Json($$"""{"url":"{{receiver.Url}}","events":["product.created"]}""") };
+                request.Headers.Add("Idempotency-Key", "hook");
+                var created = await client.SendAsync(request);
+                var text = await created.Content.ReadAsStringAsync();
+                Assert.True((int)created.StatusCode == 201, text);
+                secrets.Add(JsonDocument.Parse(text).RootElement.GetProperty("data").GetProperty("secret").GetString()!);
+            }
+        Assert.All(secrets, x => Assert.StartsWith("whsec_", x));
+        Assert.Equal(secrets[0], secrets[1]);
+        Assert.NotEqual(secrets[0], secrets[2]);
+        // The kept answers, in the directory with shards, hold each secret sealed, as the endpoints themselves do.
+        await using (var connection = await OpenDatabase(directory.ConnectionString))
+        {
+            var kept = (string)(await new NpgsqlCommand("select coalesce(string_agg(t::text, ' '), '') from catalog.wolverine_deduplicated_responses t", connection).ExecuteScalarAsync())!;
+            Assert.Contains("v1.", kept);
+            Assert.All(secrets, x => Assert.DoesNotContain(x["whsec_".Length..], kept));
+        }
 
         // An account made by a command that was not given the shards has no place: refused (503), never placed
         // silently on some shard where its data would not be.

@@ -15,9 +15,16 @@ public interface IDirectoryStore : IDocumentStore;
 
 public static class DirectoryDatabase
 {
+    /// <summary>The most connections a node's directory pool opens (fewer when the connection string says so).</summary>
+    public const int MaxPoolSize = 20;
+
     public static StoreOptions UseDirectoryDatabase(this StoreOptions options, IConfiguration configuration, IHostEnvironment environment)
     {
-        options.Connection(Database.ConnectionString(configuration));
+        // Its own pool, kept small: it is asked only when a node's 2-second caches miss (and for signing keys), and each
+        // node's connections to the database are what its operator sized (docs/scale-out.md).
+        var connection = new Npgsql.NpgsqlConnectionStringBuilder(Database.ConnectionString(configuration));
+        connection.MaxPoolSize = Math.Min(connection.MaxPoolSize, MaxPoolSize);
+        options.Connection(connection.ConnectionString);
         options.DatabaseSchemaName = Database.Schema;
         options.AutoCreateSchemaObjects = Database.SchemaCreation(environment);
         options.OpenTelemetry.TrackConnections = TrackLevel.Normal;

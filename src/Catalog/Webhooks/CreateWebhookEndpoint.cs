@@ -96,6 +96,7 @@ public static class CreateWebhookEndpointEndpoint
     [WolverinePost("/api/v1/webhook-endpoints", OperationId = "createWebhookEndpoint", Summary = "Register a webhook endpoint")]
     [Authorize(Scopes.WebhooksWrite)]
     [RetryOnContention(WebhooksConfiguration.SlotIndex)] // a slot a concurrent create took first: choose again
+    [RevealsSealedSecret] // the secret leaves sealed, and is opened only on its way to the client
     public static (CreatedResource<WebhookEndpointCreated>, IMartenOp) Post(CreateWebhookEndpoint command, TakenSlots taken, ClaimsPrincipal user,
         WebhookSettings settings, SecretBox secrets, TimeProvider time)
     {
@@ -103,7 +104,8 @@ public static class CreateWebhookEndpointEndpoint
         var secret = WebhookSignature.NewSecret();
         var endpoint = new WebhookEndpoint(id, user.Account(), command.Url!, command.Events!.Distinct().ToArray(),
             secrets.Seal(secret, WebhookEndpoint.SealedFor(id)), time.UtcNow(), taken.FreeSlot(settings.MaxEndpointsPerAccount)!.Value);
-        return (new CreatedResource<WebhookEndpointCreated>(new(endpoint.Id, endpoint.Url, endpoint.Events, secret, endpoint.CreatedAt)),
+        var revealed = secrets.Seal(secret, RevealsSealedSecretAttribute.BoundTo);
+        return (new CreatedResource<WebhookEndpointCreated>(new(endpoint.Id, endpoint.Url, endpoint.Events, revealed, endpoint.CreatedAt)),
             MartenOps.Insert(endpoint));
     }
 }
