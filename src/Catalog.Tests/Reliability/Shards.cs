@@ -43,6 +43,20 @@ public class Shards(AppFixture fixture) : ApiTest(fixture)
         Assert.NotEqual(0, unknown.ExitCode);
         Assert.Contains("no shard is named 'north'", unknown.Output + unknown.Error);
 
+        // A command or a node not given the shards would take the directory for the one database: refused.
+        var unsharded = environment.Where(x => !x.Key.StartsWith("Sharding__")).ToDictionary();
+        var command = await CommandLineRunner.Run(["accounts", "create", "--name", "Unsharded"], unsharded);
+        Assert.NotEqual(0, command.ExitCode);
+        Assert.Contains("directory of a deployment with shards", command.Error);
+        var service = await CommandLineRunner.Run([], new Dictionary<string, string>(unsharded) { ["ASPNETCORE_URLS"] = "http://127.0.0.1:0" });
+        Assert.NotEqual(0, service.ExitCode);
+        Assert.Contains("directory of a deployment with shards", service.Output + service.Error);
+
+        // An account whose place was lost before the node started (it learns the places at start).
+        var anywhere = placed.LastJson.GetProperty("id").GetString()!;
+        await using (var connection = await OpenDatabase(directory.ConnectionString))
+            await new NpgsqlCommand($"delete from catalog.mt_tenant_assignments where tenant_id = '{anywhere}'", connection).ExecuteNonQueryAsync();
+
         await using var node = await ServiceProcess.Start(environment);
         var eastKey = await KeyFor(environment, inEast);
         var westKey = await KeyFor(environment, inWest);
@@ -75,14 +89,13 @@ public class Shards(AppFixture fixture) : ApiTest(fixture)
             Assert.All(secrets, x => Assert.DoesNotContain(x["whsec_".Length..], kept));
         }
 
-        // An account made by a command that was not given the shards has no place: refused (503), never placed
-        // silently on some shard where its data would not be.
-        var unsharded = new Dictionary<string, string>(environment.Where(x => !x.Key.StartsWith("Sharding__")).ToDictionary());
-        var unplaced = Load.ClientFor(node.BaseUrl, await KeyFor(unsharded, await AccountIn(unsharded, shard: null)));
+        // An account without a place (its assignment lost) is refused (503), never placed silently on some shard
+        // where its data would not be.
+        var unplaced = Load.ClientFor(node.BaseUrl, await KeyFor(environment, anywhere));
         var refused = await unplaced.GetAsync("/api/v1/products");
         Assert.Equal(503, (int)refused.StatusCode);
         Assert.Contains("has no shard", await refused.Content.ReadAsStringAsync());
-        Assert.Equal(0, await Count(directory, "mt_tenant_assignments", where: $"tenant_id not in ('{inEast}', '{alsoEast}', '{inWest}', '{placed.LastJson.GetProperty("id").GetString()}')"));
+        Assert.Equal(0, await Count(directory, "mt_tenant_assignments", where: $"tenant_id = '{anywhere}'"));
 
         // Each account's product, with an Idempotency-Key: a repeat answers the first answer.
         var eastProduct = await CreateProduct(eastClient, "east-app", "first");
@@ -136,12 +149,11 @@ public class Shards(AppFixture fixture) : ApiTest(fixture)
         receiver.Requests.Select(x => JsonDocument.Parse(x.Body).RootElement.GetProperty("data").GetProperty("code").GetString());
 
     /// <summary>An account placed on the shard by the command line.</summary>
-    public static async Task<string> AccountIn(Dictionary<string, string> environment, string? shard)
+    public static async Task<string> AccountIn(Dictionary<string, string> environment, string shard)
     {
-        var created = await CommandLineRunner.Run(
-            ["accounts", "create", "--name", shard ?? "Unplaced", .. shard is null ? Array.Empty<string>() : ["--database", shard], "--json"], environment);
+        var created = await CommandLineRunner.Run(["accounts", "create", "--name", shard, "--database", shard, "--json"], environment);
         Assert.True(created.ExitCode == 0, created.Output + created.Error);
-        if (shard is not null) Assert.Equal(shard, created.LastJson.GetProperty("database").GetString());
+        Assert.Equal(shard, created.LastJson.GetProperty("database").GetString());
         return created.LastJson.GetProperty("id").GetString()!;
     }
 

@@ -22,6 +22,7 @@ public static class Shards
         {
             if (shard is not null)
                 throw new AdministrationException($"--database names a shard, and this deployment has none ({Database.ShardsSection} is not set)");
+            await RefuseWithoutShardSettings(store.Storage.Database, configuration, token);
             return null;
         }
 
@@ -36,5 +37,24 @@ public static class Shards
 
         await store.Advanced.AddTenantToShardAsync(account.ToString(), shard, token);
         return shard;
+    }
+
+    /// <summary>
+    /// A node or command given no <c>Sharding:Databases</c>, on a directory whose accounts live in shards, would take
+    /// the directory for the one database: read the accounts' data there (none) and write it there. Refused, as
+    /// another master key is.
+    /// </summary>
+    public static async Task RefuseWithoutShardSettings(IMartenDatabase directory, IConfiguration configuration, CancellationToken token)
+    {
+        if (Database.IsSharded(configuration)) return;
+        await using var connection = directory.CreateConnection();
+        await connection.OpenAsync(token);
+        await using var registry = connection.CreateCommand();
+        registry.CommandText = $"select to_regclass('{Database.Schema}.mt_database_pool') is not null";
+        if (await registry.ExecuteScalarAsync(token) is not true) return;
+        registry.CommandText = $"select exists (select 1 from {Database.Schema}.mt_database_pool)";
+        if (await registry.ExecuteScalarAsync(token) is true)
+            throw new AdministrationException(
+                $"this database is the directory of a deployment with shards: give every node and command its {Database.ShardsSection} settings");
     }
 }

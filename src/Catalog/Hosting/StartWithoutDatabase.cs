@@ -22,6 +22,7 @@ public static class StartWithoutDatabase
                 ?? ActivatorUtilities.CreateInstance(provider, x.ImplementationType!))).ToList,
             provider.GetRequiredService<IDirectoryStore>(),
             provider.GetRequiredService<SecretBox>(),
+            provider.GetRequiredService<IConfiguration>(),
             provider.GetRequiredService<IHostApplicationLifetime>(),
             provider.GetRequiredService<ILogger<DatabaseServices>>()));
         services.AddHostedService(provider => provider.GetRequiredService<DatabaseServices>());
@@ -55,6 +56,7 @@ public sealed class DatabaseServices(
     Func<List<IHostedService>> resolve,
     IDirectoryStore store,
     SecretBox secrets,
+    IConfiguration configuration,
     IHostApplicationLifetime lifetime,
     ILogger<DatabaseServices> logger) : IHostedService, IHealthCheck
 {
@@ -98,6 +100,8 @@ public sealed class DatabaseServices(
         // First of all: a node with another master key than the database's must take no message and no feed, whose
         // secrets it could not open.
         await MasterKeyCheck.Verify(store, secrets, token);
+        // Nor one that was not given the shards of a directory that has them.
+        await Shards.RefuseWithoutShardSettings(store.Storage.Database, configuration, token);
         foreach (var service in resolve())
         {
             await service.StartAsync(token);
