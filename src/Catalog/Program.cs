@@ -35,6 +35,7 @@ builder.Services.AddMartenStore<IDirectoryStore>(directory =>
     directory.ConfigureAccounts();
     directory.ConfigureSigningKeys();
     directory.ConfigureLicenseKeys(configuration);
+    directory.LeaveEventLogIndexesAlone(); // the event table is shared on one database: its indexes are the event log's
 });
 
 // The accounts' events and documents: one PostgreSQL database, or the shards of Sharding:Databases. Each slice maps

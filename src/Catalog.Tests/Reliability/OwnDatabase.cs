@@ -5,26 +5,14 @@ namespace Catalog.Tests.Reliability;
 /// <summary>A database of a test's own, its schema applied by `db-apply` as an operator does, dropped after.</summary>
 public sealed class OwnDatabase : IAsyncDisposable
 {
-    private readonly string _server;
-    private readonly string _name;
-    public string ConnectionString { get; }
+    private readonly EmptyDatabase _database;
+    public string ConnectionString => _database.ConnectionString;
 
-    private OwnDatabase(string server, string name, string connectionString)
-    {
-        _server = server;
-        _name = name;
-        ConnectionString = connectionString;
-    }
+    private OwnDatabase(EmptyDatabase database) => _database = database;
 
     public static async Task<OwnDatabase> Create(string purpose)
     {
-        var server = Environment.GetEnvironmentVariable("ConnectionStrings__Catalog")!;
-        var name = $"catalog_{purpose}_{Guid.NewGuid():N}"[..40];
-        await using (var connection = await ApiTest.OpenDatabase(server))
-        {
-            await new NpgsqlCommand($"create database {name}", connection).ExecuteNonQueryAsync();
-        }
-        var database = new OwnDatabase(server, name, new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString);
+        var database = new OwnDatabase(await EmptyDatabase.Create(purpose));
         var applied = await CommandLineRunner.Run(["db-apply"], new Dictionary<string, string> { ["ConnectionStrings__Catalog"] = database.ConnectionString });
         Assert.True(applied.ExitCode == 0, applied.Output + applied.Error);
         return database;
@@ -63,6 +51,34 @@ public sealed class OwnDatabase : IAsyncDisposable
         await using var command = new NpgsqlCommand("select count(*) from catalog.wolverine_node_assignments where id like @agent", connection);
         command.Parameters.AddWithValue("agent", agent);
         return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
+}
+
+/// <summary>A database of a test's own, empty (the test applies its schema), dropped after.</summary>
+public sealed class EmptyDatabase : IAsyncDisposable
+{
+    private readonly string _server;
+    private readonly string _name;
+    public string ConnectionString { get; }
+
+    private EmptyDatabase(string server, string name)
+    {
+        _server = server;
+        _name = name;
+        ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+    }
+
+    /// <summary>On the tests' PostgreSQL, or on the server of <paramref name="server"/> (a connection string).</summary>
+    public static async Task<EmptyDatabase> Create(string purpose, string? server = null)
+    {
+        // Made and dropped from the server's maintenance database: the tests' own exists only on their first server.
+        server = new NpgsqlConnectionStringBuilder(server ?? Environment.GetEnvironmentVariable("ConnectionStrings__Catalog")!) { Database = "postgres" }.ConnectionString;
+        var name = $"catalog_{purpose}_{Guid.NewGuid():N}"[..40];
+        await using var connection = await ApiTest.OpenDatabase(server);
+        await new NpgsqlCommand($"create database {name}", connection).ExecuteNonQueryAsync();
+        return new EmptyDatabase(server, name);
     }
 
     public async ValueTask DisposeAsync()

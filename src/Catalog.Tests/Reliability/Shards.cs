@@ -204,36 +204,3 @@ public class Shards(AppFixture fixture) : ApiTest(fixture)
         }
     }
 }
-
-/// <summary>A database of a test's own, empty (the test applies its schema), dropped after.</summary>
-public sealed class EmptyDatabase : IAsyncDisposable
-{
-    private readonly string _server;
-    private readonly string _name;
-    public string ConnectionString { get; }
-
-    private EmptyDatabase(string server, string name)
-    {
-        _server = server;
-        _name = name;
-        ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
-    }
-
-    /// <summary>On the tests' PostgreSQL, or on the server of <paramref name="server"/> (a connection string).</summary>
-    public static async Task<EmptyDatabase> Create(string purpose, string? server = null)
-    {
-        // Made and dropped from the server's maintenance database: the tests' own exists only on their first server.
-        server = new NpgsqlConnectionStringBuilder(server ?? Environment.GetEnvironmentVariable("ConnectionStrings__Catalog")!) { Database = "postgres" }.ConnectionString;
-        var name = $"catalog_{purpose}_{Guid.NewGuid():N}"[..40];
-        await using var connection = await ApiTest.OpenDatabase(server);
-        await new NpgsqlCommand($"create database {name}", connection).ExecuteNonQueryAsync();
-        return new EmptyDatabase(server, name);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = await ApiTest.OpenDatabase(_server);
-        await new NpgsqlCommand($"drop database if exists {_name} with (force)", connection).ExecuteNonQueryAsync();
-    }
-}

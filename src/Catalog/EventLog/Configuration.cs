@@ -23,11 +23,20 @@ public static class EventLogConfiguration
 
     public static StoreOptions ConfigureEventLog(this StoreOptions options)
     {
-        // Marten drops indexes on its event table that it did not declare; these it leaves to us. They are created
-        // after the event table, by db-apply (and by Development's automatic schema creation).
+        // They are created after the event table, by db-apply (and by Development's automatic schema creation).
+        options.LeaveEventLogIndexesAlone();
+        options.Storage.Add(new EventLogIndexes(options));
+        return options;
+    }
+
+    /// <summary>
+    /// Marten drops indexes on its event table that it did not declare; these it leaves to us. Also said by the
+    /// directory's store, which shares the event table on one database (Hosting/Directory.cs).
+    /// </summary>
+    public static StoreOptions LeaveEventLogIndexesAlone(this StoreOptions options)
+    {
         options.Events.IgnoreIndex(AccountIndex);
         options.Events.IgnoreIndex(AccountTypeIndex);
-        options.Storage.Add(new EventLogIndexes(options));
         return options;
     }
 }

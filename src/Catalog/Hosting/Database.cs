@@ -114,11 +114,21 @@ public static class Database
             });
         options.DatabaseSchemaName = Schema;
         options.AutoCreateSchemaObjects = SchemaCreation(environment);
-        options.Events.TenancyStyle = TenancyStyle.Conjoined;
-        options.Events.StreamIdentity = StreamIdentity.AsGuid;
+        options.DeclareEventStore();
         options.Listeners.Add(new TimeOrderedEventIds());
         // Spans for Marten's connections, when OpenTelemetry listens (Hosting/Telemetry.cs).
         options.OpenTelemetry.TrackConnections = TrackLevel.Normal;
+        return options;
+    }
+
+    /// <summary>
+    /// The shape of the event tables: conjoined (every event tagged with its account), UUID streams. Declared by the
+    /// directory's store too, which shares the tables on one database (<see cref="DirectoryDatabase"/>).
+    /// </summary>
+    public static StoreOptions DeclareEventStore(this StoreOptions options)
+    {
+        options.Events.TenancyStyle = TenancyStyle.Conjoined;
+        options.Events.StreamIdentity = StreamIdentity.AsGuid;
         return options;
     }
 

@@ -1,5 +1,3 @@
-using JasperFx.Events;
-using JasperFx.MultiTenancy;
 using JasperFx.OpenTelemetry;
 using Marten;
 
@@ -28,13 +26,10 @@ public static class DirectoryDatabase
         options.DatabaseSchemaName = Database.Schema;
         options.AutoCreateSchemaObjects = Database.SchemaCreation(environment);
         options.OpenTelemetry.TrackConnections = TrackLevel.Normal;
-        // The directory appends no events, but applying its schema met the shared event tables (a store's schema
-        // includes Marten's event store declaration): in the one database that declaration must be the accounts' own
-        // (conjoined, UUID streams, the event log's indexes left alone), or each store rewrites the tables its way.
-        options.Events.TenancyStyle = TenancyStyle.Conjoined;
-        options.Events.StreamIdentity = StreamIdentity.AsGuid;
-        options.Events.IgnoreIndex("idx_mt_events_tenant_seq_id");
-        options.Events.IgnoreIndex("idx_mt_events_tenant_type_seq_id");
+        // The directory appends no events, but applying its schema meets the shared event tables (a store's schema
+        // includes Marten's event store declaration): in the one database that declaration must be the accounts' own,
+        // or each store rewrites the tables its way (Program.cs has it leave the event log's indexes alone too).
+        options.DeclareEventStore();
         return options;
     }
 }

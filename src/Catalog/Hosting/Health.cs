@@ -61,6 +61,12 @@ public sealed class DatabaseHealthCheck(IDirectoryStore store, IDocumentStore ac
         }
     }
 
+    /// <summary>
+    /// With shards, the shard databases, listed once: the shards are fixed while a node runs, and listing them reads
+    /// Marten's whole registry (every account's assignment).
+    /// </summary>
+    private IReadOnlyList<Marten.Storage.IMartenDatabase>? _shards;
+
     private async Task<HealthCheckResult> Ask()
     {
         if (await Unreachable(store.Storage.Database, CancellationToken.None) is { } failure)
@@ -70,7 +76,7 @@ public sealed class DatabaseHealthCheck(IDirectoryStore store, IDocumentStore ac
         {
             try
             {
-                foreach (var shard in await accounts.Storage.AllDatabases())
+                foreach (var shard in _shards ??= await accounts.Storage.AllDatabases())
                     if (await Unreachable(shard, CancellationToken.None) is { } away)
 #pragma warning disable CS0618 // Identifier is the shard's name under Sharding:Databases
                         return HealthCheckResult.Unhealthy($"The shard {shard.Identifier} cannot be reached", away);

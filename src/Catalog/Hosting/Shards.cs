@@ -17,7 +17,6 @@ public static class Shards
     public static async Task<string?> Place(IDocumentStore store, IConfiguration configuration, Guid account, string? shard,
         CancellationToken token = default)
     {
-        var configured = Database.Shards(configuration).Keys.Order(StringComparer.Ordinal).ToList();
         if (store.Options.Tenancy is not ShardedTenancy tenancy)
         {
             if (shard is not null)
@@ -26,6 +25,7 @@ public static class Shards
             return null;
         }
 
+        var configured = Database.Shards(configuration).Keys.Order(StringComparer.Ordinal).ToList();
         if (shard is null)
         {
             // Only the shards this configuration names: Marten's registry keeps every shard it was ever given.

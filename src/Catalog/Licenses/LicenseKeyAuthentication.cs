@@ -20,11 +20,11 @@ public sealed record LicenseKeyHolder(Guid LicenseId, Guid AccountId, bool Revok
 /// then the license in its account's shard. What is found, or nothing, is kept for 2 seconds, as API keys are: a flood
 /// with one key costs one lookup per node every 2 seconds, and a revocation shuts the key out within that.
 /// </summary>
-public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore directory, IConfiguration configuration, IMemoryCache cache)
+public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore directory, IMemoryCache cache)
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
 
-    private readonly bool _sharded = Database.IsSharded(configuration);
+    private readonly bool _sharded = store.Options.Tenancy is Marten.Storage.ShardedTenancy;
 
     public async ValueTask<LicenseKeyHolder?> FindAsync(string key, CancellationToken token)
     {
