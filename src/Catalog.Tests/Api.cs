@@ -307,7 +307,7 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
                   (select count(*) filter (where e.type = 'machine_activated') - count(*) filter (where e.type = 'machine_deactivated')
                    from catalog.mt_events e where e.stream_id = l.id)
                or coalesce((l.data ->> 'MachinesCount')::int, 0) <>
-                  (select count(*) from catalog.mt_doc_machine m where (m.data ->> 'LicenseId')::uuid = l.id)
+                  (select count(*) from catalog.mt_doc_machine m where (m.data ->> 'LicenseId')::uuid = l.id and m.data ->> 'DeactivatedAt' is null)
             """));
     }
 

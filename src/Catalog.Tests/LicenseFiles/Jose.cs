@@ -10,7 +10,8 @@ public static class Jose
 {
     public sealed record Verdict(bool Valid, string? Error, JsonElement Header, JsonElement Claims);
 
-    public static async Task<Verdict> Verify(string file, string jwks, string issuer = "catalog")
+    /// <summary>Verifies as a verifier configured with the issuer and, when given, its own product's code (the audience) does.</summary>
+    public static async Task<Verdict> Verify(string file, string jwks, string issuer = "catalog", string? audience = null)
     {
         var start = new ProcessStartInfo("node")
         {
@@ -19,7 +20,7 @@ public static class Jose
         };
         start.ArgumentList.Add("verify-license-file.mjs");
         using var process = Process.Start(start)!;
-        await process.StandardInput.WriteAsync(JsonSerializer.Serialize(new { file, jwks = JsonDocument.Parse(jwks).RootElement, issuer }));
+        await process.StandardInput.WriteAsync(JsonSerializer.Serialize(new { file, jwks = JsonDocument.Parse(jwks).RootElement, issuer, audience }));
         process.StandardInput.Close();
         var output = await process.StandardOutput.ReadToEndAsync();
         var error = await process.StandardError.ReadToEndAsync();

@@ -26,6 +26,9 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         return response.Text;
     }
 
+    private async Task<string> ProductCodeOf(Client vendor, JsonElement license) =>
+        (await Get($"/api/v1/products/{license.GetProperty("productId").GetString()}", vendor)).Data.GetProperty("code").GetString()!;
+
     private static JsonElement Part(string file, int index) => JsonDocument.Parse(Base64Url.DecodeFromChars(file.Split('.')[index])).RootElement;
 
     [Fact]
@@ -50,6 +53,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         var claims = verdict.Claims;
         Assert.Equal("catalog", claims.GetProperty("iss").GetString());
         Assert.Equal(Id(license), claims.GetProperty("sub").GetString());
+        Assert.Equal(await ProductCodeOf(vendor, license), claims.GetProperty("aud").GetString());
         var iat = claims.GetProperty("iat").GetInt64();
         Assert.Equal(iat, claims.GetProperty("nbf").GetInt64());
         Assert.Equal(iat + (long)TimeSpan.FromDays(30).TotalSeconds, claims.GetProperty("exp").GetInt64());
@@ -58,10 +62,11 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(claims.GetProperty("exp").GetInt64()), response.Data.GetProperty("expiresAt").GetDateTimeOffset());
 
         var granted = claims.GetProperty("license");
-        Assert.Equal(["id", "key", "productId", "productCode", "status", "expiresAt", "maxMachines", "metadata"],
+        Assert.Equal(["id", "productId", "productCode", "status", "expiresAt", "maxMachines", "metadata"],
             granted.EnumerateObject().Select(x => x.Name));
         Assert.Equal(Id(license), granted.GetProperty("id").GetString());
-        Assert.Equal(Key(license), granted.GetProperty("key").GetString());
+        // A copied file does not hand out the license key.
+        Assert.DoesNotContain(Key(license), Encoding.UTF8.GetString(Base64Url.DecodeFromChars(file.Split('.')[1])));
         Assert.Equal(license.GetProperty("productId").GetString(), granted.GetProperty("productId").GetString());
         Assert.StartsWith("code-", granted.GetProperty("productCode").GetString());
         Assert.Equal("active", granted.GetProperty("status").GetString());
@@ -71,8 +76,9 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(machine.GetProperty("id").GetString(), claims.GetProperty("machine").GetProperty("id").GetString());
         Assert.Equal("host-8f2a", claims.GetProperty("machine").GetProperty("fingerprint").GetString());
 
-        // Without a fingerprint the file names no machine.
-        var unbound = (await FileFor(license)).Data.GetProperty("file").GetString()!;
+        // Without a fingerprint (the vendor's own decision: the software gets none on a license with seats) the file
+        // names no machine.
+        var unbound = (await Get($"/api/v1/licenses/{Id(license)}/file", vendor)).Data.GetProperty("file").GetString()!;
         Assert.False(Part(unbound, 1).TryGetProperty("machine", out _));
         Assert.True((await Jose.Verify(unbound, jwks)).Valid);
 
@@ -85,7 +91,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     public async Task one_changed_byte_of_the_payload_or_the_signature_and_the_file_no_longer_verifies()
     {
         var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
-        var file = (await FileFor(license)).Data.GetProperty("file").GetString()!;
+        var file = (await Get($"/api/v1/licenses/{Id(license)}/file", vendor)).Data.GetProperty("file").GetString()!;
         var jwks = await Jwks(vendor.AccountId);
         var parts = file.Split('.');
 
@@ -94,7 +100,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         Assert.Contains("\"maxMachines\":3", payload);
         var forged = parts[0] + "." + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload.Replace("\"maxMachines\":3", "\"maxMachines\":9"))) + "." + parts[2];
         Assert.Equal("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", (await Jose.Verify(forged, jwks)).Error);
-        Assert.Throws<LicenseFileRejected>(() => LicenseFileVerifier.Verify(forged, jwks, "any", DateTimeOffset.UtcNow));
+        Assert.Throws<LicenseFileRejected>(() => LicenseFileVerifier.Verify(forged, jwks, "catalog", "any", "any", DateTimeOffset.UtcNow));
 
         var signature = Base64Url.DecodeFromChars(parts[2]);
         signature[10] ^= 1;
@@ -105,25 +111,33 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
-    public async Task the_readme_verifier_checks_the_signature_then_the_period_then_the_machine()
+    public async Task the_readme_verifier_checks_the_signature_then_issuer_and_product_then_the_period_then_the_machine()
     {
         var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
+        var product = await ProductCodeOf(vendor, license);
         Assert.Equal(201, (await Activate(license, "host-8f2a")).Status);
         var file = (await FileFor(license, "host-8f2a")).Data.GetProperty("file").GetString()!;
         var jwks = await Jwks(vendor.AccountId);
         var exp = DateTimeOffset.FromUnixTimeSeconds(Part(file, 1).GetProperty("exp").GetInt64());
 
-        var granted = LicenseFileVerifier.Verify(file, jwks, "host-8f2a", DateTimeOffset.UtcNow);
-        Assert.Equal(Key(license), granted.GetProperty("key").GetString());
-        Assert.Equal(Key(license), LicenseFileVerifier.Verify(file, jwks, "host-8f2a", exp.AddSeconds(-1)).GetProperty("key").GetString());
+        var granted = LicenseFileVerifier.Verify(file, jwks, "catalog", product, "host-8f2a", DateTimeOffset.UtcNow);
+        Assert.Equal(Id(license), granted.GetProperty("id").GetString());
+        Assert.Equal(Id(license), LicenseFileVerifier.Verify(file, jwks, "catalog", product.ToUpperInvariant(), "host-8f2a", exp.AddSeconds(-1))
+            .GetProperty("id").GetString());
 
-        Assert.Contains("expired", Assert.Throws<LicenseFileRejected>(() => LicenseFileVerifier.Verify(file, jwks, "host-8f2a", exp)).Message);
-        Assert.Contains("another machine", Assert.Throws<LicenseFileRejected>(() => LicenseFileVerifier.Verify(file, jwks, "host-0000", DateTimeOffset.UtcNow)).Message);
+        Assert.Contains("expired", Assert.Throws<LicenseFileRejected>(() => LicenseFileVerifier.Verify(file, jwks, "catalog", product, "host-8f2a", exp)).Message);
+        Assert.Contains("another machine", Assert.Throws<LicenseFileRejected>(() =>
+            LicenseFileVerifier.Verify(file, jwks, "catalog", product, "host-0000", DateTimeOffset.UtcNow)).Message);
+        // The software of another product of the same account (same keys) refuses it, and so does another service's.
+        Assert.Contains("another product", Assert.Throws<LicenseFileRejected>(() =>
+            LicenseFileVerifier.Verify(file, jwks, "catalog", "another-product", "host-8f2a", DateTimeOffset.UtcNow)).Message);
+        Assert.Contains("another service", Assert.Throws<LicenseFileRejected>(() =>
+            LicenseFileVerifier.Verify(file, jwks, "https://licenses.example.com", product, "host-8f2a", DateTimeOffset.UtcNow)).Message);
         var stranger = await AClient();
         Assert.Contains("does not know", Assert.Throws<LicenseFileRejected>(() =>
-            LicenseFileVerifier.Verify(file, "{\"keys\":[]}", "host-8f2a", DateTimeOffset.UtcNow)).Message);
+            LicenseFileVerifier.Verify(file, "{\"keys\":[]}", "catalog", product, "host-8f2a", DateTimeOffset.UtcNow)).Message);
         var strangersKeys = await Jwks(stranger.AccountId);
-        Assert.Throws<LicenseFileRejected>(() => LicenseFileVerifier.Verify(file, strangersKeys, "host-8f2a", DateTimeOffset.UtcNow));
+        Assert.Throws<LicenseFileRejected>(() => LicenseFileVerifier.Verify(file, strangersKeys, "catalog", product, "host-8f2a", DateTimeOffset.UtcNow));
 
         // The README shows exactly this verifier.
         var sample = File.ReadAllText(Path.Combine(TestTools.RepositoryRoot, "src", "Catalog.Tests", "LicenseFiles", "OfflineVerification.cs"));
@@ -183,6 +197,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     {
         var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
         var url = $"/api/v1/licenses/{Id(license)}/file";
+        Assert.Equal(201, (await Activate(license, "host-1")).Status);
 
         var notActive = await FileFor(license, "host-never-seen");
         Assert.Equal(403, notActive.Status);
@@ -190,12 +205,12 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal("NOT_ACTIVATED", (await Get(url + "?fingerprint=host-never-seen", vendor)).Json.GetProperty("code").GetString());
 
         Assert.Equal(200, (await Post($"/api/v1/licenses/{Id(license)}/suspend", vendor, new { })).Status);
-        var suspended = await FileFor(license);
+        var suspended = await FileFor(license, "host-1");
         Assert.Equal(403, suspended.Status);
         Assert.Equal("SUSPENDED", suspended.Json.GetProperty("code").GetString());
         Assert.Equal("SUSPENDED", (await Get(url, vendor)).Json.GetProperty("code").GetString());
         Assert.Equal(200, (await Post($"/api/v1/licenses/{Id(license)}/reinstate", vendor, new { })).Status);
-        Assert.Equal(200, (await FileFor(license)).Status);
+        Assert.Equal(200, (await FileFor(license, "host-1")).Status);
 
         Assert.Equal(200, (await Post($"/api/v1/licenses/{Id(license)}/revoke", vendor, new { })).Status);
         var revoked = await Get(url, vendor);
@@ -204,7 +219,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         // The revoked key is no credential any more (each node may believe it for up to 2 seconds: meanwhile, no file).
         await Eventually(async () =>
         {
-            var client = await FileFor(license);
+            var client = await FileFor(license, "host-1");
             if (client.Status == 403) Assert.Equal("REVOKED", client.Json.GetProperty("code").GetString());
             else Assert.Equal(("License", 401), (client.Headers.WWWAuthenticate.ToString(), client.Status));
             return client.Status == 401;

@@ -10,8 +10,7 @@ public class when_issuing_a_license_file
     private readonly Catalog.Products.Product _product = Given.ADesktopProduct();
     private readonly SigningSettings _settings = new() { Issuer = "https://licenses.example.com", FileLifetime = TimeSpan.FromDays(7) };
 
-    private static Machine AMachine(License license, string fingerprint) =>
-        new(Guid.CreateVersion7(), license.Id, fingerprint, null, [], Given.Now);
+    private static Seat AMachine(License license, string fingerprint) => Given.SeatsTakenBy(license, fingerprint).Active[0];
 
     [Fact]
     public void a_usable_license_gets_a_file_valid_from_now_for_the_configured_lifetime()
@@ -26,7 +25,10 @@ public class when_issuing_a_license_file
         Assert.Equal(Given.Now.ToUnixTimeSeconds(), claims.Iat);
         Assert.Equal(claims.Iat, claims.Nbf);
         Assert.Equal(Given.Now.AddDays(7).ToUnixTimeSeconds(), claims.Exp);
-        Assert.Equal((license.Key, "desktop-app-pro", "active"), (claims.License.Key, claims.License.ProductCode, claims.License.Status));
+        Assert.Equal("desktop-app-pro", claims.Aud);
+        Assert.Equal(("desktop-app-pro", "active"), (claims.License.ProductCode, claims.License.Status));
+        // A copied file must not hand out the key.
+        Assert.DoesNotContain(license.Key, JsonSerializer.Serialize(claims, Catalog.Conventions.ApiJson.Options));
         Assert.Null(claims.Machine);
     }
 
@@ -58,7 +60,7 @@ public class when_issuing_a_license_file
         var machine = AMachine(license, "host-8f2a");
 
         var (bound, _) = LicenseFileRules.Decide(license, _product, "host-8f2a", machine, Given.Now, _settings);
-        Assert.Equal((machine.Id, "host-8f2a"), (bound!.Machine!.Id, bound.Machine.Fingerprint));
+        Assert.Equal((machine.MachineId, "host-8f2a"), (bound!.Machine!.Id, bound.Machine.Fingerprint));
 
         var (none, refusal) = LicenseFileRules.Decide(license, _product, "host-0000", null, Given.Now, _settings);
         Assert.Null(none);
@@ -84,5 +86,16 @@ public class when_issuing_a_license_file
 
         Assert.Null(claims);
         Assert.Equal((403, code), (refusal!.Status, refusal.Extensions["code"]));
+    }
+
+    [Fact]
+    public void another_products_code_gets_no_file()
+    {
+        var license = Given.AnActiveLicenseOf(_product);
+
+        var (claims, refusal) = LicenseFileRules.Decide(license, _product, null, null, Given.Now, _settings, productCode: "other-app");
+
+        Assert.Null(claims);
+        Assert.Equal((403, ValidationCodes.ProductMismatch), (refusal!.Status, refusal.Extensions["code"]));
     }
 }

@@ -51,7 +51,45 @@ public class ListingLicenses(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(3, (await Get($"/api/v1/licenses?productId={theirs.Id}", vendor)).Data.GetArrayLength());
     }
 
+    [Fact]
+    public async Task each_status_filter_lists_exactly_the_licenses_in_that_status()
+    {
+        var client = await AClient();
+        var product = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var active = Id(await IssueLicense(client, product));
+        var expired = Id(await IssueLicense(client, product, new { expiresAt = DateTimeOffset.UtcNow.AddSeconds(1) }));
+        var revoked = Id(await IssueLicense(client, product));
+        var suspended = Id(await IssueLicense(client, product));
+        // Suspended and expired: suspension comes first, as the license's own status says.
+        var suspendedAndExpired = Id(await IssueLicense(client, product, new { expiresAt = DateTimeOffset.UtcNow.AddSeconds(1) }));
+        var revokedWhileSuspended = Id(await IssueLicense(client, product));
+        foreach (var id in new[] { suspended, suspendedAndExpired, revokedWhileSuspended })
+            Assert.Equal(200, (await Post($"/api/v1/licenses/{id}/suspend", client, new { })).Status);
+        foreach (var id in new[] { revoked, revokedWhileSuspended })
+            Assert.Equal(200, (await Post($"/api/v1/licenses/{id}/revoke", client, new { })).Status);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+
+        async Task<string[]> Listed(string query)
+        {
+            var response = await Get($"/api/v1/licenses?productId={product}&" + query, client);
+            Assert.True(response.Status == 200, response.ToString());
+            var ids = response.Data.EnumerateArray().Select(x => x.GetProperty("id").GetString()!).Order().ToArray();
+            // Every license listed is in the status asked for, as its own answer says.
+            foreach (var license in response.Data.EnumerateArray())
+                Assert.Equal(query["status=".Length..], license.GetProperty("status").GetString());
+            return ids;
+        }
+
+        Assert.Equal(new[] { active }, await Listed("status=active"));
+        Assert.Equal(new[] { expired }, await Listed("status=expired"));
+        Assert.Equal(new[] { suspended, suspendedAndExpired }.Order(), await Listed("status=suspended"));
+        Assert.Equal(new[] { revoked, revokedWhileSuspended }.Order(), await Listed("status=revoked"));
+        Assert.Equal(6, (await Get($"/api/v1/licenses?productId={product}", client)).Data.GetArrayLength());
+    }
+
     [Theory]
+    [InlineData("productId=", "productId")]
+    [InlineData("status=", "status")]
     [InlineData("status=unknown", "status")]
     [InlineData("status=ACTIVE", "status")]
     [InlineData("productId=nope", "productId")]

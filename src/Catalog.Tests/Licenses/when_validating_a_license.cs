@@ -62,11 +62,25 @@ public class when_validating_a_license
     public void a_fingerprint_that_is_no_active_machine_is_not_activated_but_only_after_every_other_reason()
     {
         var license = Given.AnActiveLicenseOf(_product);
-        var machine = new Machine(Guid.CreateVersion7(), license.Id, "host-1", null, [], Given.Now);
 
-        Assert.Equal(ValidationCodes.NotActivated, ValidateLicenseEndpoint.Judge(license, _product, Given.Now, "host-2", null).Code);
-        Assert.Equal(ValidationCodes.Valid, ValidateLicenseEndpoint.Judge(license, _product, Given.Now, "host-1", machine).Code);
+        Assert.Equal(ValidationCodes.NotActivated, ValidateLicenseEndpoint.Judge(license, _product, Given.Now, "host-2", fingerprintActive: false).Code);
+        Assert.Equal(ValidationCodes.Valid, ValidateLicenseEndpoint.Judge(license, _product, Given.Now, "host-1", fingerprintActive: true).Code);
         Assert.Equal(ValidationCodes.Expired,
-            ValidateLicenseEndpoint.Judge(license with { ExpiresAt = Given.Now }, _product, Given.Now, "host-2", null).Code);
+            ValidateLicenseEndpoint.Judge(license with { ExpiresAt = Given.Now }, _product, Given.Now, "host-2", fingerprintActive: false).Code);
+    }
+
+    [Fact]
+    public void another_products_code_is_a_product_mismatch_judged_right_after_not_found()
+    {
+        var license = Given.ARevokedLicenseOf(_product) with { ExpiresAt = Given.Now.AddDays(-1) };
+
+        Assert.Equal(ValidationCodes.NotFound, ValidateLicenseEndpoint.Judge(null, null, Given.Now, productCode: "other-app").Code);
+        var mismatch = ValidateLicenseEndpoint.Judge(license, _product, Given.Now, "host-2", productCode: "other-app");
+        Assert.Equal((false, ValidationCodes.ProductMismatch), (mismatch.Valid, mismatch.Code));
+        Assert.Equal(ValidationCodes.ProductMismatch, ValidateLicenseEndpoint.Judge(license, null, Given.Now, productCode: "desktop-app-pro").Code);
+        // Its own code, in any case, passes on to the next reason.
+        Assert.Equal(ValidationCodes.Revoked, ValidateLicenseEndpoint.Judge(license, _product, Given.Now, productCode: "DESKTOP-App-Pro").Code);
+        Assert.Equal(ValidationCodes.Valid,
+            ValidateLicenseEndpoint.Judge(Given.AnActiveLicenseOf(_product), _product, Given.Now, productCode: "desktop-app-pro").Code);
     }
 }

@@ -64,4 +64,74 @@ public class when_activating_a_machine
         var expired = MachineRules.Activate(On("h"), Given.AnActiveLicenseOf(_product, expiresAt: Given.Now), _product, seats, Given.Now);
         Assert.Equal((403, "EXPIRED"), (expired.Refusal!.Status, expired.Refusal.Extensions["code"]));
     }
+
+    [Fact]
+    public void another_products_code_is_a_403_product_mismatch_before_anything_else()
+    {
+        var license = Given.ARevokedLicenseOf(_product);
+
+        var decision = MachineRules.Activate(On("host-1") with { Product = "other-app" }, license, _product, new LicenseSeats(), Given.Now);
+
+        Assert.Equal((403, ValidationCodes.ProductMismatch), (decision.Refusal!.Status, decision.Refusal.Extensions["code"]));
+        Assert.Null(MachineRules.Activate(On("host-1") with { Product = "DESKTOP-APP-PRO" }, Given.AnActiveLicenseOf(_product), _product,
+            new LicenseSeats(), Given.Now).Refusal);
+    }
+
+    [Fact]
+    public void a_deactivated_machine_whose_file_is_still_valid_keeps_its_seat_until_the_file_expires()
+    {
+        var license = Given.ALicenseWithSeats(_product, 1);
+        var seats = Given.SeatsTakenBy(license, "host-1");
+        var fileExpires = Given.Now.AddDays(30);
+        seats.Apply(new LicenseFileIssued(license.Id, license.ProductId, seats.Active[0].MachineId, Given.Now, fileExpires));
+
+        var deactivation = Catalog.Machines.Release.Decide(seats, license, x => x.Fingerprint == "host-1", Given.Now)!;
+        var deactivated = Assert.IsType<MachineDeactivated>(Assert.Single(deactivation));
+        Assert.Equal(fileExpires, deactivated.SeatHeldUntil);
+        seats.Apply(deactivated);
+
+        Assert.Equal(1, seats.TakenAt(Given.Now));
+        Assert.Equal(409, MachineRules.Activate(On("host-2"), license, _product, seats, Given.Now).Refusal!.Status);
+        Assert.Equal(409, MachineRules.Activate(On("host-2"), license, _product, seats, fileExpires.AddSeconds(-1)).Refusal!.Status);
+        // At the file's expiry the seat is free, with no job to free it, and the expired hold is tidied away.
+        var later = MachineRules.Activate(On("host-2"), license, _product, seats, fileExpires);
+        Assert.NotNull(later.Activated);
+        Assert.Equal(Assert.IsType<SeatsFreed>(later.Events[0]).Holds, [new SeatHold(deactivated.MachineId, fileExpires)]);
+    }
+
+    [Fact]
+    public void the_installation_holding_a_seat_takes_it_again_with_its_files_hold()
+    {
+        var license = Given.ALicenseWithSeats(_product, 1);
+        var seats = Given.SeatsTakenBy(license, "host-1");
+        var fileExpires = Given.Now.AddDays(30);
+        seats.Apply(new LicenseFileIssued(license.Id, license.ProductId, seats.Active[0].MachineId, Given.Now, fileExpires));
+        foreach (var e in Catalog.Machines.Release.Decide(seats, license, x => x.Fingerprint == "host-1", Given.Now)!) seats.Apply((dynamic)e);
+
+        var again = MachineRules.Activate(On("host-1"), license, _product, seats, Given.Now.AddDays(1));
+
+        Assert.Equal([typeof(SeatsFreed), typeof(MachineActivated), typeof(LicenseFileIssued)], again.Events.Select(x => x.GetType()));
+        foreach (var e in again.Events) seats.Apply((dynamic)e);
+        Assert.Equal(1, seats.TakenAt(Given.Now.AddDays(1)));
+        Assert.Equal(fileExpires, seats.Active[0].FileExpiresAt);
+    }
+
+    [Fact]
+    public void the_vendor_frees_a_held_seat_at_once_when_it_forces()
+    {
+        var license = Given.ALicenseWithSeats(_product, 1);
+        var seats = Given.SeatsTakenBy(license, "host-1");
+        var machineId = seats.Active[0].MachineId;
+        seats.Apply(new LicenseFileIssued(license.Id, license.ProductId, machineId, Given.Now, Given.Now.AddDays(30)));
+
+        var forced = Catalog.Machines.Release.Decide(seats, license, x => x.MachineId == machineId, Given.Now, force: true)!;
+        Assert.Null(Assert.IsType<MachineDeactivated>(Assert.Single(forced)).SeatHeldUntil);
+
+        // A seat held by a machine deactivated earlier is freed by its id too.
+        foreach (var e in Catalog.Machines.Release.Decide(seats, license, x => x.MachineId == machineId, Given.Now)!) seats.Apply((dynamic)e);
+        Assert.Null(Catalog.Machines.Release.Decide(seats, license, x => x.MachineId == machineId, Given.Now));
+        var freed = Catalog.Machines.Release.Decide(seats, license, x => x.MachineId == machineId, Given.Now, force: true)!;
+        seats.Apply(Assert.IsType<SeatsFreed>(Assert.Single(freed)));
+        Assert.Equal(0, seats.TakenAt(Given.Now));
+    }
 }

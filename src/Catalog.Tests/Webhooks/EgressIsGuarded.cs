@@ -30,6 +30,30 @@ public class EgressIsGuarded(AppFixture fixture) : ApiTest(fixture)
     [InlineData("ff02::1", true)]
     [InlineData("::ffff:127.0.0.1", true)]
     [InlineData("::ffff:10.0.0.1", true)]
+    // Forms that embed an internal IPv4 address, and ranges that are not globally routable.
+    [InlineData("64:ff9b::a9fe:a9fe", true)]     // NAT64 of 169.254.169.254
+    [InlineData("64:ff9b::a00:1", true)]         // NAT64 of 10.0.0.1
+    [InlineData("64:ff9b:1::a00:1", true)]       // local-use NAT64
+    [InlineData("2002:a9fe:a9fe::", true)]       // 6to4 of 169.254.169.254
+    [InlineData("2002:7f00:1::1", true)]         // 6to4 of 127.0.0.1
+    [InlineData("::a9fe:a9fe", true)]            // IPv4-compatible
+    [InlineData("::ffff:0:a9fe:a9fe", true)]     // IPv4-translated
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2", true)] // Teredo
+    [InlineData("2001:2::1", true)]              // benchmarking
+    [InlineData("2001:db8::1", true)]            // documentation
+    [InlineData("3fff::1", true)]                // documentation (RFC 9637)
+    [InlineData("100::1", true)]                 // discard-only
+    [InlineData("5f00::1", true)]                // segment routing
+    [InlineData("198.18.0.1", true)]             // benchmarking
+    [InlineData("198.19.255.254", true)]
+    [InlineData("192.0.2.1", true)]              // TEST-NET-1
+    [InlineData("198.51.100.7", true)]           // TEST-NET-2
+    [InlineData("203.0.113.9", true)]            // TEST-NET-3
+    [InlineData("192.88.99.1", true)]            // 6to4 relay anycast
+    [InlineData("240.0.0.1", true)]              // reserved
+    [InlineData("64:ff9b::808:808", false)]      // NAT64 of 8.8.8.8
+    [InlineData("2002:808:808::1", false)]       // 6to4 of 8.8.8.8
+    [InlineData("198.20.0.1", false)]
     [InlineData("8.8.8.8", false)]
     [InlineData("172.32.0.1", false)]
     [InlineData("100.128.0.1", false)]
@@ -51,7 +75,10 @@ public class EgressIsGuarded(AppFixture fixture) : ApiTest(fixture)
             [
                 "http://127.0.0.1:8080/hook", "http://169.254.169.254/latest/meta-data", "http://10.0.0.5/", "http://[::1]/",
                 "http://2130706433/", "http://0x7f000001/", "http://[::ffff:127.0.0.1]/", "http://100.64.1.1/", "http://0.0.0.0/",
-                "http://localhost:5432/", "https://192.168.0.1/hook?token=x"
+                "http://localhost:5432/", "https://192.168.0.1/hook?token=x",
+                "http://[64:ff9b::a9fe:a9fe]/", "http://[64:ff9b::a00:1]/", "http://[2002:a9fe:a9fe::]/", "http://[::a9fe:a9fe]/",
+                "http://[::ffff:0:a9fe:a9fe]/", "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "http://198.18.0.1/",
+                "http://[100::1]/", "http://[2001:db8::1]/"
             ];
 
             foreach (var url in urls)

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Catalog.Accounts;
 using Catalog.Conventions;
+using Catalog.Hosting;
 using Catalog.Idempotency;
 using Catalog.Licenses;
 using Catalog.Products;
@@ -24,7 +25,9 @@ namespace Catalog.LicenseFiles;
 public record RequestLicenseFile(
     [property: StringLength(MachineFingerprint.MaxLength, MinimumLength = 1),
                Description("Binds the file to this machine, which must be active on the license.")]
-    string? Fingerprint);
+    string? Fingerprint,
+    [property: RegularExpression(ProductRules.CodePattern), Description(LicensedProduct.Description)]
+    string? Product = null);
 
 /// <summary>The file and what a caller needs without parsing it.</summary>
 [SchemaName("LicenseFile")]
@@ -35,10 +38,15 @@ public record LicenseFileDetails(
     [property: Description("The file's own expiry (exp): at most Signing:FileLifetime after issuedAt, never after the license's.")]
     DateTimeOffset ExpiresAt);
 
-/// <summary>The claims of a license file (RFC 7519 names, then the license and, when bound to one, the machine).</summary>
+/// <summary>
+/// The claims of a license file (RFC 7519 names, then the license and, when bound to one, the machine). <c>aud</c> is
+/// the product's code: the software of another product of the same account (same signing key) refuses the file.
+/// No license key: a copied file must not hand out the key.
+/// </summary>
 public record LicenseFileClaims(
     string Iss,
     string Sub,
+    string Aud,
     long Iat,
     long Nbf,
     long Exp,
@@ -46,7 +54,7 @@ public record LicenseFileClaims(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LicenseFileClaims.MachineClaim? Machine)
 {
     public record LicenseClaim(
-        Guid Id, string Key, Guid ProductId, string ProductCode, string Status, DateTimeOffset? ExpiresAt, int? MaxMachines,
+        Guid Id, Guid ProductId, string ProductCode, string Status, DateTimeOffset? ExpiresAt, int? MaxMachines,
         Dictionary<string, JsonElement> Metadata);
 
     public record MachineClaim(Guid Id, string Fingerprint);
@@ -62,34 +70,54 @@ public static class LicenseFileRules
     /// code. The file lives <see cref="SigningSettings.FileLifetime"/>, and never past the license's own expiry.
     /// </summary>
     public static (LicenseFileClaims? Claims, ProblemDetails? Refusal) Decide(
-        License license, Product? product, string? fingerprint, Machine? machine, DateTimeOffset now, SigningSettings settings)
+        License license, Product? product, string? fingerprint, Seat? seat, DateTimeOffset now, SigningSettings settings,
+        string? productCode = null)
     {
         var issuedAt = now.ToUnixTimeSeconds();
         var expiresAt = issuedAt + (long)settings.FileLifetime.TotalSeconds;
         if (license.ExpiresAt is { } licenseExpiry) expiresAt = Math.Min(expiresAt, licenseExpiry.ToUnixTimeSeconds());
 
-        var verdict = ValidateLicenseEndpoint.Judge(license, product, now, fingerprint, machine);
+        var verdict = ValidateLicenseEndpoint.Judge(license, product, now, fingerprint, seat is not null, productCode);
         // A license ending within this second would get a file that is never valid: it is as good as expired.
         var refusedBecause = !verdict.Valid ? verdict.Code : expiresAt <= issuedAt ? ValidationCodes.Expired : null;
         if (refusedBecause is not null)
-            return (null, Problems.Refusal(403, refusedBecause, refusedBecause == ValidationCodes.NotActivated
-                ? "No license file for this fingerprint: it is not an active machine of the license."
-                : $"No license file: the license cannot be used ({refusedBecause})."));
+            return (null, refusedBecause switch
+            {
+                ValidationCodes.NotActivated => Problems.Refusal(403, refusedBecause,
+                    "No license file for this fingerprint: it is not an active machine of the license."),
+                ValidationCodes.ProductMismatch => LicensedProduct.Refusal(),
+                _ => Problems.Refusal(403, refusedBecause, $"No license file: the license cannot be used ({refusedBecause}).")
+            });
 
-        return (new LicenseFileClaims(settings.Issuer, license.Id.ToString(), issuedAt, issuedAt, expiresAt,
-            new(license.Id, license.Key, license.ProductId, product!.Code, license.StatusAt(now), license.ExpiresAt, license.MaxMachines,
+        return (new LicenseFileClaims(settings.Issuer, license.Id.ToString(), product!.Code, issuedAt, issuedAt, expiresAt,
+            new(license.Id, license.ProductId, product.Code, license.StatusAt(now), license.ExpiresAt, license.MaxMachines,
                 license.Metadata),
-            machine is null ? null : new(machine.Id, machine.Fingerprint)), null);
+            seat is null ? null : new(seat.MachineId, seat.Fingerprint)), null);
     }
 
-    /// <summary>Reads what the decision needs, decides, and signs with the account's current key.</summary>
-    public static async Task<IResult> Issue(License license, string? fingerprint, IQuerySession session, SigningKeyRing keys,
-        SigningSettings settings, TimeProvider time, CancellationToken token)
+    /// <summary>
+    /// Reads what the decision needs, decides, records a machine-bound file (its seat is held until the file expires),
+    /// and signs with the account's current key. A bound file is decided under the license stream's lock, as a
+    /// deactivation is: no deactivation can free the seat without seeing the file, and no file is given for a machine
+    /// a deactivation already ended. Wolverine commits the record before the file is answered.
+    /// </summary>
+    public static async Task<IResult> Issue(License license, string? fingerprint, string? productCode, IDocumentSession session,
+        SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token)
     {
+        Seat? seat = null;
+        JasperFx.Events.IEventStream<LicenseSeats>? stream = null;
+        if (fingerprint is not null)
+        {
+            (stream, var seats, var locked) = await LicenseStream.Lock(session, license.Id, token);
+            license = locked ?? license;
+            seat = seats.Holding(fingerprint);
+        }
         var product = await session.LoadAsync<Product>(license.ProductId, token);
-        var machine = await ValidateLicenseEndpoint.ActiveMachine(session, license, fingerprint, token);
-        var (claims, refusal) = Decide(license, product, fingerprint, machine, time.GetUtcNow(), settings);
+        var (claims, refusal) = Decide(license, product, fingerprint, seat, time.GetUtcNow(), settings, productCode);
         if (refusal is not null) return Results.Problem(refusal);
+        if (seat is not null)
+            stream!.AppendOne(new LicenseFileIssued(license.Id, license.ProductId, seat.MachineId,
+                DateTimeOffset.FromUnixTimeSeconds(claims!.Iat), DateTimeOffset.FromUnixTimeSeconds(claims.Exp)));
 
         var (kid, file) = await keys.Sign(license.AccountId, MediaType, claims!, ApiJson.Options, token);
         return Results.Json(new Resource<LicenseFileDetails>(new(file, kid,
@@ -105,34 +133,42 @@ public static class GetLicenseFileEndpoint
     [Authorize(Scopes.LicensesRead)]
     [ProducesResponseType<Resource<LicenseFileDetails>>(200)]
     [Refuses(403, "No file: `code` is REVOKED, PRODUCT_DELETED, SUSPENDED, EXPIRED, or NOT_ACTIVATED (the fingerprint is not an active machine).")]
+    [RetryOnContention]
     public static async Task<IResult> Get([Document("id")] License license,
-        [Description("Binds the file to this machine, which must be active on the license.")] string? fingerprint,
-        IQuerySession session, SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token)
+        [Description("Binds the file to this machine, which must be active on the license; its seat is then held until the file expires.")]
+        string? fingerprint,
+        IDocumentSession session, SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token)
     {
         if (MachineFingerprint.CheckIfGiven(fingerprint) is { Status: 400 } invalid) return Results.Problem(invalid);
-        return await LicenseFileRules.Issue(license, fingerprint, session, keys, settings, time, token);
+        return await LicenseFileRules.Issue(license, fingerprint, null, session, keys, settings, time, token);
     }
 }
 
 [Tags("Client")]
 public static class GetThisLicenseFileEndpoint
 {
-    public static ProblemDetails Validate(RequestLicenseFile? command) => MachineFingerprint.CheckIfGiven(command?.Fingerprint);
+    public static ProblemDetails Validate(RequestLicenseFile? command) => MachineFingerprint.CheckIfGiven(command?.Fingerprint, command?.Product);
 
     /// <summary>
-    /// The software on a machine gets a signed file of its own license, to keep and verify offline. A read sent as
-    /// POST: each call signs a new file and changes nothing stored.
+    /// The software on a machine gets a signed file of its own license, to keep and verify offline. Idempotent by
+    /// nature: each call signs a new file, and a file bound to a machine holds its seat until it expires. A license with
+    /// a seat limit gives files only to a machine: a file without one would be a seat no one counts.
     /// </summary>
     [WolverinePost("/api/v1/client/license-file", OperationId = "getThisLicenseFile", Summary = "Get a signed license file (license key)")]
     [Authorize(CatalogClaims.LicenseKeyPolicy)]
-    [ReadSentAsPost]
+    [IdempotentByNature]
+    [RetryOnContention]
     [ProducesResponseType<Resource<LicenseFileDetails>>(200)]
-    [Refuses(403, "No file: `code` is PRODUCT_DELETED, SUSPENDED, EXPIRED, or NOT_ACTIVATED (the fingerprint is not an active machine).")]
-    public static async Task<IResult> Post(RequestLicenseFile? command, ClaimsPrincipal user, IQuerySession session, SigningKeyRing keys,
+    [Refuses(400, "The license has a seat limit and no `fingerprint` was given.")]
+    [Refuses(403, "No file: `code` is PRODUCT_MISMATCH, PRODUCT_DELETED, SUSPENDED, EXPIRED, or NOT_ACTIVATED (the fingerprint is not an active machine).")]
+    public static async Task<IResult> Post(RequestLicenseFile? command, ClaimsPrincipal user, IDocumentSession session, SigningKeyRing keys,
         SigningSettings settings, TimeProvider time, CancellationToken token)
     {
         var license = await session.LoadAsync<License>(user.License(), token)
                       ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
-        return await LicenseFileRules.Issue(license, command?.Fingerprint, session, keys, settings, time, token);
+        if (command?.Fingerprint is null && license.MaxMachines is not null)
+            return Results.Problem(Problems.Validation("fingerprint",
+                "is required: the license has a seat limit, so its files are given only to an active machine"));
+        return await LicenseFileRules.Issue(license, command?.Fingerprint, command?.Product, session, keys, settings, time, token);
     }
 }

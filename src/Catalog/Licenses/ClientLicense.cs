@@ -14,13 +14,15 @@ namespace Catalog.Licenses;
 public record ValidateThisLicense(
     [property: StringLength(MachineFingerprint.MaxLength, MinimumLength = 1),
                Description("This machine's fingerprint: the license is valid only if it is one of its active machines.")]
-    string? Fingerprint);
+    string? Fingerprint,
+    [property: RegularExpression(ProductRules.CodePattern), Description(LicensedProduct.Description)]
+    string? Product = null);
 
 /// <summary>The verdict as the software on a machine sees it: its own license, and its own machine when it gave a fingerprint.</summary>
 [SchemaName("ClientValidation")]
 public record ClientLicenseValidation(
     bool Valid,
-    [property: AllowedValues(ValidationCodes.Valid, ValidationCodes.ProductDeleted, ValidationCodes.Revoked, ValidationCodes.Suspended,
+    [property: AllowedValues(ValidationCodes.Valid, ValidationCodes.ProductMismatch, ValidationCodes.ProductDeleted, ValidationCodes.Revoked, ValidationCodes.Suspended,
         ValidationCodes.Expired, ValidationCodes.NotActivated)]
     string Code,
     LicenseDetails License,
@@ -33,18 +35,26 @@ public record ClientLicenseValidation(
 [Tags("Client")]
 public static class GetThisLicenseEndpoint
 {
+    public static ProblemDetails Validate(string? product) => MachineFingerprint.CheckIfGiven(null, product);
+
     [WolverineGet("/api/v1/client/license", OperationId = "getThisLicense", Summary = "Get this license (license key)")]
     [Authorize(CatalogClaims.LicenseKeyPolicy)]
-    public static async Task<IResult> Get(ClaimsPrincipal user, IQuerySession session, TimeProvider time, CancellationToken token) =>
-        await session.LoadAsync<License>(user.License(), token) is { } license
-            ? Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(license, time.GetUtcNow())), ApiJson.Options)
-            : Results.Problem(Problems.Status(404, "No such license."));
+    [Refuses(403, "The license is another product's: `code` is PRODUCT_MISMATCH.")]
+    public static async Task<IResult> Get([Description(LicensedProduct.Description)] string? product, ClaimsPrincipal user,
+        IQuerySession session, TimeProvider time, CancellationToken token)
+    {
+        if (await session.LoadAsync<License>(user.License(), token) is not { } license)
+            return Results.Problem(Problems.Status(404, "No such license."));
+        if (product is not null && LicensedProduct.Mismatches(await session.LoadAsync<Product>(license.ProductId, token), product))
+            return Results.Problem(LicensedProduct.Refusal());
+        return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(license, time.GetUtcNow())), ApiJson.Options);
+    }
 }
 
 [Tags("Client")]
 public static class ValidateThisLicenseEndpoint
 {
-    public static ProblemDetails Validate(ValidateThisLicense? command) => MachineFingerprint.CheckIfGiven(command?.Fingerprint);
+    public static ProblemDetails Validate(ValidateThisLicense? command) => MachineFingerprint.CheckIfGiven(command?.Fingerprint, command?.Product);
 
     /// <summary>As the vendor's validate, for the caller's own license: always 200 for a well-formed request.</summary>
     [WolverinePost("/api/v1/client/validate", OperationId = "validateThisLicense", Summary = "Validate this license (license key)")]
@@ -57,7 +67,7 @@ public static class ValidateThisLicenseEndpoint
                       ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
         var product = await session.LoadAsync<Product>(license.ProductId, token);
         var machine = await ValidateLicenseEndpoint.ActiveMachine(session, license, command?.Fingerprint, token);
-        var verdict = ValidateLicenseEndpoint.Judge(license, product, time.GetUtcNow(), command?.Fingerprint, machine);
+        var verdict = ValidateLicenseEndpoint.Judge(license, product, time.GetUtcNow(), command?.Fingerprint, machine is not null, command?.Product);
         return new(new ClientLicenseValidation(verdict.Valid, verdict.Code, verdict.License!, machine is null ? null : MachineDetails.From(machine)));
     }
 }

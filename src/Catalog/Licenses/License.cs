@@ -9,6 +9,7 @@ using Marten;
 using Marten.Events.Projections;
 using Marten.Patching;
 using JasperFx.Events;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Catalog.Licenses;
 
@@ -74,6 +75,12 @@ public sealed record License(
 
     /// <summary>Active machines, kept in the same transaction as the machine events.</summary>
     public int MachinesCount { get; init; }
+
+    /// <summary>Seats deactivated machines still hold through a license file given for them, each until that file expires.</summary>
+    public List<SeatHold> HeldSeats { get; init; } = [];
+
+    /// <summary>The seats taken at this instant: active machines, and the held seats whose files are still valid.</summary>
+    public int SeatsTakenAt(DateTimeOffset now) => MachinesCount + HeldSeats.Count(x => x.Until > now);
 
     public DateTimeOffset? SuspendedAt { get; init; }
 
@@ -152,8 +159,16 @@ public partial class LicenseProjection : EventProjection
     public void Project(MachineActivated e, IDocumentOperations operations) =>
         operations.Patch<License>(e.LicenseId).Increment(x => x.MachinesCount);
 
-    public void Project(MachineDeactivated e, IDocumentOperations operations) =>
+    public void Project(MachineDeactivated e, IDocumentOperations operations)
+    {
         operations.Patch<License>(e.LicenseId).Increment(x => x.MachinesCount, -1);
+        if (e.SeatHeldUntil is { } until) operations.Patch<License>(e.LicenseId).Append(x => x.HeldSeats, new SeatHold(e.MachineId, until));
+    }
+
+    public void Project(SeatsFreed e, IDocumentOperations operations)
+    {
+        foreach (var hold in e.Holds) operations.Patch<License>(e.LicenseId).Remove(x => x.HeldSeats, hold);
+    }
 }
 
 public static class LicenseRules
@@ -166,6 +181,34 @@ public static class LicenseRules
         if (maxMachines is < MinMachines or > MaxMachines)
             errors.Add("maxMachines", $"must be {MinMachines}-{MaxMachines}, or null for no limit");
     }
+}
+
+/// <summary>
+/// The product the software asking is: every client endpoint takes its code (<c>product</c>), so that a license key of
+/// one product never unlocks another product's software, even of the same account. Codes compare ignoring case, as
+/// they are unique.
+/// </summary>
+public static partial class LicensedProduct
+{
+    public const string Description =
+        "The code of the product this software is. When given, a license of another product is refused: PRODUCT_MISMATCH.";
+
+    public static void CheckIfGiven(ValidationErrors errors, string? code)
+    {
+        if (code is not null && !WellFormed().IsMatch(code))
+            errors.Add("product", "must be a product code: 1-50 characters of A-Z a-z 0-9 - _");
+    }
+
+    /// <summary>A code was given, and it is not the code of the license's product (another product's, or no product's).</summary>
+    public static bool Mismatches(Products.Product? product, string? code) =>
+        code is not null && !string.Equals(product?.Code, code, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The 403 of every client endpoint but validation, which answers the code instead.</summary>
+    public static ProblemDetails Refusal() =>
+        Problems.Refusal(403, ValidationCodes.ProductMismatch, "The license key is not a license of this product.");
+
+    [System.Text.RegularExpressions.GeneratedRegex(Products.ProductRules.CodePattern)]
+    private static partial System.Text.RegularExpressions.Regex WellFormed();
 }
 
 /// <summary>A license as the API shows it.</summary>
@@ -181,13 +224,13 @@ public record LicenseDetails(
     DateTimeOffset UpdatedAt,
     Dictionary<string, JsonElement> Metadata,
     [property: Description("How many machines may use the license at once; null for no limit.")] int? MaxMachines,
-    [property: Description("Machines active now.")] int MachinesCount) : IHasLocation
+    [property: Description("Seats taken now: active machines, and deactivated machines whose license file is still valid.")] int MachinesCount) : IHasLocation
 {
     [JsonIgnore] public string Location => $"/api/v1/licenses/{Id}";
 
     public static LicenseDetails From(License l, DateTimeOffset now) =>
         new(l.Id, l.ProductId, l.Key, l.StatusAt(now), l.ExpiresAt, l.RevokedAt, l.CreatedAt, l.UpdatedAt, l.Metadata,
-            l.MaxMachines, l.MachinesCount);
+            l.MaxMachines, l.SeatsTakenAt(now));
 }
 
 /// <summary>

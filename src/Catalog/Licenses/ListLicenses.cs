@@ -17,8 +17,14 @@ public static class ListLicensesEndpoint
     public static ProblemDetails Validate(HttpRequest request, [FromQuery] int? limit, [FromQuery] string? status)
     {
         var problem = Pagination.Check(request.Query, limit, "productId", "status");
-        if (status is null || LicenseStatus.All.Contains(status) || problem is HttpValidationProblemDetails) return problem;
-        return Problems.Validation("status", $"must be one of {string.Join(", ", LicenseStatus.All)}");
+        if (problem is HttpValidationProblemDetails) return problem;
+        // An empty filter is a mistake, not "no filter": a script that lost its variable must not act on every license.
+        var errors = new ValidationErrors();
+        if (request.Query.TryGetValue("productId", out var product) && string.IsNullOrEmpty(product))
+            errors.Add("productId", "must be a product id (leave the parameter out for every product)");
+        if (request.Query.TryGetValue("status", out var given) && (status is null || !LicenseStatus.All.Contains(status)))
+            errors.Add("status", $"must be one of {string.Join(", ", LicenseStatus.All)}");
+        return errors.ToProblem();
     }
 
     /// <summary>
@@ -30,7 +36,7 @@ public static class ListLicensesEndpoint
     [Authorize(Scopes.LicensesRead)]
     public static async Task<Page<LicenseDetails>> Get(
         [FromQuery, Description("Only this product's licenses.")] Guid? productId,
-        [FromQuery, Description("Only licenses in this status, as of now."), AllowedValues(LicenseStatus.Active, LicenseStatus.Expired, LicenseStatus.Revoked)]
+        [FromQuery, Description("Only licenses in this status, as of now."), AllowedValues(LicenseStatus.Active, LicenseStatus.Expired, LicenseStatus.Revoked, LicenseStatus.Suspended)]
         string? status,
         [FromQuery, Description(Pagination.CursorDescription)] Guid? cursor,
         [FromQuery, Description(Pagination.LimitDescription), Range(1, Pagination.MaxLimit), DefaultValue(Pagination.DefaultLimit)] int? limit,
@@ -53,12 +59,15 @@ public static class ListLicensesEndpoint
             licenses = licenses.Where(x => x.ProductId == product).Where(x => x.MatchesSql(
                 $"exists (select 1 from {session.DocumentStore.Options.Schema.For<Products.Product>()} p where p.tenant_id = ? and p.id = ?)",
                 session.TenantId, product));
+        // The same precedence as License.StatusAt: revoked, then suspended, then expired, else active.
         licenses = status switch
         {
             LicenseStatus.Revoked => licenses.Where(x => x.RevokedAt != null),
-            LicenseStatus.Expired => licenses.Where(x => x.RevokedAt == null && x.ExpiresAt != null && x.ExpiresAt <= now),
-            LicenseStatus.Active => licenses.Where(x => x.RevokedAt == null && (x.ExpiresAt == null || x.ExpiresAt > now)),
-            _ => licenses
+            LicenseStatus.Suspended => licenses.Where(x => x.RevokedAt == null && x.SuspendedAt != null),
+            LicenseStatus.Expired => licenses.Where(x => x.RevokedAt == null && x.SuspendedAt == null && x.ExpiresAt != null && x.ExpiresAt <= now),
+            LicenseStatus.Active => licenses.Where(x => x.RevokedAt == null && x.SuspendedAt == null && (x.ExpiresAt == null || x.ExpiresAt > now)),
+            null => licenses,
+            _ => throw new ArgumentOutOfRangeException(nameof(status), status, "not a license status")
         };
         if (cursor is { } after) licenses = licenses.Where(x => x.MatchesSql("d.id < ?", after));
         return licenses.OrderByDescending(x => x.Id).Take(count);

@@ -8,6 +8,7 @@ using JasperFx.Events.Projections;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Marten.Events.Projections;
+using Marten.Patching;
 
 namespace Catalog.Licenses;
 
@@ -24,9 +25,29 @@ public record MachineActivated(
     Dictionary<string, JsonElement> Metadata,
     DateTimeOffset ActivatedAt);
 
-public record MachineDeactivated(Guid MachineId, Guid LicenseId, Guid ProductId, string Fingerprint, DateTimeOffset DeactivatedAt);
+/// <summary>
+/// The machine left the license. <c>SeatHeldUntil</c>: a license file given for it is valid until then, and its seat
+/// stays taken until then (an installation that kept its file can still run offline); null when the seat is free at once.
+/// </summary>
+public record MachineDeactivated(Guid MachineId, Guid LicenseId, Guid ProductId, string Fingerprint, DateTimeOffset DeactivatedAt,
+    DateTimeOffset? SeatHeldUntil = null);
 
-/// <summary>The machine read model: one document per active machine, deleted on deactivation.</summary>
+/// <summary>A license file bound to a machine was given out: the machine's seat is held at least until it expires.</summary>
+public record LicenseFileIssued(Guid LicenseId, Guid ProductId, Guid MachineId, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// Seats held by deactivated machines' files end before, or at, their time: the vendor freed them, their machine's
+/// fingerprint was activated again (the new machine takes the seat), or they expired and are tidied away.
+/// </summary>
+public record SeatsFreed(Guid LicenseId, Guid ProductId, List<SeatHold> Holds, DateTimeOffset FreedAt);
+
+/// <summary>A seat a deactivated machine holds until the latest license file given for it expires.</summary>
+public sealed record SeatHold(Guid MachineId, DateTimeOffset Until);
+
+/// <summary>
+/// The machine read model: one document per active machine, and per deactivated machine whose seat a license file
+/// still holds (<see cref="DeactivatedAt"/> set: the vendor can free that seat by its id); deleted when its seat is free.
+/// </summary>
 public sealed record Machine(
     Guid Id,
     Guid LicenseId,
@@ -35,19 +56,37 @@ public sealed record Machine(
     Dictionary<string, JsonElement> Metadata,
     DateTimeOffset ActivatedAt)
 {
+    /// <summary>Set when the machine left the license while a file given for it holds its seat.</summary>
+    public DateTimeOffset? DeactivatedAt { get; init; }
+
     public static Machine From(MachineActivated e) => new(e.MachineId, e.LicenseId, e.Fingerprint, e.Name, e.Metadata, e.ActivatedAt);
 }
 
-/// <summary>Machine documents: one per active machine. (The license's machinesCount is LicenseProjection's.)</summary>
+/// <summary>Machine documents. (The license's machinesCount is LicenseProjection's.)</summary>
 public partial class MachineProjection : EventProjection
 {
     public Machine Create(MachineActivated e) => Machine.From(e);
 
-    public void Project(MachineDeactivated e, IDocumentOperations operations) => operations.Delete<Machine>(e.MachineId);
+    public void Project(MachineDeactivated e, IDocumentOperations operations)
+    {
+        if (e.SeatHeldUntil is null) operations.Delete<Machine>(e.MachineId);
+        else operations.Patch<Machine>(e.MachineId).Set(x => x.DeactivatedAt, e.DeactivatedAt);
+    }
+
+    public void Project(SeatsFreed e, IDocumentOperations operations)
+    {
+        foreach (var hold in e.Holds) operations.Delete<Machine>(hold.MachineId);
+    }
 }
 
-/// <summary>One taken seat: which machine, by which fingerprint.</summary>
-public sealed record Seat(Guid MachineId, string Fingerprint);
+/// <summary>One taken seat: which machine, by which fingerprint, and until when the latest file given for it is valid.</summary>
+public sealed record Seat(Guid MachineId, string Fingerprint)
+{
+    public DateTimeOffset? FileExpiresAt { get; init; }
+}
+
+/// <summary>A seat still held by a deactivated machine's license file, until <see cref="Until"/>.</summary>
+public sealed record HeldSeat(Guid MachineId, string Fingerprint, DateTimeOffset Until);
 
 /// <summary>
 /// The license stream's snapshot, kept inline: the seats taken on the license, which is what a seat decision
@@ -60,11 +99,38 @@ public sealed class LicenseSeats
     public Guid Id { get; set; }
     public List<Seat> Active { get; set; } = [];
 
+    /// <summary>Seats of deactivated machines whose license files are still valid (and some that expired since).</summary>
+    public List<HeldSeat> Held { get; set; } = [];
+
     public Seat? Holding(string fingerprint) => Active.Find(x => x.Fingerprint == fingerprint);
+
+    /// <summary>
+    /// The seats taken at this instant: every active machine, and every deactivated one whose file is still valid.
+    /// Computed from time: a held seat is free at its file's expiry, with no job to free it.
+    /// </summary>
+    public int TakenAt(DateTimeOffset now) => Active.Count + Held.Count(x => x.Until > now);
+
+    /// <summary>The seat this fingerprint's deactivated machine still holds at this instant, if any.</summary>
+    public HeldSeat? HeldBy(string fingerprint, DateTimeOffset now) => Held.Find(x => x.Fingerprint == fingerprint && x.Until > now);
+
+    /// <summary>Held seats whose files have expired: free already, and tidied away with the next change.</summary>
+    public List<SeatHold> ExpiredAt(DateTimeOffset now) => Held.Where(x => x.Until <= now).Select(x => new SeatHold(x.MachineId, x.Until)).ToList();
 
     public void Apply(MachineActivated e) => Active.Add(new Seat(e.MachineId, e.Fingerprint));
 
-    public void Apply(MachineDeactivated e) => Active.RemoveAll(x => x.MachineId == e.MachineId);
+    public void Apply(MachineDeactivated e)
+    {
+        Active.RemoveAll(x => x.MachineId == e.MachineId);
+        if (e.SeatHeldUntil is { } until) Held.Add(new HeldSeat(e.MachineId, e.Fingerprint, until));
+    }
+
+    public void Apply(LicenseFileIssued e)
+    {
+        var index = Active.FindIndex(x => x.MachineId == e.MachineId);
+        if (index >= 0 && !(Active[index].FileExpiresAt >= e.ExpiresAt)) Active[index] = Active[index] with { FileExpiresAt = e.ExpiresAt };
+    }
+
+    public void Apply(SeatsFreed e) => Held.RemoveAll(x => e.Holds.Exists(freed => freed.MachineId == x.MachineId));
 }
 
 /// <summary>
@@ -110,11 +176,12 @@ public static class MachineFingerprint
         else if (fingerprint is "." or "..") errors.Add("fingerprint", "must not be '.' or '..'");
     }
 
-    /// <summary>The whole validation of a request whose only field is an optional fingerprint.</summary>
-    public static ProblemDetails CheckIfGiven(string? fingerprint)
+    /// <summary>The whole validation of a request whose fields are an optional fingerprint and an optional product code.</summary>
+    public static ProblemDetails CheckIfGiven(string? fingerprint, string? product = null)
     {
         var errors = new ValidationErrors();
         if (fingerprint is not null) Check(errors, fingerprint);
+        LicensedProduct.CheckIfGiven(errors, product);
         return errors.ToProblem();
     }
 }

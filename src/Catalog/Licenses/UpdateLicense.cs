@@ -39,7 +39,7 @@ public static class UpdateLicenseEndpoint
         if (license.IsRevoked) return (null, Problems.Status(409, "The license has been revoked and can no longer be changed."));
         var maxMachines = command.MaxMachines.Or(license.MaxMachines);
         if (maxMachines < activeMachines)
-            return (null, Problems.Status(409, $"{activeMachines} machines are active: maxMachines cannot go below that. Deactivate some first."));
+            return (null, Problems.Status(409, $"{activeMachines} seats are taken: maxMachines cannot go below that. Deactivate some first."));
 
         var expiresAt = command.ExpiresAt.IsPresent ? command.ExpiresAt.Value?.ToMilliseconds() : license.ExpiresAt;
         var metadata = command.Metadata.IsPresent ? command.Metadata.Value ?? [] : license.Metadata;
@@ -62,7 +62,7 @@ public static class UpdateLicenseEndpoint
         var (stream, seats, locked) = await LicenseStream.Lock(session, license.Id, token);
         var current = locked ?? license;
         var now = time.UtcNow();
-        var (updated, refusal) = Decide(command, current, seats.Active.Count, now);
+        var (updated, refusal) = Decide(command, current, seats.TakenAt(now), now);
         if (refusal is not null) return Results.Problem(refusal);
         if (updated is not null) stream.AppendOne(updated);
         return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(updated is null ? current : current.Apply(updated), now)), ApiJson.Options);

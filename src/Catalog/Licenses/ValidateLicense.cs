@@ -16,11 +16,13 @@ public record ValidateLicense(
     string? Key,
     [property: StringLength(MachineFingerprint.MaxLength, MinimumLength = 1),
                Description("When given, the license is valid only if this fingerprint is one of its active machines.")]
-    string? Fingerprint = null);
+    string? Fingerprint = null,
+    [property: RegularExpression(ProductRules.CodePattern), Description(LicensedProduct.Description)]
+    string? Product = null);
 
 public record LicenseValidation(
     bool Valid,
-    [property: AllowedValues(ValidationCodes.Valid, ValidationCodes.NotFound, ValidationCodes.Revoked, ValidationCodes.ProductDeleted,
+    [property: AllowedValues(ValidationCodes.Valid, ValidationCodes.NotFound, ValidationCodes.ProductMismatch, ValidationCodes.Revoked, ValidationCodes.ProductDeleted,
         ValidationCodes.Suspended, ValidationCodes.Expired, ValidationCodes.NotActivated)]
     string Code,
     LicenseDetails? License);
@@ -29,6 +31,8 @@ public static class ValidationCodes
 {
     public const string Valid = "VALID";
     public const string NotFound = "NOT_FOUND";
+    /// <summary>A product was named and the license is not that product's.</summary>
+    public const string ProductMismatch = "PRODUCT_MISMATCH";
     public const string Revoked = "REVOKED";
     public const string Expired = "EXPIRED";
     public const string ProductDeleted = "PRODUCT_DELETED";
@@ -48,20 +52,23 @@ public static class ValidateLicenseEndpoint
         if (string.IsNullOrWhiteSpace(command.Key)) errors.Add("key", "is required");
         else if (command.Key.Length > KeyMaxLength) errors.Add("key", $"must be at most {KeyMaxLength} characters");
         if (command.Fingerprint is not null) MachineFingerprint.Check(errors, command.Fingerprint);
+        LicensedProduct.CheckIfGiven(errors, command.Product);
         return errors.ToProblem();
     }
 
     /// <summary>
     /// The verdict on a license, its product and, when a fingerprint was given, that machine, at a moment: a pure
-    /// function. Codes are judged in this order: NOT_FOUND, REVOKED, PRODUCT_DELETED, SUSPENDED, EXPIRED, NOT_ACTIVATED.
+    /// function. Codes are judged in this order: NOT_FOUND, PRODUCT_MISMATCH, REVOKED, PRODUCT_DELETED, SUSPENDED,
+    /// EXPIRED, NOT_ACTIVATED.
     /// </summary>
     public static LicenseValidation Judge(License? license, Product? product, DateTimeOffset now,
-        string? fingerprint = null, Machine? machine = null)
+        string? fingerprint = null, bool fingerprintActive = false, string? productCode = null)
     {
         if (license is null) return new(false, ValidationCodes.NotFound, null);
         var details = LicenseDetails.From(license, now);
+        if (LicensedProduct.Mismatches(product, productCode)) return new(false, ValidationCodes.ProductMismatch, details);
         if (license.UnusableBecause(product, now) is { } code) return new(false, code, details);
-        if (fingerprint is not null && machine is null) return new(false, ValidationCodes.NotActivated, details);
+        if (fingerprint is not null && !fingerprintActive) return new(false, ValidationCodes.NotActivated, details);
         return new(true, ValidationCodes.Valid, details);
     }
 
@@ -69,7 +76,8 @@ public static class ValidateLicenseEndpoint
     public static Task<Machine?> ActiveMachine(IQuerySession session, License? license, string? fingerprint, CancellationToken token) =>
         license is null || fingerprint is null
             ? Task.FromResult<Machine?>(null)
-            : session.Query<Machine>().Where(x => x.LicenseId == license.Id && x.Fingerprint == fingerprint).FirstOrDefaultAsync(token);
+            : session.Query<Machine>().Where(x => x.LicenseId == license.Id && x.Fingerprint == fingerprint && x.DeactivatedAt == null)
+                .FirstOrDefaultAsync(token);
 
     /// <summary>
     /// Always 200 for a well-formed request. The license is found by its key through a unique index, then its
@@ -91,6 +99,6 @@ public static class ValidateLicenseEndpoint
         var product = license is null ? null : await session.LoadAsync<Product>(license.ProductId, token);
         var machine = await ActiveMachine(session, license, command.Fingerprint, token);
 
-        return new(Judge(license, product, time.GetUtcNow(), command.Fingerprint, machine));
+        return new(Judge(license, product, time.GetUtcNow(), command.Fingerprint, machine is not null, command.Product));
     }
 }

@@ -39,7 +39,7 @@ public static class Seats
             return Results.Json(new Resource<MachineDetails>(MachineDetails.From(active)), ApiJson.Options);
         }
 
-        stream.AppendOne(decision.Activated!);
+        stream.AppendMany(decision.Events);
         var machine = MachineDetails.From(decision.Activated!);
         return Results.Json(new Resource<MachineDetails>(machine), ApiJson.Options, statusCode: 201);
     }

@@ -27,7 +27,7 @@ public static class ListMachinesEndpoint
         IQuerySession session, CancellationToken token)
     {
         var take = limit ?? Pagination.DefaultLimit;
-        var query = session.Query<Machine>().Where(x => x.LicenseId == license.Id);
+        var query = session.Query<Machine>().Where(x => x.LicenseId == license.Id && x.DeactivatedAt == null);
         if (cursor is { } after) query = query.Where(x => x.MatchesSql("d.id < ?", after));
         var machines = await query.OrderByDescending(x => x.Id).Take(take + 1).ToListAsync(token);
         return Pagination.Of(machines, take, MachineDetails.From, x => x.Id.ToString());

@@ -14,10 +14,19 @@ public record ActivateMachine(
                Description("The installation's stable id, unique among the license's active machines: 1-255 printable characters.")]
     string? Fingerprint,
     [property: MaxLength(MachineRules.NameMaxLength)] string? Name,
-    Dictionary<string, JsonElement>? Metadata);
+    Dictionary<string, JsonElement>? Metadata,
+    [property: RegularExpression(ProductRules.CodePattern), Description(LicensedProduct.Description)]
+    string? Product = null);
 
-/// <summary>The outcome of an activation: a new machine, the one already active with that fingerprint, or a refusal.</summary>
-public sealed record Activation(MachineActivated? Activated, Seat? AlreadyActive, ProblemDetails? Refusal);
+/// <summary>
+/// The outcome of an activation: a new machine (and the events appended with it), the one already active with that
+/// fingerprint, or a refusal.
+/// </summary>
+public sealed record Activation(MachineActivated? Activated, Seat? AlreadyActive, ProblemDetails? Refusal)
+{
+    /// <summary>Everything to append, in order: held seats freed first, then the machine, then the file it inherits.</summary>
+    public IReadOnlyList<object> Events { get; init; } = Activated is null ? [] : [Activated];
+}
 
 public static class MachineRules
 {
@@ -36,27 +45,44 @@ public static class MachineRules
             else if (!Text.IsStorable(command.Name)) Text.MustBeStorable(errors, "name", command.Name);
         }
         MetadataRules.Check(errors, command.Metadata);
+        LicensedProduct.CheckIfGiven(errors, command.Product);
         return errors.ToProblem();
     }
 
     /// <summary>
-    /// The decision, made under the license stream's lock on what it holds: a license that cannot be used is a
-    /// 403 naming why; a fingerprint already active is that machine again (activation is idempotent); a full
+    /// The decision, made under the license stream's lock on what it holds: a license of another product than the one
+    /// named is a 403 PRODUCT_MISMATCH; a license that cannot be used is a 403 naming why; a fingerprint already active is that machine again (activation is idempotent); a full
     /// license is a 409; otherwise a new machine takes a seat.
     /// </summary>
     public static Activation Activate(ActivateMachine command, License license, Product? product, LicenseSeats seats, DateTimeOffset now)
     {
+        if (LicensedProduct.Mismatches(product, command.Product)) return new(null, null, LicensedProduct.Refusal());
         if (license.UnusableBecause(product, now) is { } code)
             return new(null, null, Problems.Refusal(403, code, $"The license cannot be activated: {code}."));
         if (seats.Holding(command.Fingerprint!) is { } active) return new(null, active, null);
+
+        var activated = new MachineActivated(Guid.CreateVersion7(), license.Id, license.ProductId, command.Fingerprint!, command.Name,
+            command.Metadata ?? [], now);
+        var expired = seats.ExpiredAt(now);
+        // The installation whose file holds a seat comes back: it takes that seat again, and its file's hold with it.
+        if (seats.HeldBy(command.Fingerprint!, now) is { } held)
+            return new(activated, null, null)
+            {
+                Events = [new SeatsFreed(license.Id, license.ProductId, [.. expired, new SeatHold(held.MachineId, held.Until)], now), activated,
+                    new LicenseFileIssued(license.Id, license.ProductId, activated.MachineId, now, held.Until)]
+            };
+
         // A license without a limit of its own still holds at most LicenseRules.MaxMachines: a license key in an
         // untrusted client must not grow one license's seats (and the snapshot rewritten on each activation) forever.
         var max = license.MaxMachines ?? LicenseRules.MaxMachines;
-        if (seats.Active.Count >= max)
-            return new(null, null, Problems.Refusal(409, MachineLimitReached,
-                $"All {max} machines the license allows are active: deactivate one first."));
+        if (seats.TakenAt(now) >= max)
+            return new(null, null, Problems.Refusal(409, MachineLimitReached, seats.Active.Count < max
+                ? $"All {max} seats the license allows are taken, some by deactivated machines whose license files are still valid: wait for them to expire, or ask the vendor to free one."
+                : $"All {max} machines the license allows are active: deactivate one first."));
 
-        return new(new MachineActivated(Guid.CreateVersion7(), license.Id, license.ProductId, command.Fingerprint!, command.Name,
-            command.Metadata ?? [], now), null, null);
+        return new(activated, null, null)
+        {
+            Events = expired.Count == 0 ? [activated] : [new SeatsFreed(license.Id, license.ProductId, expired, now), activated]
+        };
     }
 }

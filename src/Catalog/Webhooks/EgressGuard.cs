@@ -5,35 +5,51 @@ namespace Catalog.Webhooks;
 
 /// <summary>
 /// Webhook URLs are the client's say-so, so the service must not become a way into its own network. Unless
-/// <c>Webhooks:AllowPrivateNetworks</c> is true, a URL whose host is, or resolves to, a loopback, private (RFC 1918,
-/// fc00::/7), link-local, shared (100.64.0.0/10), multicast, broadcast or unspecified address (IPv4-mapped IPv6
-/// forms included) is refused at creation, and every attempt connects only to an address checked here, the one
-/// actually connected: a name that answers differently the second time (DNS rebinding) gets nowhere.
+/// <c>Webhooks:AllowPrivateNetworks</c> is true, only a globally routable unicast address may be a webhook's: a URL
+/// whose host is, or resolves to, anything else (loopback, private, link-local, shared, benchmarking, documentation,
+/// multicast, reserved, and every IPv6 form that embeds such an IPv4 address) is refused at creation, and every
+/// attempt connects only to an address checked here, the one actually connected: a name that answers differently the
+/// second time (DNS rebinding) gets nowhere.
 /// </summary>
 public static class EgressGuard
 {
+    /// <summary>
+    /// An allow-list, not a deny-list: IPv4 outside the special-purpose ranges (RFC 6890 and its successors), IPv6
+    /// only inside global unicast 2000::/3 less its special blocks. Forms that carry an IPv4 address (mapped, NAT64's
+    /// 64:ff9b::/96, 6to4's 2002::/16) are judged by the IPv4 address they carry; Teredo, whose address is obfuscated,
+    /// and the other forms are refused.
+    /// </summary>
     public static bool IsForbidden(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)
-            || address.Equals(IPAddress.Broadcast) || address.Equals(IPAddress.IPv6None))
-            return true;
+        var b = address.GetAddressBytes();
+        if (address.AddressFamily == AddressFamily.InterNetwork) return !IsGlobalIPv4(b);
+        if (address.AddressFamily != AddressFamily.InterNetworkV6) return true;
 
-        if (address.AddressFamily == AddressFamily.InterNetwork)
-        {
-            var b = address.GetAddressBytes();
-            return b[0] is 0 or 10 or 127 or >= 224                  // this network, private, loopback, multicast and reserved
-                   || (b[0] == 172 && b[1] is >= 16 and <= 31)      // private
-                   || (b[0] == 192 && b[1] == 168)                  // private
-                   || (b[0] == 169 && b[1] == 254)                  // link-local (cloud metadata)
-                   || (b[0] == 100 && b[1] is >= 64 and <= 127)     // shared address space (carrier-grade NAT)
-                   || (b[0] == 192 && b[1] == 0 && b[2] == 0);      // IETF protocol assignments
-        }
+        if (address.IsIPv4MappedToIPv6) return !IsGlobalIPv4(b.AsSpan(12));
+        if (b.AsSpan(0, 12).SequenceEqual(Nat64Prefix)) return !IsGlobalIPv4(b.AsSpan(12)); // 64:ff9b::/96 (RFC 6052)
+        if (b[0] == 0x20 && b[1] == 0x02) return !IsGlobalIPv4(b.AsSpan(2, 4));             // 6to4 2002::/16 (RFC 3056)
 
-        var bytes = address.GetAddressBytes();
-        return address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast
-               || (bytes[0] & 0xFE) == 0xFC;                         // unique local fc00::/7
+        return (b[0] & 0xE0) != 0x20                                   // outside global unicast 2000::/3: ::/8, 64:ff9b:1::/48, 100::/64, fc00::/7, fe80::/10, ff00::/8, ...
+               || (b[0] == 0x20 && b[1] == 0x01 && b[2] < 0x02)        // 2001::/23 IETF protocol assignments: Teredo, benchmarking, ORCHID
+               || (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) // 2001:db8::/32 documentation
+               || (b[0] == 0x3f && b[1] == 0xff && (b[2] & 0xF0) == 0)  // 3fff::/20 documentation (RFC 9637)
+               || (b[0] == 0x5f && b[1] == 0x00);                      // 5f00::/16 segment routing SIDs (RFC 9602)
     }
+
+    private static readonly byte[] Nat64Prefix = [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    /// <summary>An IPv4 address outside every special-purpose range that is not globally reachable.</summary>
+    private static bool IsGlobalIPv4(ReadOnlySpan<byte> b) =>
+        !(b[0] is 0 or 10 or 127 or >= 224                            // this network, private, loopback, multicast, reserved, broadcast
+          || (b[0] == 100 && b[1] is >= 64 and <= 127)                // shared address space (carrier-grade NAT)
+          || (b[0] == 169 && b[1] == 254)                             // link-local (cloud metadata)
+          || (b[0] == 172 && b[1] is >= 16 and <= 31)                 // private
+          || (b[0] == 192 && b[1] == 0 && b[2] is 0 or 2)             // IETF protocol assignments, TEST-NET-1
+          || (b[0] == 192 && b[1] == 88 && b[2] == 99)                // 6to4 relay anycast
+          || (b[0] == 192 && b[1] == 168)                             // private
+          || (b[0] == 198 && b[1] is 18 or 19)                        // benchmarking, routable inside some networks
+          || (b[0] == 198 && b[1] == 51 && b[2] == 100)               // TEST-NET-2
+          || (b[0] == 203 && b[1] == 0 && b[2] == 113));              // TEST-NET-3
 
     /// <summary>Why the URL's host may not be a webhook's, or null: an address literal is judged as it is, a name by what it resolves to.</summary>
     public static async Task<string?> RefusalAsync(Uri url, CancellationToken token)

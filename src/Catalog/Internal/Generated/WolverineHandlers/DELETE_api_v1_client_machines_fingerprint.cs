@@ -43,9 +43,18 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var product = httpContext.Request.Query["product"];
+            var problemDetails1 = Catalog.Machines.DeactivateThisMachineEndpoint.Validate(product);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await Catalog.Machines.DeactivateThisMachineEndpoint.Delete(fingerprint, httpContext.User, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Catalog.Machines.DeactivateThisMachineEndpoint.Delete(fingerprint, product, httpContext.User, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

@@ -66,7 +66,7 @@ namespace Internal.Generated.WolverineHandlers
             var fingerprint = httpContext.Request.Query["fingerprint"];
             
             // The actual HTTP request handler execution
-            var result = await Catalog.LicenseFiles.GetLicenseFileEndpoint.Get(license, fingerprint, ((Marten.IQuerySession)documentSession), _signingKeyRing, _signingSettings, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Catalog.LicenseFiles.GetLicenseFileEndpoint.Get(license, fingerprint, documentSession, _signingKeyRing, _signingSettings, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

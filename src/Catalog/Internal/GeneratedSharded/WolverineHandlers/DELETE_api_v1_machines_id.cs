@@ -58,9 +58,22 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                 return;
             }
 
+            string force_rawValue = httpContext.Request.Query["force"];
+            System.Nullable<bool> force = default;
+
+            if (bool.TryParse(force_rawValue, out var force_parsed))
+            {
+                force = force_parsed;
+            }
+            else if (!string.IsNullOrEmpty(force_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "force", force_rawValue, "bool").ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await Catalog.Machines.DeactivateMachineEndpoint.Delete(machine, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Catalog.Machines.DeactivateMachineEndpoint.Delete(machine, force, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

@@ -54,7 +54,15 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Catalog.LicenseFiles.GetThisLicenseFileEndpoint.Post(command, httpContext.User, ((Marten.IQuerySession)documentSession), _signingKeyRing, _signingSettings, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Catalog.LicenseFiles.GetThisLicenseFileEndpoint.Post(command, httpContext.User, documentSession, _signingKeyRing, _signingSettings, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Save all pending changes to this Marten session
+            await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
