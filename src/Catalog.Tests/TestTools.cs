@@ -38,3 +38,33 @@ public static class TestTools
         return path;
     }
 }
+
+/// <summary>
+/// The mode this run's shared host is in: one database, or shards (<c>Sharding__Databases__*</c> set, as the second
+/// run of scripts/test does). Every API test runs in both.
+/// </summary>
+public static class StorageMode
+{
+    /// <summary>The shard databases' connection strings, by name; empty with one database.</summary>
+    public static IReadOnlyDictionary<string, string> Shards { get; } = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+        .Where(x => x.StartsWith("Sharding__Databases__", StringComparison.Ordinal))
+        .ToDictionary(x => x["Sharding__Databases__".Length..], x => Environment.GetEnvironmentVariable(x)!);
+
+    public static bool Sharded => Shards.Count > 0;
+
+    /// <summary>Every database that holds accounts' events and documents: the one database, or each shard.</summary>
+    public static IEnumerable<string> AccountDatabases =>
+        Sharded ? Shards.Values : [Environment.GetEnvironmentVariable("ConnectionStrings__Catalog")!];
+}
+
+/// <summary>
+/// A test that reads one database's tables or plans directly (an index's plan, a transaction held open on the
+/// tables): its subject is the single-database layout, and with shards it is skipped, saying so.
+/// </summary>
+public sealed class SingleDatabaseFactAttribute : FactAttribute
+{
+    public SingleDatabaseFactAttribute()
+    {
+        if (StorageMode.Sharded) Skip = "reads the single database's own tables or plans; the sharded run covers the behaviour through the API";
+    }
+}

@@ -11,7 +11,9 @@ public class CommandLine(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(0, created.ExitCode);
         Assert.Single(created.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)); // with --json, the JSON alone
         var account = created.LastJson;
-        Assert.Equal(["id", "name", "createdAt"], account.EnumerateObject().Select(x => x.Name));
+        // With shards, also the shard the account was placed on.
+        Assert.Equal(StorageMode.Sharded ? ["id", "name", "createdAt", "database"] : ["id", "name", "createdAt"],
+            account.EnumerateObject().Select(x => x.Name));
         Assert.Equal("Acme Inc", account.GetProperty("name").GetString());
 
         var listed = await Run("accounts", "list", "--json");

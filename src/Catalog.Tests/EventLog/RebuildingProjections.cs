@@ -6,7 +6,7 @@ namespace Catalog.Tests.EventLog;
 
 public class RebuildingProjections(AppFixture fixture) : ApiTest(fixture)
 {
-    [Fact]
+    [SingleDatabaseFact]
     public async Task projections_rebuild_reproduces_every_read_model_from_the_events()
     {
         var acme = await AClient();

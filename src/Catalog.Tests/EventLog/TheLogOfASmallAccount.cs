@@ -9,7 +9,7 @@ namespace Catalog.Tests.EventLog;
 /// </summary>
 public class TheLogOfASmallAccount(AppFixture fixture) : ApiTest(fixture)
 {
-    [Fact]
+    [SingleDatabaseFact]
     public async Task is_read_from_its_own_index_behind_a_big_neighbour()
     {
         var neighbour = await AClient();
@@ -42,7 +42,7 @@ public class TheLogOfASmallAccount(AppFixture fixture) : ApiTest(fixture)
             "the account's three events listed");
     }
 
-    [Fact]
+    [SingleDatabaseFact]
     public async Task its_indexes_are_part_of_the_schema_db_apply_makes()
     {
         await using (var connection = await OpenDatabase())

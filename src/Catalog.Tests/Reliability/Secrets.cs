@@ -16,10 +16,21 @@ namespace Catalog.Tests.Reliability;
 /// </summary>
 public class Secrets(AppFixture fixture) : ApiTest(fixture)
 {
-    /// <summary>Every row of every table of the database, as text: what a stolen backup shows.</summary>
+    /// <summary>
+    /// Every row of every table of every database of the deployment (with shards, the directory and each shard), as
+    /// text: what stolen backups show.
+    /// </summary>
     private static async Task<string> DumpDatabase()
     {
-        await using var connection = await OpenDatabase();
+        var dump = new StringBuilder();
+        foreach (var database in StorageMode.AccountDatabases.Prepend(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog")!).Distinct())
+            dump.Append(await DumpDatabase(database));
+        return dump.ToString();
+    }
+
+    private static async Task<string> DumpDatabase(string connectionString)
+    {
+        await using var connection = await OpenDatabase(connectionString);
         var dump = new StringBuilder();
         var names = new List<string>();
         await using (var tables = new NpgsqlCommand(

@@ -26,8 +26,7 @@ public sealed class RetryOnContentionAttribute(params string[] uniqueIndexes) : 
         || exception.Find<Marten.Exceptions.ExistingStreamIdCollisionException>() is not null
         || exception.Find<PostgresException>() is { } postgres
            && (postgres.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or MartenStreamVersionMismatch
-               || postgres is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: { } index }
-                  && UniqueIndexes.Contains(index));
+               || UniqueIndexes.Any(exception.IsUniqueViolationOf));
 }
 
 /// <summary>

@@ -7,6 +7,25 @@ namespace Catalog.Hosting;
 
 public static class DatabaseErrors
 {
+    /// <summary>
+    /// Whether PostgreSQL refused a value because <paramref name="declaredIndex"/> (a unique index named
+    /// <c>&lt;table&gt;_uidx_&lt;what&gt;</c>, as every one of ours is) already holds it. Known by what it is, not by the
+    /// name alone: with shards each account's rows are a partition of the table, and the violated index is the
+    /// partition's copy, which PostgreSQL names after the partition (<c>mt_doc_product_&lt;account&gt;_lower_tenant_id_idx</c>).
+    /// A violation on a partition of the index's table is the index's, unless it is the partition's primary key: each of
+    /// these tables has one unique index besides its key.
+    /// </summary>
+    public static bool IsUniqueViolationOf(this Exception exception, string declaredIndex)
+    {
+        if (exception.Find<PostgresException>() is not { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: { } violated } postgres)
+            return false;
+        if (violated == declaredIndex) return true;
+        var separator = declaredIndex.IndexOf("_uidx_", StringComparison.Ordinal);
+        return separator > 0 && postgres.TableName is { } table
+               && table.StartsWith(declaredIndex[..separator] + "_", StringComparison.Ordinal)
+               && !violated.Contains("pkey", StringComparison.Ordinal);
+    }
+
     /// <summary>Database failures as problem details: 503 while it is away, 400 for a value it refused.</summary>
     public static IServiceCollection AddDatabaseErrors(this IServiceCollection services) =>
         services.AddExceptionHandler<DatabaseExceptionHandler>();

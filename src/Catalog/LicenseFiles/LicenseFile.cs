@@ -119,7 +119,8 @@ public static class LicenseFileRules
             stream!.AppendOne(new LicenseFileIssued(license.Id, license.ProductId, seat.MachineId,
                 DateTimeOffset.FromUnixTimeSeconds(claims!.Iat), DateTimeOffset.FromUnixTimeSeconds(claims.Exp)));
 
-        var (kid, file) = await keys.Sign(license.AccountId, MediaType, claims!, ApiJson.Options, token);
+        // The account of the request (the session's tenant), never a field of the stored license.
+        var (kid, file) = await keys.Sign(Guid.Parse(session.TenantId), MediaType, claims!, ApiJson.Options, token);
         return Results.Json(new Resource<LicenseFileDetails>(new(file, kid,
             DateTimeOffset.FromUnixTimeSeconds(claims!.Iat), DateTimeOffset.FromUnixTimeSeconds(claims.Exp))), ApiJson.Options);
     }

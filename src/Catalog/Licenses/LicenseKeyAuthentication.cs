@@ -40,13 +40,8 @@ public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore di
     {
         await using var session = store.QuerySession();
         var license = await session.Query<License>().Where(x => x.AnyTenant() && x.Key == key).SingleOrDefaultAsync(token);
-        if (license is null) return null;
-
-        // Licenses projected before accounts were stored on them name theirs in Marten's tenant column.
-        var account = license.AccountId != Guid.Empty
-            ? license.AccountId
-            : Guid.Parse((await session.MetadataForAsync(license, token))!.TenantId);
-        return new LicenseKeyHolder(license.Id, account, license.IsRevoked);
+        // Every license names its account (StampLicenseAccounts gave one to those projected before it was kept).
+        return license is null ? null : new LicenseKeyHolder(license.Id, license.AccountId, license.IsRevoked);
     }
 
     private async Task<LicenseKeyHolder?> FindInShardAsync(string key, CancellationToken token)

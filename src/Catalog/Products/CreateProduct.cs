@@ -1,3 +1,4 @@
+using Catalog.Hosting;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
@@ -68,5 +69,5 @@ public static class CreateProductEndpoint
 
     /// <summary>Only the code index's violation; any other failure goes on to the service's own handling.</summary>
     public static bool OnExceptionFilter(Exception e) =>
-        e.Find<PostgresException>() is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: ProductsConfiguration.CodeIndex };
+        e.IsUniqueViolationOf(ProductsConfiguration.CodeIndex);
 }

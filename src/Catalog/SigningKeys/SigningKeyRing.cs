@@ -16,6 +16,7 @@ public sealed class SigningKeyRing(IDirectoryStore store, SecretBox secrets, Tim
     /// <summary>The key that signs the account's files now, made first if the account has none.</summary>
     public async Task<SigningKey> Current(Guid accountId, CancellationToken token = default)
     {
+        RefuseNoAccount(accountId);
         await using var session = store.QuerySession();
         return await Unretired(session, accountId).FirstOrDefaultAsync(token) ?? await Add(accountId, onlyIfNone: true, token);
     }
@@ -31,6 +32,7 @@ public sealed class SigningKeyRing(IDirectoryStore store, SecretBox secrets, Tim
     /// <summary>Every key not retired, newest first: the account's JWK Set. Empty for an account that has none yet.</summary>
     public async Task<IReadOnlyList<SigningKey>> Published(Guid accountId, CancellationToken token = default)
     {
+        if (accountId == Guid.Empty) return []; // keys once made for no account are nobody's to publish
         await using var session = store.QuerySession();
         return await Unretired(session, accountId).ToListAsync(token);
     }
@@ -64,6 +66,15 @@ public sealed class SigningKeyRing(IDirectoryStore store, SecretBox secrets, Tim
         return retired;
     }
 
+    /// <summary>
+    /// A key belongs to one account: a key for the empty id would sign, and publish, for whoever reaches it without an
+    /// account (once, every account's old licenses), so none is made or used.
+    /// </summary>
+    private static void RefuseNoAccount(Guid accountId)
+    {
+        if (accountId == Guid.Empty) throw new ArgumentException("a signing key belongs to an account: the empty id is none", nameof(accountId));
+    }
+
     /// <summary>The account's keys that are not retired, newest (the one that signs) first.</summary>
     private static IQueryable<SigningKey> Unretired(IQuerySession session, Guid accountId) =>
         session.Query<SigningKey>()
@@ -76,6 +87,7 @@ public sealed class SigningKeyRing(IDirectoryStore store, SecretBox secrets, Tim
     /// </summary>
     private async Task<SigningKey> Add(Guid accountId, bool onlyIfNone, CancellationToken token)
     {
+        RefuseNoAccount(accountId);
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();

@@ -36,6 +36,14 @@ namespace Catalog.Tests.GeneratedClient.Models
 #else
         public string Name { get; set; }
 #endif
+        /// <summary>The code of the product this software is. When given, a license of another product is refused: PRODUCT_MISMATCH.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Product { get; set; }
+#nullable restore
+#else
+        public string Product { get; set; }
+#endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -57,6 +65,7 @@ namespace Catalog.Tests.GeneratedClient.Models
                 { "fingerprint", n => { Fingerprint = n.GetStringValue(); } },
                 { "metadata", n => { Metadata = n.GetObjectValue<global::Catalog.Tests.GeneratedClient.Models.ActivateMachine_metadata>(global::Catalog.Tests.GeneratedClient.Models.ActivateMachine_metadata.CreateFromDiscriminatorValue); } },
                 { "name", n => { Name = n.GetStringValue(); } },
+                { "product", n => { Product = n.GetStringValue(); } },
             };
         }
         /// <summary>
@@ -69,6 +78,7 @@ namespace Catalog.Tests.GeneratedClient.Models
             writer.WriteStringValue("fingerprint", Fingerprint);
             writer.WriteObjectValue<global::Catalog.Tests.GeneratedClient.Models.ActivateMachine_metadata>("metadata", Metadata);
             writer.WriteStringValue("name", Name);
+            writer.WriteStringValue("product", Product);
         }
     }
 }

@@ -12,6 +12,10 @@ namespace Catalog.Tests.GeneratedClient.Models
         #pragma warning disable CS1591
         VALID,
         #pragma warning restore CS1591
+        [EnumMember(Value = "PRODUCT_MISMATCH")]
+        #pragma warning disable CS1591
+        PRODUCT_MISMATCH,
+        #pragma warning restore CS1591
         [EnumMember(Value = "PRODUCT_DELETED")]
         #pragma warning disable CS1591
         PRODUCT_DELETED,

@@ -26,7 +26,7 @@ namespace Catalog.Tests.GeneratedClient.Models
 #else
         public string Key { get; set; }
 #endif
-        /// <summary>Machines active now.</summary>
+        /// <summary>Seats taken now: active machines, and deactivated machines whose license file is still valid.</summary>
         public int? MachinesCount { get; set; }
         /// <summary>How many machines may use the license at once; null for no limit.</summary>
         public int? MaxMachines { get; set; }

@@ -16,6 +16,10 @@ namespace Catalog.Tests.GeneratedClient.Models
         #pragma warning disable CS1591
         NOT_FOUND,
         #pragma warning restore CS1591
+        [EnumMember(Value = "PRODUCT_MISMATCH")]
+        #pragma warning disable CS1591
+        PRODUCT_MISMATCH,
+        #pragma warning restore CS1591
         [EnumMember(Value = "REVOKED")]
         #pragma warning disable CS1591
         REVOKED,

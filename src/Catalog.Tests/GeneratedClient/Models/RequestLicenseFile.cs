@@ -20,6 +20,14 @@ namespace Catalog.Tests.GeneratedClient.Models
 #else
         public string Fingerprint { get; set; }
 #endif
+        /// <summary>The code of the product this software is. When given, a license of another product is refused: PRODUCT_MISMATCH.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Product { get; set; }
+#nullable restore
+#else
+        public string Product { get; set; }
+#endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -39,6 +47,7 @@ namespace Catalog.Tests.GeneratedClient.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "fingerprint", n => { Fingerprint = n.GetStringValue(); } },
+                { "product", n => { Product = n.GetStringValue(); } },
             };
         }
         /// <summary>
@@ -49,6 +58,7 @@ namespace Catalog.Tests.GeneratedClient.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteStringValue("fingerprint", Fingerprint);
+            writer.WriteStringValue("product", Product);
         }
     }
 }

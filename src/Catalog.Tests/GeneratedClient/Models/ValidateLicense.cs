@@ -28,6 +28,14 @@ namespace Catalog.Tests.GeneratedClient.Models
 #else
         public string Key { get; set; }
 #endif
+        /// <summary>The code of the product this software is. When given, a license of another product is refused: PRODUCT_MISMATCH.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public string? Product { get; set; }
+#nullable restore
+#else
+        public string Product { get; set; }
+#endif
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -48,6 +56,7 @@ namespace Catalog.Tests.GeneratedClient.Models
             {
                 { "fingerprint", n => { Fingerprint = n.GetStringValue(); } },
                 { "key", n => { Key = n.GetStringValue(); } },
+                { "product", n => { Product = n.GetStringValue(); } },
             };
         }
         /// <summary>
@@ -59,6 +68,7 @@ namespace Catalog.Tests.GeneratedClient.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteStringValue("fingerprint", Fingerprint);
             writer.WriteStringValue("key", Key);
+            writer.WriteStringValue("product", Product);
         }
     }
 }

@@ -22,7 +22,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client.License
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public LicenseRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/client/license", pathParameters)
+        public LicenseRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/client/license{?product*}", pathParameters)
         {
         }
         /// <summary>
@@ -30,7 +30,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client.License
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public LicenseRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/client/license", rawUrl)
+        public LicenseRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/client/license{?product*}", rawUrl)
         {
         }
         /// <summary>
@@ -39,22 +39,26 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client.License
         /// <returns>A <see cref="global::Catalog.Tests.GeneratedClient.Models.IResult"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
+        /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 400 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 401 status code</exception>
+        /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 403 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 429 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult?> GetAsync(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Client.License.LicenseRequestBuilder.LicenseRequestBuilderGetQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult> GetAsync(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Client.License.LicenseRequestBuilder.LicenseRequestBuilderGetQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             var requestInfo = ToGetRequestInformation(requestConfiguration);
             var errorMapping = new Dictionary<string, ParsableFactory<IParsable>>
             {
+                { "400", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "401", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
+                { "403", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "429", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "503", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
             };
@@ -67,11 +71,11 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client.License
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Client.License.LicenseRequestBuilder.LicenseRequestBuilderGetQueryParameters>>? requestConfiguration = default)
         {
 #nullable restore
 #else
-        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        public RequestInformation ToGetRequestInformation(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Client.License.LicenseRequestBuilder.LicenseRequestBuilderGetQueryParameters>> requestConfiguration = default)
         {
 #endif
             var requestInfo = new RequestInformation(Method.GET, UrlTemplate, PathParameters);
@@ -87,6 +91,23 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client.License
         public global::Catalog.Tests.GeneratedClient.Api.V1.Client.License.LicenseRequestBuilder WithUrl(string rawUrl)
         {
             return new global::Catalog.Tests.GeneratedClient.Api.V1.Client.License.LicenseRequestBuilder(rawUrl, RequestAdapter);
+        }
+        /// <summary>
+        /// GET_api_v1_client_license
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
+        public partial class LicenseRequestBuilderGetQueryParameters 
+        {
+            /// <summary>The code of the product this software is. When given, a license of another product is refused: PRODUCT_MISMATCH.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            [QueryParameter("product")]
+            public string? Product { get; set; }
+#nullable restore
+#else
+            [QueryParameter("product")]
+            public string Product { get; set; }
+#endif
         }
     }
 }

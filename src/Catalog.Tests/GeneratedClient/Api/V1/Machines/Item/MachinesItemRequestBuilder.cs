@@ -22,7 +22,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Machines.Item
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public MachinesItemRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/machines/{id}", pathParameters)
+        public MachinesItemRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/machines/{id}{?force*}", pathParameters)
         {
         }
         /// <summary>
@@ -30,7 +30,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Machines.Item
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public MachinesItemRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/machines/{id}", rawUrl)
+        public MachinesItemRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/machines/{id}{?force*}", rawUrl)
         {
         }
         /// <summary>
@@ -39,6 +39,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Machines.Item
         /// <returns>A <see cref="global::Catalog.Tests.GeneratedClient.Models.IResult"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
+        /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 400 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 401 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 403 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 404 status code</exception>
@@ -46,16 +47,17 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Machines.Item
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult?> DeleteAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult?> DeleteAsync(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Machines.Item.MachinesItemRequestBuilder.MachinesItemRequestBuilderDeleteQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult> DeleteAsync(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult> DeleteAsync(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Machines.Item.MachinesItemRequestBuilder.MachinesItemRequestBuilderDeleteQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             var requestInfo = ToDeleteRequestInformation(requestConfiguration);
             var errorMapping = new Dictionary<string, ParsableFactory<IParsable>>
             {
+                { "400", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "401", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "403", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "404", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
@@ -71,11 +73,11 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Machines.Item
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public RequestInformation ToDeleteRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        public RequestInformation ToDeleteRequestInformation(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Machines.Item.MachinesItemRequestBuilder.MachinesItemRequestBuilderDeleteQueryParameters>>? requestConfiguration = default)
         {
 #nullable restore
 #else
-        public RequestInformation ToDeleteRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        public RequestInformation ToDeleteRequestInformation(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Machines.Item.MachinesItemRequestBuilder.MachinesItemRequestBuilderDeleteQueryParameters>> requestConfiguration = default)
         {
 #endif
             var requestInfo = new RequestInformation(Method.DELETE, UrlTemplate, PathParameters);
@@ -91,6 +93,16 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Machines.Item
         public global::Catalog.Tests.GeneratedClient.Api.V1.Machines.Item.MachinesItemRequestBuilder WithUrl(string rawUrl)
         {
             return new global::Catalog.Tests.GeneratedClient.Api.V1.Machines.Item.MachinesItemRequestBuilder(rawUrl, RequestAdapter);
+        }
+        /// <summary>
+        /// DELETE_api_v1_machines_id
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
+        public partial class MachinesItemRequestBuilderDeleteQueryParameters 
+        {
+            /// <summary>Free the seat at once, even while a license file given for the machine is valid.</summary>
+            [QueryParameter("force")]
+            public bool? Force { get; set; }
         }
     }
 }

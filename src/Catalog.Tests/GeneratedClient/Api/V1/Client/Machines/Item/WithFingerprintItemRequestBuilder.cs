@@ -22,7 +22,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client.Machines.Item
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public WithFingerprintItemRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/client/machines/{fingerprint}", pathParameters)
+        public WithFingerprintItemRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/client/machines/{fingerprint}{?product*}", pathParameters)
         {
         }
         /// <summary>
@@ -30,7 +30,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client.Machines.Item
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public WithFingerprintItemRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/client/machines/{fingerprint}", rawUrl)
+        public WithFingerprintItemRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/client/machines/{fingerprint}{?product*}", rawUrl)
         {
         }
         /// <summary>
@@ -39,23 +39,27 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client.Machines.Item
         /// <returns>A <see cref="global::Catalog.Tests.GeneratedClient.Models.IResult"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
+        /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 400 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 401 status code</exception>
+        /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 403 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 404 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 429 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult?> DeleteAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult?> DeleteAsync(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Client.Machines.Item.WithFingerprintItemRequestBuilder.WithFingerprintItemRequestBuilderDeleteQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult> DeleteAsync(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult> DeleteAsync(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Client.Machines.Item.WithFingerprintItemRequestBuilder.WithFingerprintItemRequestBuilderDeleteQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             var requestInfo = ToDeleteRequestInformation(requestConfiguration);
             var errorMapping = new Dictionary<string, ParsableFactory<IParsable>>
             {
+                { "400", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "401", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
+                { "403", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "404", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "429", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "503", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
@@ -69,11 +73,11 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client.Machines.Item
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public RequestInformation ToDeleteRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default)
+        public RequestInformation ToDeleteRequestInformation(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Client.Machines.Item.WithFingerprintItemRequestBuilder.WithFingerprintItemRequestBuilderDeleteQueryParameters>>? requestConfiguration = default)
         {
 #nullable restore
 #else
-        public RequestInformation ToDeleteRequestInformation(Action<RequestConfiguration<DefaultQueryParameters>> requestConfiguration = default)
+        public RequestInformation ToDeleteRequestInformation(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Client.Machines.Item.WithFingerprintItemRequestBuilder.WithFingerprintItemRequestBuilderDeleteQueryParameters>> requestConfiguration = default)
         {
 #endif
             var requestInfo = new RequestInformation(Method.DELETE, UrlTemplate, PathParameters);
@@ -89,6 +93,23 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client.Machines.Item
         public global::Catalog.Tests.GeneratedClient.Api.V1.Client.Machines.Item.WithFingerprintItemRequestBuilder WithUrl(string rawUrl)
         {
             return new global::Catalog.Tests.GeneratedClient.Api.V1.Client.Machines.Item.WithFingerprintItemRequestBuilder(rawUrl, RequestAdapter);
+        }
+        /// <summary>
+        /// DELETE_api_v1_client_machines_fingerprint
+        /// </summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
+        public partial class WithFingerprintItemRequestBuilderDeleteQueryParameters 
+        {
+            /// <summary>The code of the product this software is. When given, a license of another product is refused: PRODUCT_MISMATCH.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            [QueryParameter("product")]
+            public string? Product { get; set; }
+#nullable restore
+#else
+            [QueryParameter("product")]
+            public string Product { get; set; }
+#endif
         }
     }
 }

@@ -100,7 +100,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item.FileNamespace
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class FileRequestBuilderGetQueryParameters 
         {
-            /// <summary>Binds the file to this machine, which must be active on the license.</summary>
+            /// <summary>Binds the file to this machine, which must be active on the license; its seat is then held until the file expires.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
             [QueryParameter("fingerprint")]
