@@ -25,6 +25,8 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory
 });
 var configuration = builder.Configuration;
+// `describe` shows every configuration value: never the master key or a database password.
+configuration.MaskSecretsWhenDescribing(args);
 
 // The directory: how a request finds its account (accounts, API keys, signing keys, and with shards each license
 // key's account). Always on ConnectionStrings:Catalog.
@@ -94,8 +96,8 @@ app.UseClientAddresses();                // X-Forwarded-For only from ForwardedH
 app.UseExceptionHandler();               // database away -> 503 problem details
 app.UseStartedServicesOnly();            // until messaging has started (database away at start) -> 503
 app.UseStatusCodePages();                // empty 404/405/415 answers -> problem details
+app.UseRateLimiter();                    // a token bucket per key remembered as valid, else per address -> 429, before any lookup
 app.UseAuthentication();                 // API key -> account and scopes
-app.UseRateLimiter();                    // a token bucket per API key -> 429
 app.UseAuthorization();                  // scope policies -> 401 / 403
 app.UseMiddleware<NilIds>();             // the all-zeros id names nothing: 404
 app.UseMiddleware<RequestBodies>();      // 415 / 413, the body buffered for Wolverine to read

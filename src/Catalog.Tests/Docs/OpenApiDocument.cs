@@ -60,6 +60,10 @@ public class OpenApiDocument(AppFixture fixture) : ApiTest(fixture)
         var document = await Document();
 
         Assert.StartsWith("3.1", document.GetProperty("openapi").GetString());
+        // Every named schema is named for the domain, none for a .NET type (JsonElement, any JSON value, is inlined).
+        var named = document.GetProperty("components").GetProperty("schemas").EnumerateObject().Select(x => x.Name).ToList();
+        Assert.DoesNotContain("JsonElement", named);
+        Assert.Contains("Product", named);
         var schemes = document.GetProperty("components").GetProperty("securitySchemes");
         Assert.Equal("bearer", schemes.GetProperty("bearer").GetProperty("scheme").GetString());
         Assert.Equal("X-API-Key", schemes.GetProperty("apiKey").GetProperty("name").GetString());

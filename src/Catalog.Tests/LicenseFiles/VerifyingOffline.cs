@@ -190,6 +190,13 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(["fingerprint"], bad.ErrorFields);
         Assert.Equal(400, (await Get($"/api/v1/licenses/{Id(license)}/file?fingerprint=" + new string('f', 256), vendor)).Status);
         Assert.Equal(400, (await FileFor(license, new string('f', 256))).Status);
+        // Its query is refused as every list's is: a repeated fingerprint is not joined "a,b", a typo not ignored.
+        var repeated = await Get($"/api/v1/licenses/{Id(license)}/file?fingerprint=host-8f2a&fingerprint=other", vendor);
+        Assert.Equal(400, repeated.Status);
+        Assert.Equal(["fingerprint"], repeated.ErrorFields);
+        var unknown = await Get($"/api/v1/licenses/{Id(license)}/file?fingerprnt=host-8f2a", vendor);
+        Assert.Equal(400, unknown.Status);
+        Assert.Equal(["fingerprnt"], unknown.ErrorFields);
     }
 
     [Fact]

@@ -86,6 +86,38 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
         Assert.NotEqual(a.Data.GetProperty("id").GetString(), b.Data.GetProperty("id").GetString());
     }
 
+    /// <summary>
+    /// An answer is kept for the API key that made it: another key of the same account sending the same
+    /// Idempotency-Key and body does the request itself, under its own scopes. Were the answer replayed, a key with
+    /// only webhooks:write would be handed a license-event endpoint, and its secret, that it may not create.
+    /// </summary>
+    [Fact]
+    public async Task an_answer_is_replayed_only_to_the_key_that_made_it()
+    {
+        var full = await AClient("webhooks:write", "licenses:read");
+        var narrow = await AKeyFor(full.AccountId, "webhooks:write");
+        const string body = """{"url":"http://127.0.0.1:9/hook","events":["license.issued"]}""";
+
+        var made = await PostWithKey("/api/v1/webhook-endpoints", full, body, "endpoint-1");
+        var replayedToOther = await PostWithKey("/api/v1/webhook-endpoints", narrow, body, "endpoint-1");
+        var replayedToSame = await PostWithKey("/api/v1/webhook-endpoints", full, body, "endpoint-1");
+
+        Assert.Equal(201, made.Status);
+        Assert.Equal(403, replayedToOther.Status);
+        Assert.Contains("licenses:read", replayedToOther.Text);
+        Assert.DoesNotContain(made.Data.GetProperty("secret").GetString()!, replayedToOther.Text);
+        Assert.Equal(201, replayedToSame.Status);
+        Assert.Equal("true", replayedToSame.Headers["Idempotent-Replayed"].ToString());
+        Assert.Equal(made.Text, replayedToSame.Text);
+
+        // Two keys of one account with the same Idempotency-Key each get their own work done.
+        var one = await PostWithKey("/api/v1/products", await AKeyFor(full.AccountId, "products:write"), """{"name":"A","code":"a"}""", "k");
+        var two = await PostWithKey("/api/v1/products", await AKeyFor(full.AccountId, "products:write"), """{"name":"A","code":"a"}""", "k");
+        Assert.Equal(201, one.Status);
+        Assert.Equal(409, two.Status); // its own attempt, refused by the code taken; never the first key's answer
+        Assert.False(one.Headers.ContainsKey("Idempotent-Replayed"));
+    }
+
     [Fact]
     public async Task a_refused_request_leaves_its_key_free_as_at_stripe()
     {

@@ -104,6 +104,9 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
             await base.InitializeAsync();
             var client = await AClient();
             var unknown = new Client(client.AccountId, Guid.Empty, ApiKeySecret.Generate());
+            // A key in use, as every client's is: this node has seen it valid, so it keeps its own bucket whatever
+            // its address's bucket holds.
+            Assert.Equal(200, (await Get("/api/v1/products", client)).Status);
 
             var responses = new List<ApiResponse>();
             for (var i = 0; i < 10; i++)
@@ -141,6 +144,115 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
         // One lookup per 2 seconds at most (the memory of "unknown"), plus one for the start.
         var allowed = (int)((DateTime.UtcNow - started).TotalSeconds / ApiKeyDirectory.CacheFor.TotalSeconds) + 1;
         Assert.InRange(directory.Lookups - before, 1, Math.Max(allowed, 10));
+    }
+
+    /// <summary>
+    /// The address's bucket is drawn before a credential the node does not remember is looked up: a flood of made-up
+    /// keys, each different (so no memory of "unknown" helps), costs at most the address's allowance of lookups.
+    /// </summary>
+    [Fact]
+    public async Task made_up_keys_cost_no_more_lookups_than_their_address_is_allowed()
+    {
+        await Fixture.RestartAsync(builder =>
+        {
+            builder.UseSetting("RateLimit:AnonymousPermitsPerSecond", "1");
+            builder.UseSetting("RateLimit:AnonymousBurst", "3");
+        });
+        try
+        {
+            var apiKeys = Host.Services.GetRequiredService<ApiKeyDirectory>();
+            var licenseKeys = Host.Services.GetRequiredService<Catalog.Licenses.LicenseKeyDirectory>();
+            var before = apiKeys.Lookups + licenseKeys.Lookups;
+            var started = DateTime.UtcNow;
+
+            var statuses = new List<int>();
+            for (var i = 0; i < 40; i++)
+            {
+                statuses.Add((await Get("/api/v1/products", new Client(Guid.Empty, Guid.Empty, ApiKeySecret.Generate()))).Status);
+                statuses.Add((await AsLicense("GET", "/api/v1/client/license", MadeUpLicenseKey())).Status);
+            }
+
+            Assert.Equal([401, 401, 401], statuses.Take(3));
+            Assert.All(statuses, x => Assert.Contains(x, new[] { 401, 429 }));
+            Assert.True(statuses.Count(x => x == 429) > 60, string.Join(",", statuses));
+            // The burst, then one a second at most.
+            var allowed = 3 + (int)Math.Ceiling((DateTime.UtcNow - started).TotalSeconds) + 1;
+            Assert.InRange(apiKeys.Lookups + licenseKeys.Lookups - before, 3, allowed);
+        }
+        finally
+        {
+            await Fixture.RestartAsync();
+        }
+    }
+
+    private static string MadeUpLicenseKey()
+    {
+        var random = System.Security.Cryptography.RandomNumberGenerator.GetString(Catalog.Licenses.LicenseKeys.Alphabet, 16);
+        return $"ZZZ-{random[..4]}-{random[4..8]}-{random[8..12]}-{random[12..]}";
+    }
+
+    /// <summary>What a node remembers of keys, found or not, is bounded: made-up keys never make it grow past its capacity.</summary>
+    [Fact]
+    public async Task the_memory_of_keys_is_bounded()
+    {
+        await Fixture.RestartAsync(builder => builder.UseSetting("RateLimit:RememberedCredentials", "20"));
+        try
+        {
+            await base.InitializeAsync();
+            var memory = Host.Services.GetRequiredService<Catalog.Conventions.CredentialCache>();
+            for (var i = 0; i < 100; i++)
+                Assert.Equal(401, (await Get("/api/v1/products", new Client(Guid.Empty, Guid.Empty, ApiKeySecret.Generate()))).Status);
+            Assert.InRange(memory.Count, 1, 20);
+
+            // A valid key still works, remembered or not.
+            var client = await AClient();
+            for (var i = 0; i < 3; i++) Assert.Equal(200, (await Get("/api/v1/products", client)).Status);
+        }
+        finally
+        {
+            await Fixture.RestartAsync();
+        }
+    }
+
+    /// <summary>
+    /// Each license key has its bucket, and an account's license keys together have one more: an account of 10,000
+    /// licenses cannot send 10,000 times one key's allowance. Other accounts' keys are untouched.
+    /// </summary>
+    [Fact]
+    public async Task an_accounts_license_keys_together_are_limited_and_other_accounts_are_not_touched()
+    {
+        await Fixture.RestartAsync(builder =>
+        {
+            builder.UseSetting("RateLimit:ClientAccountPermitsPerSecond", "1");
+            builder.UseSetting("RateLimit:ClientAccountBurst", "5");
+        });
+        try
+        {
+            await base.InitializeAsync();
+            var (vendor, first) = await ALicense();
+            var product = first.GetProperty("productId").GetString()!;
+            var keys = new List<string> { Key(first) };
+            for (var i = 0; i < 3; i++) keys.Add((await IssueLicense(vendor, product)).GetProperty("key").GetString()!);
+            var (_, stranger) = await ALicense();
+
+            var responses = new List<ApiResponse>();
+            for (var round = 0; round < 5; round++)
+                foreach (var key in keys)
+                    responses.Add(await AsLicense("GET", "/api/v1/client/license", key));
+            var strangers = new[] { await AsLicense("GET", "/api/v1/client/license", Key(stranger)), await AsLicense("GET", "/api/v1/client/license", Key(stranger)) };
+
+            Assert.All(responses, x => Assert.Contains(x.Status, new[] { 200, 429 }));
+            var limited = responses.Where(x => x.Status == 429).ToList();
+            Assert.True(limited.Count >= 8, string.Join(",", responses.Select(x => x.Status)));
+            Assert.Contains("account's license keys together", limited[^1].Detail);
+            Assert.Equal("5", limited[^1].Headers["RateLimit-Limit"].ToString());
+            Assert.All(strangers, x => Assert.Equal(200, x.Status));
+            Assert.Equal(200, (await Get("/api/v1/products", vendor)).Status); // the vendor's API key has its own bucket
+        }
+        finally
+        {
+            await Fixture.RestartAsync();
+        }
     }
 
     [Fact]

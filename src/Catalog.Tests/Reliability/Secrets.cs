@@ -105,6 +105,33 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
         }
     }
 
+    /// <summary>
+    /// <c>describe</c> prints every configuration value, and what it prints gets pasted into tickets: the master key, a
+    /// previous one and the databases' passwords are masked, while the rest of the connection string still shows.
+    /// </summary>
+    [Fact]
+    public async Task describe_shows_the_configuration_without_its_secrets()
+    {
+        var masterKey = Environment.GetEnvironmentVariable("Secrets__MasterKey")!;
+        var password = new Npgsql.NpgsqlConnectionStringBuilder(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog")).Password!;
+        var previous = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        // The tests' own databases (and shards, in that run), whose connection strings carry a password.
+        var described = await CommandLineRunner.Run(["describe"], new Dictionary<string, string>
+        {
+            ["Secrets__PreviousMasterKeys__0"] = previous,
+            ["Webhooks__SigningToken"] = "NotForTickets7",
+            ["COLUMNS"] = "400"
+        });
+
+        Assert.True(described.ExitCode == 0, described.Error);
+        var output = described.Output + described.Error;
+        Assert.Contains("ConnectionStrings", output);
+        Assert.Contains("Password=****", output);
+        Assert.False(string.IsNullOrEmpty(password));
+        foreach (var secret in new[] { "NotForTickets", "Password=" + password, masterKey[..12], previous[..12] })
+            Assert.DoesNotContain(secret, output);
+    }
+
     [Fact]
     public async Task without_the_master_key_the_service_and_the_commands_that_need_it_refuse_to_start_with_one_line()
     {

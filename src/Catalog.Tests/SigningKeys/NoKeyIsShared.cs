@@ -57,8 +57,8 @@ public class NoKeyIsShared(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task licenses_stored_without_their_account_are_given_it_and_signed_with_its_key()
     {
-        var (vendor, withoutField) = await ALicense();
-        var (other, emptyId) = await ALicense();
+        var (vendor, withoutField) = await ALicense(new { });
+        var (other, emptyId) = await ALicense(new { });
         await StoreAsOfOld(Id(withoutField), emptyId: false);
         await StoreAsOfOld(Id(emptyId), emptyId: true);
         Assert.Null(await StoredAccountOf(Id(withoutField)));

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Authorization.Policy;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
 namespace Catalog.Accounts;
@@ -14,9 +13,9 @@ namespace Catalog.Accounts;
 /// <summary>
 /// Finds the stored key for a presented secret by its hash (a unique index, no scan). What is found, a key or
 /// nothing, is kept in memory for <see cref="CacheFor"/>: the check costs no round trip on most requests, and a revocation reaches
-/// every node within that time (the contract allows 5 seconds).
+/// every node within that time (the contract allows 5 seconds). The memory is bounded (<see cref="CredentialCache"/>).
 /// </summary>
-public sealed class ApiKeyDirectory(Catalog.Hosting.IDirectoryStore store, IMemoryCache cache)
+public sealed class ApiKeyDirectory(Catalog.Hosting.IDirectoryStore store, CredentialCache cache) : ICredentialRecognition
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
 
@@ -32,14 +31,21 @@ public sealed class ApiKeyDirectory(Catalog.Hosting.IDirectoryStore store, IMemo
     public async ValueTask<ApiKey?> FindAsync(string secret, CancellationToken token)
     {
         var hash = ApiKeySecret.Hash(secret);
-        if (cache.TryGetValue(hash, out ApiKey? key)) return key;
+        if (cache.TryGet(hash, out ApiKey? key)) return key;
 
         Interlocked.Increment(ref _lookups);
         await using var session = store.QuerySession();
         key = await session.Query<ApiKey>().FirstOrDefaultAsync(x => x.Hash == hash, token);
         cache.Set(hash, key, CacheFor);
+        cache.Recognise(hash, key is { RevokedAt: null } ? new RecognisedCredential(key.Id.ToString(), key.AccountId, IsLicenseKey: false) : null);
         return key;
     }
+
+    /// <summary>A key this node found valid lately, from memory alone (the rate limiter asks before authentication).</summary>
+    public RecognisedCredential? Recognise(HttpRequest request) =>
+        ApiKeyAuthenticationHandler.PresentedKey(request) is { } presented && ApiKeySecret.IsWellFormed(presented)
+            ? cache.Recognised(ApiKeySecret.Hash(presented))
+            : null;
 }
 
 [Wolverine.Attributes.WolverineIgnore] // named like a handler, but not a message handler
@@ -67,7 +73,9 @@ public sealed class ApiKeyAuthenticationHandler(
             new(CatalogClaims.ApiKeyId, key.Id.ToString()),
             .. key.Scopes.Select(scope => new Claim(CatalogClaims.Scope, scope))
         ];
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        // Named by the key's id: what an Idempotency-Key is kept under besides the account (Idempotency/), so that a
+        // key may replay only its own answers, never one a key with other scopes was given.
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, CatalogClaims.ApiKeyId, null));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
@@ -81,7 +89,7 @@ public sealed class ApiKeyAuthenticationHandler(
     public const string FailureKey = "catalog.authentication-failure";
 
     /// <summary><c>Authorization: Bearer &lt;key&gt;</c>, or <c>X-API-Key: &lt;key&gt;</c>; any other authorization is malformed.</summary>
-    private static string? PresentedKey(HttpRequest request)
+    public static string? PresentedKey(HttpRequest request)
     {
         var authorization = request.Headers.Authorization.ToString();
         if (authorization.Length > 0)

@@ -24,8 +24,9 @@ public static class AccountsConfiguration
     /// <summary>One policy per scope, named as the scope: endpoints say <c>[Authorize(Scopes.ProductsRead)]</c>.</summary>
     public static IServiceCollection AddAccounts(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddMemoryCache();
+        services.AddSingleton<CredentialCache>();
         services.AddSingleton<ApiKeyDirectory>();
+        services.AddSingleton<ICredentialRecognition>(provider => provider.GetRequiredService<ApiKeyDirectory>());
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
         // One credential per request: "Authorization: License <key>" goes to the license-key scheme (Licenses/),
         // anything else to the API-key scheme.

@@ -7,7 +7,11 @@ using Microsoft.AspNetCore.RateLimiting;
 
 namespace Catalog.Accounts;
 
-/// <summary>Configuration section <c>RateLimit</c>: a token bucket per API key, and one per client address for requests without a valid key.</summary>
+/// <summary>
+/// Configuration section <c>RateLimit</c>: a token bucket per API key, one per license key and one per account for
+/// all its license keys together on the client endpoints, and one per client address for requests without a
+/// recognised credential.
+/// </summary>
 public sealed class RateLimitSettings
 {
     public int PermitsPerSecond { get; set; } = 100;
@@ -17,15 +21,21 @@ public sealed class RateLimitSettings
     /// <summary>Per license key, on the client endpoints.</summary>
     public int ClientPermitsPerSecond { get; set; } = 10;
     public int ClientBurst { get; set; } = 20;
+    /// <summary>Per account, all its license keys together: 10,000 licenses must not mean 100,000 requests a second.</summary>
+    public int ClientAccountPermitsPerSecond { get; set; } = 500;
+    public int ClientAccountBurst { get; set; } = 1000;
 }
 
 /// <summary>
 /// Each API key gets a token bucket of <see cref="RateLimitSettings.Burst"/> tokens refilled at
-/// <see cref="RateLimitSettings.PermitsPerSecond"/>. A request without a valid key (none, malformed, unknown,
-/// revoked) draws from its client address's bucket instead (<c>AnonymousPermitsPerSecond</c>, <c>AnonymousBurst</c>),
-/// so a flood of bad keys is bounded before it reaches the 401. The client address is the connection's, or the
-/// X-Forwarded-For of a proxy listed in <c>ForwardedHeaders:KnownProxies</c>. The buckets live in the node's
-/// memory, so limits are per node. Health and docs are never limited.
+/// <see cref="RateLimitSettings.PermitsPerSecond"/>; each license key its client bucket, and its account a bucket
+/// that all the account's license keys draw from as well. The limiter runs before authentication, so a credential is
+/// recognised from the node's memory alone (<see cref="ICredentialRecognition"/>): a request whose credential this
+/// node does not remember as valid (none, malformed, unknown, revoked, or not looked up in the last 2 seconds) draws
+/// from its client address's bucket (<c>AnonymousPermitsPerSecond</c>, <c>AnonymousBurst</c>) before it can cost a
+/// lookup, so a flood of made-up keys is bounded before it reaches the database. The client address is the
+/// connection's, or the X-Forwarded-For of a proxy listed in <c>ForwardedHeaders:KnownProxies</c>. The buckets live in
+/// the node's memory, so limits are per node. Health and docs are never limited.
 /// </summary>
 public static class RateLimits
 {
@@ -33,7 +43,8 @@ public static class RateLimits
     {
         var settings = configuration.GetSection("RateLimit").Get<RateLimitSettings>() ?? new RateLimitSettings();
         if (settings.PermitsPerSecond < 1 || settings.Burst < 1 || settings.AnonymousPermitsPerSecond < 1 || settings.AnonymousBurst < 1
-            || settings.ClientPermitsPerSecond < 1 || settings.ClientBurst < 1)
+            || settings.ClientPermitsPerSecond < 1 || settings.ClientBurst < 1
+            || settings.ClientAccountPermitsPerSecond < 1 || settings.ClientAccountBurst < 1)
             throw new InvalidOperationException("RateLimit: every PermitsPerSecond and Burst must be at least 1");
 
         services.Configure<ForwardedHeadersOptions>(options =>
@@ -46,18 +57,29 @@ public static class RateLimits
             foreach (var proxy in KnownProxies(configuration)) options.KnownProxies.Add(IPAddress.Parse(proxy));
         });
 
+        // The license keys of one account, together: a second limiter every client request passes as well.
+        var accounts = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            Recognised(context) is { IsLicenseKey: true } license
+                ? RateLimitPartition.GetTokenBucketLimiter("account:" + license.AccountId,
+                    _ => Bucket(settings.ClientAccountPermitsPerSecond, settings.ClientAccountBurst))
+                : RateLimitPartition.GetNoLimiter(""));
+
         services.AddRateLimiter(options =>
         {
-            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-            {
-                var bucket = BucketOf(context, settings);
-                return RateLimitPartition.GetTokenBucketLimiter(bucket.Partition, _ => Bucket(bucket.PerSecond, bucket.Burst));
-            });
+            options.GlobalLimiter = PartitionedRateLimiter.CreateChained(
+                PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                {
+                    var bucket = BucketOf(context, settings);
+                    return RateLimitPartition.GetTokenBucketLimiter(bucket.Partition, _ => Bucket(bucket.PerSecond, bucket.Burst));
+                }),
+                accounts);
 
             options.OnRejected = async (rejected, token) =>
             {
                 var context = rejected.HttpContext;
-                var (_, perSecond, burst, holder) = BucketOf(context, settings);
+                var (_, perSecond, burst, holder) = accounts.GetStatistics(context) is { CurrentAvailablePermits: <= 0 }
+                    ? ("", settings.ClientAccountPermitsPerSecond, settings.ClientAccountBurst, "This account's license keys together")
+                    : BucketOf(context, settings);
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
                     ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds))
                     : 1;
@@ -79,14 +101,26 @@ public static class RateLimits
         return services;
     }
 
+    /// <summary>The request's credential if this node remembers it as valid, asked once per request.</summary>
+    private static RecognisedCredential? Recognised(HttpContext context)
+    {
+        if (context.Items.TryGetValue(typeof(RecognisedCredential), out var known)) return known as RecognisedCredential;
+        RecognisedCredential? recognised = null;
+        foreach (var recognition in context.RequestServices.GetServices<ICredentialRecognition>())
+            if ((recognised = recognition.Recognise(context.Request)) is not null) break;
+        context.Items[typeof(RecognisedCredential)] = recognised;
+        return recognised;
+    }
+
     /// <summary>Whose bucket a request draws from: its API key's, its license key's, or its client address's.</summary>
     private static (string Partition, int PerSecond, int Burst, string Holder) BucketOf(HttpContext context, RateLimitSettings settings) =>
-        context.User.FindFirst(CatalogClaims.ApiKeyId)?.Value is { } keyId
-            ? ("key:" + keyId, settings.PermitsPerSecond, settings.Burst, "This API key")
-            : context.User.FindFirst(CatalogClaims.LicenseId)?.Value is { } licenseId
-                ? ("license:" + licenseId, settings.ClientPermitsPerSecond, settings.ClientBurst, "This license key")
-                : ("address:" + context.Connection.RemoteIpAddress, settings.AnonymousPermitsPerSecond, settings.AnonymousBurst,
-                    "This client address, without a valid API key,");
+        Recognised(context) switch
+        {
+            { IsLicenseKey: false } key => ("key:" + key.Id, settings.PermitsPerSecond, settings.Burst, "This API key"),
+            { IsLicenseKey: true } license => ("license:" + license.Id, settings.ClientPermitsPerSecond, settings.ClientBurst, "This license key"),
+            null => ("address:" + context.Connection.RemoteIpAddress, settings.AnonymousPermitsPerSecond, settings.AnonymousBurst,
+                "This client address, without a valid API key,")
+        };
 
     private static string[] KnownProxies(IConfiguration configuration) =>
         configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>() ?? [];

@@ -19,13 +19,7 @@ public static class Pagination
     public static ProblemDetails Check(IQueryCollection query, int? limit, params string[] otherParameters)
     {
         var errors = new ValidationErrors();
-        foreach (var (name, values) in query)
-        {
-            if (name is not ("cursor" or "limit") && !otherParameters.Contains(name))
-                errors.Add(name, "is not a known query parameter");
-            else if (values.Count > 1)
-                errors.Add(name, "must be given at most once");
-        }
+        QueryParameters.Check(errors, query, ["cursor", "limit", .. otherParameters]);
         if (limit is < 1 or > MaxLimit || (limit is null && query.TryGetValue("limit", out var given) && given.Count == 1))
             errors.Add("limit", $"must be a whole number from 1 to {MaxLimit}");
         return errors.ToProblem();

@@ -207,11 +207,12 @@ public static class OpenApiDocument
 
     /// <summary>
     /// Domain names for generated clients: a type's <see cref="SchemaNameAttribute"/> (else its own name), with the
-    /// envelopes named after what they hold; <c>Optional&lt;T&gt;</c> (PATCH's "absent or present") is inlined.
+    /// envelopes named after what they hold; <c>Optional&lt;T&gt;</c> (PATCH's "absent or present") and any JSON value are inlined.
     /// </summary>
     private static string? SchemaName(Type type)
     {
-        if (IsOptional(type)) return null;
+        // Any JSON value (an event's data, a metadata value): a schema of its own would only name .NET's type.
+        if (IsOptional(type) || type == typeof(JsonElement)) return null;
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Resource<>))
             return SchemaName(type.GetGenericArguments()[0]) + "Response";
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Page<>))

@@ -12,7 +12,8 @@ namespace Catalog.Idempotency;
 /// <c>Idempotency-Key</c>, as Stripe has it, from Wolverine's own <c>[DeduplicatedWithResponse]</c>: the same key with
 /// the same request (method, path, query and body bytes) within 24 hours answers the first answer (status,
 /// <c>Location</c>, body) without running the endpoint; with another request it is a 422. Keys are per account (the
-/// tenant). The claim and the stored answer are written in the endpoint's own Marten transaction, so a keyed
+/// tenant) and, within it, per credential (the API key, or the license key): a replay answers only the credential that
+/// made the answer, so a key with fewer scopes can never be handed what it could not have done itself. The claim and the stored answer are written in the endpoint's own Marten transaction, so a keyed
 /// request costs no extra transaction, and a repeat racing the first one loses at commit and is answered with the
 /// winner's answer. An answer of 400 or above is not kept: the key stays free, as at Stripe.
 /// </summary>
@@ -58,7 +59,7 @@ public sealed class IdempotentPosts(bool claimInTransaction) : IHttpPolicy
                                              && !x.Method.Method.HasAttribute<IdempotentByNatureAttribute>()))
             chain.DeduplicatedWithResponse = new DeduplicatedWithResponseRequirement
             {
-                Scope = DeduplicationScope.Tenant, Required = false, ClaimInTransaction = claimInTransaction
+                Scope = DeduplicationScope.Tenant | DeduplicationScope.User, Required = false, ClaimInTransaction = claimInTransaction
             };
     }
 }
@@ -71,6 +72,15 @@ public sealed class IdempotentPosts(bool claimInTransaction) : IHttpPolicy
 public sealed class IdempotencyKeyHeader(RequestDelegate next)
 {
     public const int MaxLength = 255;
+
+    /// <summary>
+    /// Whether this request's own work committed (else a success is a stored answer). Claimed in the endpoint's
+    /// transaction, Wolverine marks the claim's commit; claimed apart (shards), the answer is recorded only after the
+    /// work committed, and a replay never does the work.
+    /// </summary>
+    private static bool OwnWorkCommitted(HttpContext context, bool claimedInTransaction) =>
+        HttpHandler.IsDeduplicatedResponseCommitted(context)
+        || !claimedInTransaction && HttpHandler.IsDeduplicatedWorkDone(context);
 
     public async Task InvokeAsync(HttpContext context, SecretBox secrets)
     {
@@ -88,9 +98,10 @@ public sealed class IdempotencyKeyHeader(RequestDelegate next)
             return;
         }
 
+        var claimedInTransaction = context.GetEndpoint()!.Metadata.GetMetadata<HttpChain>()!.DeduplicatedWithResponse!.ClaimInTransaction;
         context.Response.OnStarting(() =>
         {
-            if (context.Response.StatusCode < 400 && !HttpHandler.IsDeduplicatedResponseCommitted(context))
+            if (context.Response.StatusCode < 400 && !OwnWorkCommitted(context, claimedInTransaction))
                 context.Response.Headers["Idempotent-Replayed"] = "true";
             return Task.CompletedTask;
         });

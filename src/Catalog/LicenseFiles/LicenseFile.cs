@@ -129,6 +129,8 @@ public static class LicenseFileRules
 [Tags("License files")]
 public static class GetLicenseFileEndpoint
 {
+    public static ProblemDetails Validate(HttpRequest request) => QueryParameters.Only(request.Query, "fingerprint");
+
     /// <summary>The vendor's back end gets the same signed file its customer's software would, e.g. to ship it on a USB stick.</summary>
     [WolverineGet("/api/v1/licenses/{id}/file", OperationId = "getLicenseFile", Summary = "Get a signed license file")]
     [Authorize(Scopes.LicensesRead)]

@@ -1,3 +1,4 @@
+using Catalog.Conventions;
 using JasperFx.Events.Projections;
 using Catalog.Hosting;
 using Marten;
@@ -66,6 +67,7 @@ public static class LicensesConfiguration
         services.AddSingleton<Marten.Schema.IInitialData, StampLicenseAccounts>();
         // The client endpoints' credential: the license key itself (Accounts/ forwards "License <key>" here).
         services.AddSingleton<LicenseKeyDirectory>();
+        services.AddSingleton<ICredentialRecognition>(provider => provider.GetRequiredService<LicenseKeyDirectory>());
         services.AddAuthentication()
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, LicenseKeyAuthenticationHandler>(
                 Conventions.CatalogClaims.LicenseKeyScheme, null);

@@ -6,7 +6,6 @@ using Catalog.Conventions;
 using Catalog.Hosting;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
 namespace Catalog.Licenses;
@@ -20,21 +19,34 @@ public sealed record LicenseKeyHolder(Guid LicenseId, Guid AccountId, bool Revok
 /// then the license in its account's shard. What is found, or nothing, is kept for 2 seconds, as API keys are: a flood
 /// with one key costs one lookup per node every 2 seconds, and a revocation shuts the key out within that.
 /// </summary>
-public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore directory, IMemoryCache cache)
+public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore directory, CredentialCache cache) : ICredentialRecognition
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
 
     private readonly bool _sharded = store.Options.Tenancy is Marten.Storage.ShardedTenancy;
 
+    private long _lookups;
+
+    /// <summary>How many times this node looked a license key up (the tests count them).</summary>
+    public long Lookups => Interlocked.Read(ref _lookups);
+
     public async ValueTask<LicenseKeyHolder?> FindAsync(string key, CancellationToken token)
     {
-        var cacheKey = "license-key:" + key;
-        if (cache.TryGetValue(cacheKey, out LicenseKeyHolder? holder)) return holder;
+        var cacheKey = CacheKey(key);
+        if (cache.TryGet(cacheKey, out LicenseKeyHolder? holder)) return holder;
 
+        Interlocked.Increment(ref _lookups);
         holder = _sharded ? await FindInShardAsync(key, token) : await FindAsync(store, key, token);
         cache.Set(cacheKey, holder, CacheFor);
+        cache.Recognise(cacheKey, holder is { Revoked: false } ? new RecognisedCredential(holder.LicenseId.ToString(), holder.AccountId, IsLicenseKey: true) : null);
         return holder;
     }
+
+    private static string CacheKey(string key) => "license-key:" + key;
+
+    /// <summary>A license key this node found valid lately, from memory alone (the rate limiter asks before authentication).</summary>
+    public RecognisedCredential? Recognise(HttpRequest request) =>
+        LicenseKeyAuthenticationHandler.PresentedKey(request) is { } key ? cache.Recognised(CacheKey(key)) : null;
 
     private static async Task<LicenseKeyHolder?> FindAsync(IDocumentStore store, string key, CancellationToken token)
     {
@@ -72,19 +84,27 @@ public sealed partial class LicenseKeyAuthenticationHandler(
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var authorization = Request.Headers.Authorization.ToString();
-        var prefix = CatalogClaims.LicenseKeyScheme + " ";
-        if (!authorization.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
-
-        var key = authorization[prefix.Length..].Trim().ToUpperInvariant();
-        if (!LicenseKeys.IsWellFormed(key)) return Fail("The license key is malformed.");
+        if (!Request.Headers.Authorization.ToString().StartsWith(Prefix, StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
+        if (PresentedKey(Request) is not { } key) return Fail("The license key is malformed.");
         var holder = await directory.FindAsync(key, Context.RequestAborted);
         if (holder is null) return Fail("The license key is not valid.");
         if (holder.Revoked) return Fail("The license has been revoked.");
 
         Claim[] claims = [new(CatalogClaims.AccountId, holder.AccountId.ToString()), new(CatalogClaims.LicenseId, holder.LicenseId.ToString())];
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, CatalogClaims.LicenseKeyScheme));
+        // Named by the license: a client POST's Idempotency-Key is kept under it (Idempotency/).
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, CatalogClaims.LicenseKeyScheme, CatalogClaims.LicenseId, null));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, CatalogClaims.LicenseKeyScheme));
+    }
+
+    private const string Prefix = CatalogClaims.LicenseKeyScheme + " ";
+
+    /// <summary>The well-formed license key of <c>Authorization: License &lt;key&gt;</c>, upper-cased, or null.</summary>
+    public static string? PresentedKey(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (!authorization.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase)) return null;
+        var key = authorization[Prefix.Length..].Trim().ToUpperInvariant();
+        return LicenseKeys.IsWellFormed(key) ? key : null;
     }
 
     private AuthenticateResult Fail(string reason)

@@ -143,9 +143,17 @@ public static class LicenseStream
         IDocumentSession session, Guid licenseId, CancellationToken token)
     {
         var stream = await session.Events.FetchForExclusiveWriting<LicenseSeats>(licenseId, token);
+        // A license whose stream does not exist yet has no row to lock: a revocation and a first activation would each
+        // decide on what they read and both commit (the revocation appends to the product's stream, not this one). The
+        // same lock, taken on the license's id for the transaction, queues them; once the stream exists its row does.
+        if (stream.Aggregate is null)
+            await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(?)", token, LockKey(licenseId));
         var current = await session.LoadAsync<License>(licenseId, token);
         return (stream, stream.Aggregate ?? new LicenseSeats { Id = licenseId }, current);
     }
+
+    /// <summary>The transaction lock of a license without a stream: 64 of its id's random bits (two licenses sharing one only wait).</summary>
+    public static long LockKey(Guid licenseId) => BitConverter.ToInt64(licenseId.ToByteArray(), 8);
 }
 
 /// <summary>A machine as the API shows it.</summary>

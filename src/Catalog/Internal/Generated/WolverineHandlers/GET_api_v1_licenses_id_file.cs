@@ -64,6 +64,14 @@ namespace Internal.Generated.WolverineHandlers
             }
 
             var fingerprint = httpContext.Request.Query["fingerprint"];
+            var problemDetails1 = Catalog.LicenseFiles.GetLicenseFileEndpoint.Validate(httpContext.Request);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
             var result = await Catalog.LicenseFiles.GetLicenseFileEndpoint.Get(license, fingerprint, documentSession, _signingKeyRing, _signingSettings, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);

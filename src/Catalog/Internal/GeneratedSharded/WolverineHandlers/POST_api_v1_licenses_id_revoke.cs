@@ -41,8 +41,8 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             // GH-4742: buffer the body so the deduplication fingerprint can read it after binding
             Microsoft.AspNetCore.Http.HttpRequestRewindExtensions.EnableBuffering(httpContext.Request);
             var Idempotency_Key = ReadSingleHeaderValue(httpContext, "Idempotency-Key");
-            // GH-4742: the deduplication key is unique within Tenant
-            var scopedDeduplicationId = Wolverine.Http.HttpHandler.ScopeDeduplicationId(httpContext, Idempotency_Key, (Wolverine.Http.DeduplicationScope)1, tenantId);
+            // GH-4742: the deduplication key is unique within Tenant, User
+            var scopedDeduplicationId = Wolverine.Http.HttpHandler.ScopeDeduplicationId(httpContext, Idempotency_Key, (Wolverine.Http.DeduplicationScope)3, tenantId);
             // GH-4742: what a repeat must match to be answered with the stored response
             var deduplicationFingerprint = await Wolverine.Http.HttpHandler.ComputeDeduplicationFingerprintAsync(httpContext, scopedDeduplicationId).ConfigureAwait(false);
             // GH-4742: claim the key, or answer from the claim this request lost to
