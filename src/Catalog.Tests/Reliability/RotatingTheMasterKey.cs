@@ -18,20 +18,37 @@ public class RotatingTheMasterKey(AppFixture fixture) : ApiTest(fixture)
     public async Task after_a_reseal_the_old_key_can_go_and_every_file_still_signs_and_every_webhook_secret_still_verifies()
     {
         await using var database = await OwnDatabase.Create("rotation");
-        string a = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), b = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        Dictionary<string, string> With(string key, string? previous = null)
+        await Rotate(new Dictionary<string, string> { ["ConnectionStrings__Catalog"] = database.ConnectionString });
+    }
+
+    /// <summary>With shards: webhook secrets live in each shard, kept answers and signing keys in the directory.</summary>
+    [Fact]
+    public async Task with_shards_the_reseal_reaches_the_directory_and_every_shard()
+    {
+        await using var directory = await EmptyDatabase.Create("rot_dir");
+        await using var east = await EmptyDatabase.Create("rot_east");
+        await using var west = await EmptyDatabase.Create("rot_west");
+        var deployment = new Dictionary<string, string>
         {
-            var environment = new Dictionary<string, string>(Load.Unlimited)
-            {
-                ["ConnectionStrings__Catalog"] = database.ConnectionString, ["Secrets__MasterKey"] = key, ["Secrets__PreviousMasterKeys"] = previous ?? ""
-            };
-            return environment;
-        }
+            ["ConnectionStrings__Catalog"] = directory.ConnectionString,
+            ["Sharding__Databases__east"] = east.ConnectionString,
+            ["Sharding__Databases__west"] = west.ConnectionString,
+        };
+        var applied = await CommandLineRunner.Run(["db-apply"], deployment);
+        Assert.True(applied.ExitCode == 0, applied.Output + applied.Error);
+        await Rotate(deployment);
+    }
+
+    private static async Task Rotate(Dictionary<string, string> deployment)
+    {
+        string a = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), b = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        Dictionary<string, string> With(string key, string? previous = null) =>
+            new(Load.Unlimited.Concat(deployment)) { ["Secrets__MasterKey"] = key, ["Secrets__PreviousMasterKeys"] = previous ?? "" };
         await using var receiver = await Receiver.Start();
 
         // Under key A: an account, a license, a webhook endpoint made with an Idempotency-Key (its answer is kept,
         // secret and all), and a license file.
-        var client = await database.AClient(With(a));
+        var client = await AClient(With(a));
         string licenseId, secret, endpointBody;
         await using (var underA = await ServiceProcess.Start(With(a)))
         {
@@ -116,6 +133,17 @@ public class RotatingTheMasterKey(AppFixture fixture) : ApiTest(fixture)
         });
         Assert.NotEqual(0, service.ExitCode);
         Assert.Contains(SecretBox.PreviousSetting, service.Error);
+    }
+
+    /// <summary>An account and an API key with every scope, made on the command line.</summary>
+    private static async Task<Client> AClient(IDictionary<string, string> environment)
+    {
+        var account = await CommandLineRunner.Run(["accounts", "create", "--name", "Rotated", "--json"], environment);
+        Assert.True(account.ExitCode == 0, account.Output + account.Error);
+        var created = await CommandLineRunner.Run(["api-keys", "create", "--account", account.LastJson.GetProperty("id").GetString()!,
+            "--scopes", string.Join(",", AllScopes), "--json"], environment);
+        Assert.True(created.ExitCode == 0, created.Output + created.Error);
+        return new Client(account.LastJson.GetProperty("id").GetGuid(), created.LastJson.GetProperty("id").GetGuid(), created.LastJson.GetProperty("key").GetString()!);
     }
 
     private static async Task<HttpResponseMessage> KeyedPost(HttpClient http, string path, string body, string key)

@@ -25,7 +25,7 @@ public static class ResealAnswers
             {
                 var stale = new List<(string Id, string Body)>();
                 await using (var select = new NpgsqlCommand(
-                                 $"select deduplication_id, body from {table} where (body like 'v1.%' or body like 'v2.%') and not starts_with(body, @current)",
+                                 $"select deduplication_id, body from {table} where ((body like 'v1.%' or body like 'v2.%') and not starts_with(body, @current)) or (body like '{{%' and body like '%\"secret\"%')",
                                  connection))
                 {
                     select.Parameters.AddWithValue("current", secrets.CurrentPrefix);
@@ -34,9 +34,14 @@ public static class ResealAnswers
                 }
                 foreach (var (id, body) in stale)
                 {
-                    var answer = RevealedSecrets.Reseal(secrets.OpenText(body, SealedAnswers.BoundTo), secrets);
+                    // A sealed answer, or (with shards, where Wolverine records the answer after the work, not through
+                    // SealedAnswers) one in clear whose only secret is the sealed one inside it.
+                    var now = SecretBox.IsSealed(body)
+                        ? secrets.Seal(RevealedSecrets.Reseal(secrets.OpenText(body, SealedAnswers.BoundTo), secrets), SealedAnswers.BoundTo)
+                        : RevealedSecrets.Reseal(body, secrets);
+                    if (now == body) continue;
                     await using var update = new NpgsqlCommand($"update {table} set body = @now where deduplication_id = @id and body = @was", connection);
-                    update.Parameters.AddWithValue("now", secrets.Seal(answer, SealedAnswers.BoundTo));
+                    update.Parameters.AddWithValue("now", now);
                     update.Parameters.AddWithValue("id", id);
                     update.Parameters.AddWithValue("was", body);
                     resealed += await update.ExecuteNonQueryAsync(token);
