@@ -4,6 +4,7 @@ using System.Buffers.Text;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using Catalog.Hosting;
 using Catalog.SigningKeys;
 using Npgsql;
 using NSec.Cryptography;
@@ -90,8 +91,9 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(2, keys.Count);
         foreach (var key in keys)
         {
-            Assert.StartsWith("v1.", key.SealedPrivateKey);
-            var sealedBytes = Convert.FromBase64String(key.SealedPrivateKey![3..]);
+            // v2.<the master key's id>.<base64 of nonce, ciphertext and tag>
+            Assert.StartsWith($"v2.{SecretBox.IdOf(masterKey)}.", key.SealedPrivateKey);
+            var sealedBytes = Convert.FromBase64String(key.SealedPrivateKey!.Split('.')[2]);
             var privateKey = new byte[sealedBytes.Length - 28];
             using (var aes = new AesGcm(masterKey, 16))
                 aes.Decrypt(sealedBytes.AsSpan(0, 12), sealedBytes.AsSpan(12, privateKey.Length), sealedBytes.AsSpan(^16), privateKey,

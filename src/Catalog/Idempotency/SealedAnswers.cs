@@ -68,12 +68,12 @@ public sealed class SealedAnswers(IMartenDeduplicatedResponses inner, SecretBox 
 
 /// <summary>
 /// The body of an answer to a keyed request, as it leaves: a kept answer Wolverine replays without passing through
-/// <see cref="SealedAnswers"/> arrives sealed (<c>v1.</c>..., never the start of a JSON answer), and is opened here.
+/// <see cref="SealedAnswers"/> arrives sealed (<c>v2.</c>..., or <c>v1.</c>... from before rotation, never the start of a JSON answer), and is opened here.
 /// Anything else passes straight through.
 /// </summary>
 public sealed class OpenedReplays(Stream inner, SecretBox secrets) : Stream
 {
-    private static readonly byte[] Sealed = "v1."u8.ToArray();
+    private static readonly byte[][] Sealed = SecretBox.Prefixes.Select(System.Text.Encoding.ASCII.GetBytes).ToArray();
     private MemoryStream? _sealed;
     private bool _decided;
 
@@ -82,7 +82,8 @@ public sealed class OpenedReplays(Stream inner, SecretBox secrets) : Stream
         if (!_decided)
         {
             _decided = true;
-            if (first.StartsWith(Sealed)) _sealed = new MemoryStream();
+            foreach (var prefix in Sealed)
+                if (first.StartsWith(prefix)) _sealed = new MemoryStream();
         }
         return _sealed is not null;
     }

@@ -46,6 +46,21 @@ public sealed class RevealedSecrets(RequestDelegate next)
         await body.WriteAsync(answer, context.RequestAborted);
     }
 
+    /// <summary>
+    /// A kept answer (JSON) with its sealed <c>data.secret</c> sealed again under the current master key, for master key
+    /// rotation; any other answer as it is.
+    /// </summary>
+    public static string Reseal(string answer, SecretBox secrets)
+    {
+        if (!answer.StartsWith('{')) return answer;
+        var json = JsonNode.Parse(answer);
+        if (json?["data"]?["secret"] is not JsonValue secret || !secret.TryGetValue(out string? value) || !SecretBox.IsSealed(value)
+            || secrets.IsSealedUnderCurrentKey(value))
+            return answer;
+        json["data"]!["secret"] = secrets.Reseal(value, RevealsSealedSecretAttribute.BoundTo);
+        return json.ToJsonString(ApiJson.Options);
+    }
+
     private static byte[] Reveal(byte[] answer, SecretBox secrets)
     {
         if (answer.Length == 0 || answer[0] != (byte)'{') return answer;

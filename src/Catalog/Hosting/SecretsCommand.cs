@@ -1,0 +1,110 @@
+using Catalog.Idempotency;
+using Catalog.SigningKeys;
+using Catalog.Webhooks;
+using JasperFx;
+using JasperFx.CommandLine;
+using Marten;
+using Marten.Storage;
+using Npgsql;
+
+namespace Catalog.Hosting;
+
+public class SecretsInput : NetCoreInput
+{
+    [Description("reseal")]
+    public string Action { get; set; } = "";
+
+    [Description("Print the result as one JSON object on the last line")]
+    public bool JsonFlag { get; set; }
+}
+
+/// <summary>How many values of each kind one reseal sealed again under the current master key.</summary>
+public sealed record Resealed(string KeyId, int SigningKeys, int WebhookSecrets, int IdempotentAnswers, bool MasterKeyCheck);
+
+/// <summary>
+/// Master key rotation: with the new key as <c>Secrets:MasterKey</c> and the old one in
+/// <c>Secrets:PreviousMasterKeys</c>, <c>secrets reseal</c> seals every sealed value of every database (the directory,
+/// and the one database or every shard) again under the new key, then the master-key check last. After it, the old
+/// key can leave the configuration. Each value is replaced on its own and only while it is still the one read, so
+/// nodes serve meanwhile and running it again does no harm.
+/// </summary>
+[Description("Seal every secret again under the current master key (master key rotation)", Name = "secrets")]
+public class SecretsCommand : JasperFxAsyncCommand<SecretsInput>
+{
+    /// <summary>
+    /// A pass can miss a value rewritten meanwhile from an older copy (an endpoint's PATCH stores the whole document):
+    /// passes run until one finds nothing left. Values that keep coming back under an old key come from a node still
+    /// sealing with it.
+    /// </summary>
+    private const int Passes = 5;
+
+    public override Task<bool> Execute(SecretsInput input) => CommandOutput.Run(async () =>
+    {
+        if (input.Action != "reseal") throw new AdministrationException($"unknown action '{input.Action}': use reseal");
+        using var host = input.BuildHost();
+        var directory = host.Services.GetRequiredService<IDirectoryStore>();
+        var accounts = host.Services.GetRequiredService<IDocumentStore>();
+        var secrets = host.Services.GetRequiredService<SecretBox>();
+        secrets.MustBeSet();
+        // Nothing is resealed by a key the database does not know, or that knows none of its keys.
+        await MasterKeyCheck.Verify(directory, secrets);
+        var databases = await SealedValues.Databases(directory, accounts);
+
+        int signingKeys = 0, webhookSecrets = 0, answers = 0;
+        for (var pass = 1; ; pass++)
+        {
+            var keys = await ResealSigningKeys.Run(directory, secrets);
+            var webhooks = await ResealWebhookSecrets.Run(accounts, secrets);
+            var kept = await ResealAnswers.Run(databases, secrets);
+            (signingKeys, webhookSecrets, answers) = (signingKeys + keys, webhookSecrets + webhooks, answers + kept);
+            if (keys + webhooks + kept == 0) break;
+            if (pass == Passes)
+                throw new AdministrationException(
+                    $"values keep being sealed under an older master key: is a node still running with the old key as {SecretBox.Setting}? Give every node the new one, then run this again");
+        }
+        // Last: until everything is under the new key, a node with the old key alone may still start.
+        var check = await MasterKeyCheck.Reseal(directory, secrets);
+
+        var resealed = new Resealed(secrets.KeyId, signingKeys, webhookSecrets, answers, check);
+        if (input.JsonFlag) CommandOutput.Json(resealed);
+        else
+            Console.WriteLine($"Resealed under master key {resealed.KeyId}: {signingKeys} signing key(s), {webhookSecrets} webhook secret(s), " +
+                              $"{answers} kept idempotent answer(s){(check ? ", and the master-key check" : "")}. " +
+                              $"Every value is now under the current key: {SecretBox.PreviousSetting} can be removed from every node.");
+    });
+}
+
+/// <summary>Replacing one sealed value in place, in SQL, only while it is still the value read (optimistic).</summary>
+public static class SealedValues
+{
+    /// <summary>Sets the document's JSON field <paramref name="field"/> to <paramref name="now"/> if it is still <paramref name="was"/>.</summary>
+    public static async Task<bool> Replace(IMartenDatabase database, string table, object id, string field, string was, string now,
+        CancellationToken token = default)
+    {
+        await using var connection = database.CreateConnection();
+        await connection.OpenAsync(token);
+        await using var update = new NpgsqlCommand(
+            $"update {table} set data = jsonb_set(data, @path, to_jsonb(@now::text)) where id = @id and data ->> @field = @was", connection);
+        update.Parameters.AddWithValue("path", new[] { field });
+        update.Parameters.AddWithValue("now", now);
+        update.Parameters.AddWithValue("id", id);
+        update.Parameters.AddWithValue("field", field);
+        update.Parameters.AddWithValue("was", was);
+        return await update.ExecuteNonQueryAsync(token) == 1;
+    }
+
+    /// <summary>Every database of the deployment once: the directory's, and the accounts' one or shards (on one database, the same).</summary>
+    public static async Task<IReadOnlyList<IMartenDatabase>> Databases(IDirectoryStore directory, IDocumentStore accounts)
+    {
+        var all = new List<IMartenDatabase> { directory.Storage.Database };
+        all.AddRange(await accounts.Storage.AllDatabases());
+        return all.DistinctBy(Where).ToList();
+
+        static string Where(IMartenDatabase database)
+        {
+            using var connection = database.CreateConnection();
+            var settings = new NpgsqlConnectionStringBuilder(connection.ConnectionString);
+            return $"{settings.Host}:{settings.Port}/{settings.Database}";
+        }
+    }
+}
