@@ -17,6 +17,9 @@ public static class DatabaseErrors
     /// </summary>
     public static bool IsUniqueViolationOf(this Exception exception, string declaredIndex)
     {
+        // A document inserted twice: Marten reports its primary key's violation as this, without PostgreSQL's error.
+        if (exception.Find<JasperFx.DocumentAlreadyExistsException>() is { DocumentType: { } type })
+            return declaredIndex == $"pkey_mt_doc_{type.Name.ToLowerInvariant()}_id";
         if (exception.Find<PostgresException>() is not { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: { } violated } postgres)
             return false;
         if (violated == declaredIndex) return true;
