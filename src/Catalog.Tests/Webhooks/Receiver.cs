@@ -138,3 +138,102 @@ public sealed class SilentReceiver : IAsyncDisposable
         lock (_connections) foreach (var connection in _connections) connection.Dispose();
     }
 }
+
+/// <summary>
+/// A stand-in for a forward proxy on loopback: it records every request it is sent (a forward proxy's request line
+/// carries the absolute URI of the target, <c>POST http://host/path HTTP/1.1</c>) and answers 200 itself, never
+/// connecting anywhere. A CONNECT (a tunnel to an https target) is recorded and the connection closed.
+/// </summary>
+public sealed class FakeProxy : IAsyncDisposable
+{
+    public sealed record Request(string Line, IReadOnlyDictionary<string, string> Headers, string Body);
+
+    private readonly System.Net.Sockets.TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+
+    public ConcurrentQueue<Request> Requests { get; } = new();
+
+    /// <summary>Connections accepted, whether or not a whole request came.</summary>
+    public int Connections => _connections;
+    private int _connections;
+
+    public string Url { get; }
+
+    public FakeProxy()
+    {
+        _listener.Start();
+        Url = $"http://127.0.0.1:{((System.Net.IPEndPoint)_listener.LocalEndpoint).Port}";
+        _ = Task.Run(Accept);
+    }
+
+    private async Task Accept()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            System.Net.Sockets.TcpClient connection;
+            try { connection = await _listener.AcceptTcpClientAsync(_stop.Token); }
+            catch (Exception) { return; }
+            Interlocked.Increment(ref _connections);
+            _ = Task.Run(() => Serve(connection));
+        }
+    }
+
+    private async Task Serve(System.Net.Sockets.TcpClient connection)
+    {
+        using var _ = connection;
+        var stream = connection.GetStream();
+        var pending = new List<byte>();
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                // The head, up to its blank line.
+                int end;
+                while ((end = IndexOfBlankLine(pending)) < 0)
+                {
+                    var read = await stream.ReadAsync(buffer, _stop.Token);
+                    if (read == 0) return;
+                    pending.AddRange(buffer.AsSpan(0, read));
+                }
+                var lines = Encoding.ASCII.GetString(pending.GetRange(0, end).ToArray()).Split("\r\n");
+                pending.RemoveRange(0, end + 4);
+                var headers = lines.Skip(1).Select(x => x.Split(':', 2))
+                    .GroupBy(x => x[0].Trim(), StringComparer.OrdinalIgnoreCase)
+                    .ToDictionary(x => x.Key, x => x.Last().ElementAtOrDefault(1)?.Trim() ?? "", StringComparer.OrdinalIgnoreCase);
+                if (lines[0].StartsWith("CONNECT ", StringComparison.OrdinalIgnoreCase))
+                {
+                    Requests.Enqueue(new Request(lines[0], headers, ""));
+                    return;
+                }
+
+                // The body, by its Content-Length (the webhook client always sends one).
+                var length = headers.TryGetValue("Content-Length", out var value) ? int.Parse(value) : 0;
+                while (pending.Count < length)
+                {
+                    var read = await stream.ReadAsync(buffer, _stop.Token);
+                    if (read == 0) return;
+                    pending.AddRange(buffer.AsSpan(0, read));
+                }
+                var body = Encoding.UTF8.GetString(pending.GetRange(0, length).ToArray());
+                pending.RemoveRange(0, length);
+                Requests.Enqueue(new Request(lines[0], headers, body));
+                await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"u8.ToArray(), _stop.Token);
+            }
+        }
+        catch (Exception) { } // the client hung up, or the proxy stops
+    }
+
+    private static int IndexOfBlankLine(List<byte> bytes)
+    {
+        for (var i = 0; i + 3 < bytes.Count; i++)
+            if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n') return i;
+        return -1;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+    }
+}

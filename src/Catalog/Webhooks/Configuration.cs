@@ -77,10 +77,11 @@ public static class WebhooksConfiguration
     {
         var settings = Settings(configuration);
         settings.Schedule(); // a bad schedule fails at start, not at the first failed delivery
+        var proxy = settings.ProxyUri(); // and so does a malformed proxy
         services.AddSingleton(settings);
         services.AddSingularAgent<DeliveryRecordsPurge>(); // one node of the cluster purges (Wolverine's agents)
         services.AddSingleton<Marten.Schema.IInitialData, SealClearSecrets>();
-        services.AddHttpClient(HttpClientName, client =>
+        var client = services.AddHttpClient(HttpClientName, client =>
             {
                 client.Timeout = settings.Timeout;
                 client.MaxResponseContentBufferSize = 64 * 1024; // and were it ever buffered, never more than 64 KiB
@@ -91,9 +92,20 @@ public static class WebhooksConfiguration
                 UseCookies = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 ConnectTimeout = settings.ConnectTimeout,
-                // Every connection goes to an address the egress guard checked, unless private networks are allowed.
-                ConnectCallback = settings.AllowPrivateNetworks ? null : EgressGuard.ConnectAsync
+                // Never the environment's proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY): the egress guard would check
+                // the proxy's address instead of the target's. Only the operator's own Webhooks:Proxy, if set.
+                UseProxy = proxy is not null,
+                Proxy = proxy is null ? null : new System.Net.WebProxy(proxy) { BypassProxyOnLocal = false },
+                // Every connection goes to an address the egress guard checked, unless private networks are allowed;
+                // with a proxy, to the proxy only, each request's target checked by EgressGuard.TargetCheck below.
+                ConnectCallback = settings.AllowPrivateNetworks ? null
+                    : proxy is null ? EgressGuard.ConnectAsync
+                    : EgressGuard.ConnectOnlyTo(proxy)
             });
+        // Through the proxy the target is checked before each attempt is sent. The proxy resolves the target's name
+        // again itself: that second answer (DNS rebinding) is for the operator's proxy to keep inside its own rules.
+        if (proxy is not null && !settings.AllowPrivateNetworks)
+            client.AddHttpMessageHandler(() => new EgressGuard.TargetCheck());
         return services;
     }
 }

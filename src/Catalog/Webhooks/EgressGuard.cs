@@ -9,7 +9,9 @@ namespace Catalog.Webhooks;
 /// whose host is, or resolves to, anything else (loopback, private, link-local, shared, benchmarking, documentation,
 /// multicast, reserved, and every IPv6 form that embeds such an IPv4 address) is refused at creation, and every
 /// attempt connects only to an address checked here, the one actually connected: a name that answers differently the
-/// second time (DNS rebinding) gets nowhere.
+/// second time (DNS rebinding) gets nowhere. The environment's proxy (HTTP_PROXY and the like) is never used, so the
+/// address connected is always the target's. With <c>Webhooks:Proxy</c> every connection goes to that proxy, the
+/// operator's own, and <see cref="TargetCheck"/> checks each request's target before it is sent there.
 /// </summary>
 public static class EgressGuard
 {
@@ -75,6 +77,50 @@ public static class EgressGuard
         IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, token);
 
     /// <summary>
+    /// With <c>Webhooks:Proxy</c>: connects to the proxy, the operator's own and so reachable even on a private address,
+    /// and to nothing else, so no request ever leaves by another way than through the proxy and its target's check.
+    /// </summary>
+    public static Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectOnlyTo(Uri proxy)
+    {
+        var proxyHost = proxy.IdnHost.Trim('[', ']');
+        return async (context, token) =>
+        {
+            var host = context.DnsEndPoint.Host.Trim('[', ']');
+            if (!string.Equals(host, proxyHost, StringComparison.OrdinalIgnoreCase) || context.DnsEndPoint.Port != proxy.Port)
+                throw new HttpRequestException($"Refused to connect to {host}: deliveries go through Webhooks:Proxy only.");
+            return await Connect(await Resolve(host, token), context.DnsEndPoint.Port, token);
+        };
+    }
+
+    /// <summary>
+    /// With <c>Webhooks:Proxy</c> the connection is the proxy's, so the target is checked here, on every attempt,
+    /// before anything is sent: its host resolved now (an address literal judged as it is), and refused (the attempt
+    /// is a failure) when any address it has is forbidden, or when it does not resolve here and so cannot be checked.
+    /// The proxy resolves the name again itself: a name that answers differently the second time (DNS rebinding) is
+    /// for the operator's proxy to stop, by its own rules (refusing internal destinations, or resolving through a
+    /// resolver that never answers them).
+    /// </summary>
+    public sealed class TargetCheck : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken token)
+        {
+            var host = request.RequestUri!.IdnHost;
+            IPAddress[] addresses;
+            try
+            {
+                addresses = await Resolve(host, token);
+            }
+            catch (SocketException e)
+            {
+                throw new HttpRequestException($"Refused to send to {host}: it does not resolve here ({e.SocketErrorCode}), so it cannot be checked.", e);
+            }
+            if (addresses.Length == 0 || addresses.Any(IsForbidden))
+                throw new HttpRequestException($"Refused to send to {host}: it is an internal address (Webhooks:AllowPrivateNetworks is false).");
+            return await base.SendAsync(request, token);
+        }
+    }
+
+    /// <summary>
     /// Connects an attempt: resolves the host, keeps only permitted addresses and connects to one of those, so the
     /// address checked is the address used.
     /// </summary>
@@ -84,11 +130,15 @@ public static class EgressGuard
         var permitted = (await Resolve(host, token)).Where(x => !IsForbidden(x)).ToArray();
         if (permitted.Length == 0)
             throw new HttpRequestException($"Refused to connect to {host}: it is an internal address (Webhooks:AllowPrivateNetworks is false).");
+        return await Connect(permitted, context.DnsEndPoint.Port, token);
+    }
 
+    private static async Task<Stream> Connect(IPAddress[] addresses, int port, CancellationToken token)
+    {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(permitted, context.DnsEndPoint.Port, token);
+            await socket.ConnectAsync(addresses, port, token);
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch

@@ -100,6 +100,26 @@ public sealed class WebhookSettings
     public bool AllowPrivateNetworks { get; set; }
 
     /// <summary>
+    /// An http:// URL of a forward proxy the operator runs, which every delivery then goes through (EgressGuard.cs:
+    /// the proxy may be on a private address, each request's target is still checked). Unset, deliveries connect
+    /// directly: the environment's proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) is never used.
+    /// </summary>
+    public string? Proxy { get; set; }
+
+    /// <summary>The proxy's URL, or null without one; a malformed one throws, one line naming the setting.</summary>
+    public Uri? ProxyUri()
+    {
+        if (string.IsNullOrWhiteSpace(Proxy)) return null;
+        if (Uri.TryCreate(Proxy.Trim(), UriKind.Absolute, out var uri)
+            && uri.Scheme == Uri.UriSchemeHttp && uri.Host.Length > 0
+            && uri.UserInfo.Length == 0 && uri.AbsolutePath == "/" && uri.Query.Length == 0 && uri.Fragment.Length == 0)
+            return uri;
+        // The value itself is not repeated: a malformed one may hold a password.
+        throw new FormatException(
+            "Webhooks:Proxy must be the http:// URL of a forward proxy, such as http://proxy.internal:3128, without credentials, path or query");
+    }
+
+    /// <summary>
     /// The wait before the attempt after <paramref name="failedAttempt"/> (1-based), with ±10% jitter so that
     /// endpoints failing together do not retry together; null once the next attempt would fall past
     /// <see cref="GiveUpAfter"/>.
