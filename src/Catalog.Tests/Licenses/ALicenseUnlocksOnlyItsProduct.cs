@@ -93,6 +93,18 @@ public class ALicenseUnlocksOnlyItsProduct(AppFixture fixture) : ApiTest(fixture
             Assert.True(malformed.Status == 400, $"{method} {url}: {malformed}");
             Assert.Equal(["product"], malformed.ErrorFields);
         }
+        // A misspelt or repeated product is refused, never a way round the check.
+        foreach (var (method, url, field) in new[]
+                 {
+                     ("GET", $"/api/v1/client/license?produt={dear}", "produt"),
+                     ("GET", $"/api/v1/client/license?product={cheap}&product={dear}", "product"),
+                     ("DELETE", $"/api/v1/client/machines/host-1?produkt={dear}", "produkt")
+                 })
+        {
+            var refused = await AsLicense(method, url, key);
+            Assert.True(refused.Status == 400, $"{method} {url}: {refused}");
+            Assert.Equal([field], refused.ErrorFields);
+        }
         Assert.Equal(204, (await AsLicense("DELETE", $"/api/v1/client/machines/host-1?product={cheap}", key)).Status);
     }
 

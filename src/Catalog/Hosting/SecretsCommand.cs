@@ -1,6 +1,3 @@
-using Catalog.Idempotency;
-using Catalog.SigningKeys;
-using Catalog.Webhooks;
 using JasperFx;
 using JasperFx.CommandLine;
 using Marten;
@@ -20,6 +17,19 @@ public class SecretsInput : NetCoreInput
 
 /// <summary>How many values of each kind one reseal sealed again under the current master key.</summary>
 public sealed record Resealed(string KeyId, int SigningKeys, int WebhookSecrets, int IdempotentAnswers, bool MasterKeyCheck);
+
+/// <summary>
+/// What a slice keeps sealed under the master key, and how it seals it again under the current key: each slice
+/// registers its own, so that the rotation reaches every sealed value without this command knowing the slices.
+/// </summary>
+public interface ISealedValues
+{
+    /// <summary>Its name in the command's report, camelCase: signingKeys, webhookSecrets, idempotentAnswers.</summary>
+    string Name { get; }
+
+    /// <summary>Seals again under the current key every value not yet under it; how many were.</summary>
+    Task<int> Reseal(IServiceProvider services, SecretBox secrets, CancellationToken token);
+}
 
 /// <summary>
 /// Master key rotation: with the new key as <c>Secrets:MasterKey</c> and the old one in
@@ -43,21 +53,23 @@ public class SecretsCommand : JasperFxAsyncCommand<SecretsInput>
         if (input.Action != "reseal") throw new AdministrationException($"unknown action '{input.Action}': use reseal");
         using var host = input.BuildHost();
         var directory = host.Services.GetRequiredService<IDirectoryStore>();
-        var accounts = host.Services.GetRequiredService<IDocumentStore>();
         var secrets = host.Services.GetRequiredService<SecretBox>();
         secrets.MustBeSet();
         // Nothing is resealed by a key the database does not know, or that knows none of its keys.
         await MasterKeyCheck.Verify(directory, secrets);
-        var databases = await SealedValues.Databases(directory, accounts);
 
-        int signingKeys = 0, webhookSecrets = 0, answers = 0;
+        var sealedValues = host.Services.GetServices<ISealedValues>().ToList();
+        var counts = sealedValues.ToDictionary(x => x.Name, _ => 0);
         for (var pass = 1; ; pass++)
         {
-            var keys = await ResealSigningKeys.Run(directory, secrets);
-            var webhooks = await ResealWebhookSecrets.Run(accounts, secrets);
-            var kept = await ResealAnswers.Run(databases, secrets);
-            (signingKeys, webhookSecrets, answers) = (signingKeys + keys, webhookSecrets + webhooks, answers + kept);
-            if (keys + webhooks + kept == 0) break;
+            var thisPass = 0;
+            foreach (var values in sealedValues)
+            {
+                var resealedNow = await values.Reseal(host.Services, secrets, CancellationToken.None);
+                counts[values.Name] += resealedNow;
+                thisPass += resealedNow;
+            }
+            if (thisPass == 0) break;
             if (pass == Passes)
                 throw new AdministrationException(
                     $"values keep being sealed under an older master key: is a node still running with the old key as {SecretBox.Setting}? Give every node the new one, then run this again");
@@ -65,6 +77,8 @@ public class SecretsCommand : JasperFxAsyncCommand<SecretsInput>
         // Last: until everything is under the new key, a node with the old key alone may still start.
         var check = await MasterKeyCheck.Reseal(directory, secrets);
 
+        int signingKeys = counts.GetValueOrDefault("signingKeys"), webhookSecrets = counts.GetValueOrDefault("webhookSecrets"),
+            answers = counts.GetValueOrDefault("idempotentAnswers");
         var resealed = new Resealed(secrets.KeyId, signingKeys, webhookSecrets, answers, check);
         if (input.JsonFlag) CommandOutput.Json(resealed);
         else
@@ -94,8 +108,10 @@ public static class SealedValues
     }
 
     /// <summary>Every database of the deployment once: the directory's, and the accounts' one or shards (on one database, the same).</summary>
-    public static async Task<IReadOnlyList<IMartenDatabase>> Databases(IDirectoryStore directory, IDocumentStore accounts)
+    public static async Task<IReadOnlyList<IMartenDatabase>> Databases(IServiceProvider services)
     {
+        var directory = services.GetRequiredService<IDirectoryStore>();
+        var accounts = services.GetRequiredService<IDocumentStore>();
         var all = new List<IMartenDatabase> { directory.Storage.Database };
         all.AddRange(await accounts.Storage.AllDatabases());
         return all.DistinctBy(Where).ToList();

@@ -31,7 +31,8 @@ public static class IdempotencyConfiguration
     }
 
     /// <summary>The kept answers are sealed under the master key: one may carry a secret (<see cref="SealedAnswers"/>).</summary>
-    public static IServiceCollection SealIdempotentAnswers(this IServiceCollection services) => SealedAnswers.Around(services);
+    public static IServiceCollection SealIdempotentAnswers(this IServiceCollection services) =>
+        SealedAnswers.Around(services).AddSingleton<ISealedValues, ResealAnswers>(); // master key rotation
 }
 
 /// <summary>A POST that only reads (license validation): it ignores <c>Idempotency-Key</c>.</summary>

@@ -12,8 +12,13 @@ namespace Catalog.Idempotency;
 /// <c>wolverine_deduplicated_responses</c>, in whichever databases it keeps claims (on one database, that one; with
 /// shards, the directory): every database is looked in.
 /// </summary>
-public static class ResealAnswers
+public sealed class ResealAnswers : ISealedValues
 {
+    public string Name => "idempotentAnswers";
+
+    public async Task<int> Reseal(IServiceProvider services, SecretBox secrets, CancellationToken token) =>
+        await Run(await SealedValues.Databases(services), secrets, token);
+
     public static async Task<int> Run(IReadOnlyList<IMartenDatabase> databases, SecretBox secrets, CancellationToken token = default)
     {
         var resealed = 0;

@@ -35,7 +35,9 @@ public record ClientLicenseValidation(
 [Tags("Client")]
 public static class GetThisLicenseEndpoint
 {
-    public static ProblemDetails Validate(string? product) => MachineFingerprint.CheckIfGiven(null, product);
+    /// <summary>A misspelt <c>product</c> must not skip the product check: unknown and repeated query parameters are a 400.</summary>
+    public static ProblemDetails Validate(HttpRequest request, string? product) =>
+        QueryParameters.Only(request.Query, "product") is { Status: 400 } refused ? refused : MachineFingerprint.CheckIfGiven(null, product);
 
     [WolverineGet("/api/v1/client/license", OperationId = "getThisLicense", Summary = "Get this license (license key)")]
     [Authorize(CatalogClaims.LicenseKeyPolicy)]

@@ -54,6 +54,8 @@ public static class Release
 [Tags("Machines")]
 public static class DeactivateMachineEndpoint
 {
+    public static ProblemDetails Validate(HttpRequest request) => QueryParameters.Only(request.Query, "force");
+
     /// <summary>
     /// Frees a customer's seat: the machine leaves the license. A license file given for it keeps the seat taken until
     /// the file expires; with <c>force=true</c> the seat is free at once (also one held by a machine deactivated
@@ -72,7 +74,9 @@ public static class DeactivateMachineEndpoint
 [Tags("Client")]
 public static class DeactivateThisMachineEndpoint
 {
-    public static ProblemDetails Validate(string? product) => MachineFingerprint.CheckIfGiven(null, product);
+    /// <summary>A misspelt <c>product</c> must not skip the product check: unknown and repeated query parameters are a 400.</summary>
+    public static ProblemDetails Validate(HttpRequest request, string? product) =>
+        QueryParameters.Only(request.Query, "product") is { Status: 400 } refused ? refused : MachineFingerprint.CheckIfGiven(null, product);
 
     /// <summary>The software on a machine gives its seat back (on uninstall, say). 404 when that fingerprint is not active.</summary>
     [WolverineDelete("/api/v1/client/machines/{fingerprint}", OperationId = "deactivateThisMachine", Summary = "Deactivate this machine (license key)")]

@@ -8,8 +8,13 @@ namespace Catalog.SigningKeys;
 /// is sealed again under it, bound to the same account and kid. A key retired meanwhile (its private half erased) is
 /// left as it is.
 /// </summary>
-public static class ResealSigningKeys
+public sealed class ResealSigningKeys : ISealedValues
 {
+    public string Name => "signingKeys";
+
+    public Task<int> Reseal(IServiceProvider services, SecretBox secrets, CancellationToken token) =>
+        Run(services.GetRequiredService<IDirectoryStore>(), secrets, token);
+
     private const string Table = $"{Database.Schema}.mt_doc_signingkey";
 
     public static async Task<int> Run(IDirectoryStore store, SecretBox secrets, CancellationToken token = default)

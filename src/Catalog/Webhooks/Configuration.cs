@@ -81,6 +81,7 @@ public static class WebhooksConfiguration
         services.AddSingleton(settings);
         services.AddSingularAgent<DeliveryRecordsPurge>(); // one node of the cluster purges (Wolverine's agents)
         services.AddSingleton<Marten.Schema.IInitialData, SealClearSecrets>();
+        services.AddSingleton<Catalog.Hosting.ISealedValues, ResealWebhookSecrets>(); // master key rotation
         var client = services.AddHttpClient(HttpClientName, client =>
             {
                 client.Timeout = settings.Timeout;

@@ -8,8 +8,13 @@ namespace Catalog.Webhooks;
 /// sealed again under it, in every database (with shards, each holds its accounts' endpoints). Deliveries sign with
 /// the same secret either way. A secret still in clear is <see cref="SealClearSecrets"/>' to seal, at start.
 /// </summary>
-public static class ResealWebhookSecrets
+public sealed class ResealWebhookSecrets : ISealedValues
 {
+    public string Name => "webhookSecrets";
+
+    public Task<int> Reseal(IServiceProvider services, SecretBox secrets, CancellationToken token) =>
+        Run(services.GetRequiredService<IDocumentStore>(), secrets, token);
+
     private const string Table = $"{Database.Schema}.mt_doc_webhookendpoint";
 
     public static async Task<int> Run(IDocumentStore store, SecretBox secrets, CancellationToken token = default)

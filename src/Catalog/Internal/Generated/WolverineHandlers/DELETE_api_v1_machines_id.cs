@@ -71,6 +71,14 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var problemDetails1 = Catalog.Machines.DeactivateMachineEndpoint.Validate(httpContext.Request);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
             var result = await Catalog.Machines.DeactivateMachineEndpoint.Delete(machine, force, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);

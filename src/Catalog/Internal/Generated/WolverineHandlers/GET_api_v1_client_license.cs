@@ -37,7 +37,7 @@ namespace Internal.Generated.WolverineHandlers
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Licenses.GetThisLicenseEndpoint").SetTag("http.route", "/api/v1/client/license").SetTag("http.request.method", "GET");
             var product = httpContext.Request.Query["product"];
-            var problemDetails1 = Catalog.Licenses.GetThisLicenseEndpoint.Validate(product);
+            var problemDetails1 = Catalog.Licenses.GetThisLicenseEndpoint.Validate(httpContext.Request, product);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {

@@ -44,7 +44,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             }
 
             var product = httpContext.Request.Query["product"];
-            var problemDetails1 = Catalog.Machines.DeactivateThisMachineEndpoint.Validate(product);
+            var problemDetails1 = Catalog.Machines.DeactivateThisMachineEndpoint.Validate(httpContext.Request, product);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
