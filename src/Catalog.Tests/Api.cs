@@ -64,7 +64,9 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
                 await Host.ResetAllMartenDataAsync<Catalog.Hosting.IDirectoryStore>();
                 break;
             }
-            catch (Exception e) when (attempt < 3 && Catalog.Hosting.DatabaseExceptionHandler.IsDatabaseUnavailable(e))
+            // Or deadlocked with deliveries a previous test left in flight (their handling touches the same tables).
+            catch (Exception e) when (attempt < 5 && (Catalog.Hosting.DatabaseExceptionHandler.IsDatabaseUnavailable(e)
+                                                      || e.Find<PostgresException>() is { SqlState: PostgresErrorCodes.DeadlockDetected }))
             {
                 await Task.Delay(100 * attempt);
             }

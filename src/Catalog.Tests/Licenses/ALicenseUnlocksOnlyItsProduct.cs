@@ -105,6 +105,10 @@ public class ALicenseUnlocksOnlyItsProduct(AppFixture fixture) : ApiTest(fixture
             Assert.True(refused.Status == 400, $"{method} {url}: {refused}");
             Assert.Equal([field], refused.ErrorFields);
         }
+        // A POST takes its product in the body: one sent in the query is refused, never taken for no product at all.
+        var inTheQuery = await AsLicense("POST", $"/api/v1/client/validate?product={cheap}", key, "{}");
+        Assert.True(inTheQuery.Status == 400, inTheQuery.ToString());
+        Assert.Equal(["product"], inTheQuery.ErrorFields);
         Assert.Equal(204, (await AsLicense("DELETE", $"/api/v1/client/machines/host-1?product={cheap}", key)).Status);
     }
 

@@ -122,6 +122,8 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
         {
             ["Secrets__PreviousMasterKeys__0"] = previous,
             ["Webhooks__SigningToken"] = "NotForTickets7",
+            ["OTEL_EXPORTER_OTLP_HEADERS"] = "Authorization=Bearer NotForTickets8",
+            ["DATABASE_URL"] = "postgres://catalog:NotForTickets9@127.0.0.1/other",
             ["COLUMNS"] = "400"
         });
 
@@ -129,6 +131,7 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
         var output = described.Output + described.Error;
         Assert.Contains("ConnectionStrings", output);
         Assert.Contains("Password=****", output);
+        Assert.Contains("postgres://****@127.0.0.1/other", output);
         Assert.False(string.IsNullOrEmpty(password));
         foreach (var secret in new[] { "NotForTickets", "Password=" + password, masterKey[..12], previous[..12] })
             Assert.DoesNotContain(secret, output);

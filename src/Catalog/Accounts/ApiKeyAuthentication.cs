@@ -15,7 +15,7 @@ namespace Catalog.Accounts;
 /// nothing, is kept in memory for <see cref="CacheFor"/>: the check costs no round trip on most requests, and a revocation reaches
 /// every node within that time (the contract allows 5 seconds). The memory is bounded (<see cref="CredentialCache"/>).
 /// </summary>
-public sealed class ApiKeyDirectory(Catalog.Hosting.IDirectoryStore store, CredentialCache cache) : ICredentialRecognition
+public sealed class ApiKeyDirectory(Catalog.Hosting.IDirectoryStore store, CredentialCache credentials) : ICredentialRecognition
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
 
@@ -31,20 +31,20 @@ public sealed class ApiKeyDirectory(Catalog.Hosting.IDirectoryStore store, Crede
     public async ValueTask<ApiKey?> FindAsync(string secret, CancellationToken token)
     {
         var hash = ApiKeySecret.Hash(secret);
-        if (cache.TryGet(hash, out ApiKey? key)) return key;
+        if (credentials.ApiKeys.TryGet(hash, out ApiKey? key)) return key;
 
         Interlocked.Increment(ref _lookups);
         await using var session = store.QuerySession();
         key = await session.Query<ApiKey>().FirstOrDefaultAsync(x => x.Hash == hash, token);
-        cache.Set(hash, key, CacheFor);
-        cache.Recognise(hash, key is { RevokedAt: null } ? new RecognisedCredential(key.Id.ToString(), key.AccountId, IsLicenseKey: false) : null);
+        credentials.ApiKeys.Set(hash, key, CacheFor);
+        credentials.ApiKeys.Recognise(hash, key is { RevokedAt: null } ? new RecognisedCredential(key.Id.ToString(), key.AccountId, IsLicenseKey: false) : null);
         return key;
     }
 
     /// <summary>A key this node found valid lately, from memory alone (the rate limiter asks before authentication).</summary>
     public RecognisedCredential? Recognise(HttpRequest request) =>
         ApiKeyAuthenticationHandler.PresentedKey(request) is { } presented && ApiKeySecret.IsWellFormed(presented)
-            ? cache.Recognised(ApiKeySecret.Hash(presented))
+            ? credentials.ApiKeys.Recognised(ApiKeySecret.Hash(presented))
             : null;
 }
 

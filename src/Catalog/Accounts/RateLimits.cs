@@ -112,13 +112,27 @@ public static class RateLimits
         return recognised;
     }
 
+    /// <summary>
+    /// The address a bucket is kept for: an IPv4 address as it is, an IPv6 address by its /64, the least a single
+    /// subscriber is given (a bucket per full IPv6 address would give one host 2^64 buckets of made-up keys).
+    /// </summary>
+    public static string AddressBucket(IPAddress? address)
+    {
+        if (address is null) return "";
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6) return address.ToString();
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
+    }
+
     /// <summary>Whose bucket a request draws from: its API key's, its license key's, or its client address's.</summary>
     private static (string Partition, int PerSecond, int Burst, string Holder) BucketOf(HttpContext context, RateLimitSettings settings) =>
         Recognised(context) switch
         {
             { IsLicenseKey: false } key => ("key:" + key.Id, settings.PermitsPerSecond, settings.Burst, "This API key"),
             { IsLicenseKey: true } license => ("license:" + license.Id, settings.ClientPermitsPerSecond, settings.ClientBurst, "This license key"),
-            null => ("address:" + context.Connection.RemoteIpAddress, settings.AnonymousPermitsPerSecond, settings.AnonymousBurst,
+            null => ("address:" + AddressBucket(context.Connection.RemoteIpAddress), settings.AnonymousPermitsPerSecond, settings.AnonymousBurst,
                 "This client address, without a valid API key,")
         };
 

@@ -19,33 +19,52 @@ public interface ICredentialRecognition
 /// <summary>
 /// What the credential directories remember, found or not found, bounded in entries (and so in memory: each entry is
 /// a hash or key and a small record): a flood of made-up credentials fills it with cheap "unknown" entries, which go
-/// first when it is full, and never makes it grow. Its own cache, so that no other cache's entries need a size.
+/// first when it is full, and never makes it grow. API keys and license keys are remembered apart, each up to
+/// <see cref="Capacity"/>: one vendor's hundred thousand license keys in use cannot push the API keys of every vendor
+/// out of memory. Its own caches, so that no other cache's entries need a size.
 /// </summary>
 public sealed class CredentialCache : IDisposable
 {
     public const string Setting = "RateLimit:RememberedCredentials";
 
-    private readonly MemoryCache _cache;
-
     public CredentialCache(IConfiguration configuration)
     {
         Capacity = configuration.GetValue(Setting, 100_000);
         if (Capacity < 1) throw new InvalidOperationException($"{Setting} must be at least 1");
-        _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = Capacity, CompactionPercentage = 0.1 });
+        ApiKeys = new CredentialMemory(Capacity, CacheItemPriority.High);
+        LicenseKeys = new CredentialMemory(Capacity, CacheItemPriority.Normal);
     }
 
-    /// <summary>At most this many credentials are remembered at once (<c>RateLimit:RememberedCredentials</c>, default 100,000).</summary>
+    /// <summary>At most this many API keys, and as many license keys, are remembered at once (<c>RateLimit:RememberedCredentials</c>, default 100,000).</summary>
     public int Capacity { get; }
+
+    public CredentialMemory ApiKeys { get; }
+    public CredentialMemory LicenseKeys { get; }
+
+    /// <summary>How many entries are remembered now, of both kinds.</summary>
+    public int Count => ApiKeys.Count + LicenseKeys.Count;
+
+    public void Dispose()
+    {
+        ApiKeys.Dispose();
+        LicenseKeys.Dispose();
+    }
+}
+
+/// <summary>One kind of credential's memory: what a lookup found (or that it found nothing), and which are valid.</summary>
+public sealed class CredentialMemory(int capacity, CacheItemPriority valid) : IDisposable
+{
+    private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = capacity, CompactionPercentage = 0.1 });
 
     public bool TryGet<T>(string key, out T? value) => _cache.TryGetValue(key, out value);
 
-    /// <summary>Remembers for <paramref name="lifetime"/>; what was not found is dropped first when the cache is full.</summary>
+    /// <summary>Remembers for <paramref name="lifetime"/>; what was not found is dropped first when the memory is full.</summary>
     public void Set<T>(string key, T? value, TimeSpan lifetime) where T : class =>
         _cache.Set(key, value, new MemoryCacheEntryOptions
         {
             AbsoluteExpirationRelativeToNow = lifetime,
             Size = 1,
-            Priority = value is null ? CacheItemPriority.Low : CacheItemPriority.Normal
+            Priority = value is null ? CacheItemPriority.Low : valid
         });
 
     /// <summary>
@@ -56,13 +75,13 @@ public sealed class CredentialCache : IDisposable
     public static readonly TimeSpan RecognisedFor = TimeSpan.FromMinutes(10);
 
     /// <summary>Remembers what a lookup found for the rate limiter: a valid credential, or that there is none.</summary>
-    public void Recognise(string key, RecognisedCredential? valid)
+    public void Recognise(string key, RecognisedCredential? found)
     {
-        if (valid is null) _cache.Remove("recognised:" + key);
-        else Set("recognised:" + key, valid, RecognisedFor);
+        if (found is null) _cache.Remove("recognised:" + key);
+        else Set("recognised:" + key, found, RecognisedFor);
     }
 
-    public RecognisedCredential? Recognised(string key) => TryGet("recognised:" + key, out RecognisedCredential? valid) ? valid : null;
+    public RecognisedCredential? Recognised(string key) => TryGet("recognised:" + key, out RecognisedCredential? found) ? found : null;
 
     /// <summary>How many entries are remembered now.</summary>
     public int Count => _cache.Count;

@@ -15,7 +15,7 @@ public static partial class DescribeWithoutSecrets
 
     public static void MaskSecretsWhenDescribing(this IConfigurationBuilder configuration, string[] args)
     {
-        if (args.FirstOrDefault() is not "describe") return;
+        if (!string.Equals(args.FirstOrDefault(), "describe", StringComparison.OrdinalIgnoreCase)) return;
         for (var i = 0; i < configuration.Sources.Count; i++)
             configuration.Sources[i] = new MaskedSource(configuration.Sources[i]);
     }
@@ -25,16 +25,24 @@ public static partial class DescribeWithoutSecrets
     {
         if (string.IsNullOrEmpty(value)) return value;
         if (SecretKey().IsMatch(key)) return Mask;
-        return PasswordInConnectionString().Replace(value, m => m.Groups["name"].Value + "=" + Mask);
+        value = PasswordInConnectionString().Replace(value, m => m.Groups["name"].Value + "=" + Mask);
+        return CredentialsInUrl().Replace(value, m => m.Groups["scheme"].Value + Mask + "@");
     }
 
-    /// <summary>Any segment of the key naming a secret: Secrets:MasterKey, Secrets:PreviousMasterKeys:0, a password, a token.</summary>
-    [GeneratedRegex(@"(^|[:_])(Secrets($|:)|[^:]*(MasterKey|Password|Passwd|Secret|Token|ApiKey)[^:]*($|:))", RegexOptions.IgnoreCase)]
+    /// <summary>
+    /// Any segment of the key naming a secret: Secrets:MasterKey, Secrets:PreviousMasterKeys:0, a password, a token, an
+    /// API key, credentials, headers (OTEL_EXPORTER_OTLP_HEADERS carries an exporter's key), authorization.
+    /// </summary>
+    [GeneratedRegex(@"(^|[:_])(Secrets($|:)|[^:]*(MasterKey|Password|Passwd|Pwd|Secret|Token|ApiKey|Api_Key|Credential|Headers|Auth)[^:]*($|:))", RegexOptions.IgnoreCase)]
     private static partial Regex SecretKey();
 
     /// <summary>Npgsql's names for the password in a connection string, up to the next separator.</summary>
-    [GeneratedRegex(@"(?<name>\b(Password|Pwd|Passfile)\s*)=\s*(""[^""]*""|'[^']*'|[^;]*)", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"(?<name>\b(Password|Pwd|Psw|Passfile)\s*)=\s*(""[^""]*""|'[^']*'|[^;]*)", RegexOptions.IgnoreCase)]
     private static partial Regex PasswordInConnectionString();
+
+    /// <summary>A URL's user information (<c>postgres://user:password@host</c>, <c>http://user:password@proxy</c>).</summary>
+    [GeneratedRegex(@"(?<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", RegexOptions.IgnoreCase)]
+    private static partial Regex CredentialsInUrl();
 
     private sealed class MaskedSource(IConfigurationSource inner) : IConfigurationSource
     {

@@ -150,7 +150,9 @@ public static class GetLicenseFileEndpoint
 [Tags("Client")]
 public static class GetThisLicenseFileEndpoint
 {
-    public static ProblemDetails Validate(RequestLicenseFile? command) => MachineFingerprint.CheckIfGiven(command?.Fingerprint, command?.Product);
+    /// <summary>Its product travels in the body: a query (say <c>?product=</c>) is refused, never taken for the check.</summary>
+    public static ProblemDetails Validate(HttpRequest request, RequestLicenseFile? command) =>
+        QueryParameters.Only(request.Query) is { Status: 400 } refused ? refused : MachineFingerprint.CheckIfGiven(command?.Fingerprint, command?.Product);
 
     /// <summary>
     /// The software on a machine gets a signed file of its own license, to keep and verify offline. Idempotent by

@@ -56,7 +56,9 @@ public static class GetThisLicenseEndpoint
 [Tags("Client")]
 public static class ValidateThisLicenseEndpoint
 {
-    public static ProblemDetails Validate(ValidateThisLicense? command) => MachineFingerprint.CheckIfGiven(command?.Fingerprint, command?.Product);
+    /// <summary>Its product travels in the body: a query (say <c>?product=</c>) is refused, never taken for the check.</summary>
+    public static ProblemDetails Validate(HttpRequest request, ValidateThisLicense? command) =>
+        QueryParameters.Only(request.Query) is { Status: 400 } refused ? refused : MachineFingerprint.CheckIfGiven(command?.Fingerprint, command?.Product);
 
     /// <summary>As the vendor's validate, for the caller's own license: always 200 for a well-formed request.</summary>
     [WolverinePost("/api/v1/client/validate", OperationId = "validateThisLicense", Summary = "Validate this license (license key)")]

@@ -19,7 +19,7 @@ public sealed record LicenseKeyHolder(Guid LicenseId, Guid AccountId, bool Revok
 /// then the license in its account's shard. What is found, or nothing, is kept for 2 seconds, as API keys are: a flood
 /// with one key costs one lookup per node every 2 seconds, and a revocation shuts the key out within that.
 /// </summary>
-public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore directory, CredentialCache cache) : ICredentialRecognition
+public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore directory, CredentialCache credentials) : ICredentialRecognition
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
 
@@ -33,12 +33,12 @@ public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore di
     public async ValueTask<LicenseKeyHolder?> FindAsync(string key, CancellationToken token)
     {
         var cacheKey = CacheKey(key);
-        if (cache.TryGet(cacheKey, out LicenseKeyHolder? holder)) return holder;
+        if (credentials.LicenseKeys.TryGet(cacheKey, out LicenseKeyHolder? holder)) return holder;
 
         Interlocked.Increment(ref _lookups);
         holder = _sharded ? await FindInShardAsync(key, token) : await FindAsync(store, key, token);
-        cache.Set(cacheKey, holder, CacheFor);
-        cache.Recognise(cacheKey, holder is { Revoked: false } ? new RecognisedCredential(holder.LicenseId.ToString(), holder.AccountId, IsLicenseKey: true) : null);
+        credentials.LicenseKeys.Set(cacheKey, holder, CacheFor);
+        credentials.LicenseKeys.Recognise(cacheKey, holder is { Revoked: false } ? new RecognisedCredential(holder.LicenseId.ToString(), holder.AccountId, IsLicenseKey: true) : null);
         return holder;
     }
 
@@ -46,7 +46,7 @@ public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore di
 
     /// <summary>A license key this node found valid lately, from memory alone (the rate limiter asks before authentication).</summary>
     public RecognisedCredential? Recognise(HttpRequest request) =>
-        LicenseKeyAuthenticationHandler.PresentedKey(request) is { } key ? cache.Recognised(CacheKey(key)) : null;
+        LicenseKeyAuthenticationHandler.PresentedKey(request) is { } key ? credentials.LicenseKeys.Recognised(CacheKey(key)) : null;
 
     private static async Task<LicenseKeyHolder?> FindAsync(IDocumentStore store, string key, CancellationToken token)
     {

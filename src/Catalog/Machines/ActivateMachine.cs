@@ -66,7 +66,9 @@ public static class ActivateMachineEndpoint
 [Tags("Client")]
 public static class ActivateThisMachineEndpoint
 {
-    public static ProblemDetails Validate(ActivateMachine command) => MachineRules.Check(command);
+    /// <summary>Its product travels in the body: a query (say <c>?product=</c>) is refused, never taken for the check.</summary>
+    public static ProblemDetails Validate(HttpRequest request, ActivateMachine command) =>
+        QueryParameters.Only(request.Query) is { Status: 400 } refused ? refused : MachineRules.Check(command);
 
     /// <summary>
     /// The software on a machine activates it with its license key. Idempotent by fingerprint: activating an

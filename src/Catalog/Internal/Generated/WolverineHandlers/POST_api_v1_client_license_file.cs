@@ -44,7 +44,7 @@ namespace Internal.Generated.WolverineHandlers
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<Catalog.LicenseFiles.RequestLicenseFile>(httpContext, true);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-            var problemDetails1 = Catalog.LicenseFiles.GetThisLicenseFileEndpoint.Validate(command);
+            var problemDetails1 = Catalog.LicenseFiles.GetThisLicenseFileEndpoint.Validate(httpContext.Request, command);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {

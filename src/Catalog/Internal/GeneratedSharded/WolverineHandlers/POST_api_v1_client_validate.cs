@@ -39,7 +39,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<Catalog.Licenses.ValidateThisLicense>(httpContext, true);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-            var problemDetails1 = Catalog.Licenses.ValidateThisLicenseEndpoint.Validate(command);
+            var problemDetails1 = Catalog.Licenses.ValidateThisLicenseEndpoint.Validate(httpContext.Request, command);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
