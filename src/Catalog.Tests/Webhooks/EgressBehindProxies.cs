@@ -110,11 +110,19 @@ public class EgressBehindProxies(AppFixture fixture) : ApiTest(fixture)
                     Assert.Equal(JsonValueKind.Null, attempt.GetProperty("responseCode").ValueKind);
                 });
 
-            // The proxy was asked for the allowed target only, as a forward proxy is: the absolute URI, signed.
-            Assert.NotEmpty(proxy.Requests);
+            // The proxy was asked for a tunnel to the allowed target's checked address only, never to a name it would
+            // resolve itself, and the delivery came through it, signed.
+            Assert.Contains(proxy.Requests, x => x.Line == "CONNECT 93.184.216.34:80 HTTP/1.1");
+            Assert.Contains(proxy.Requests, x => x.Line == "POST /hook HTTP/1.1");
             Assert.All(proxy.Requests, request =>
             {
-                Assert.Equal($"POST {PublicTarget} HTTP/1.1", request.Line);
+                if (request.Line.StartsWith("CONNECT ", StringComparison.Ordinal))
+                {
+                    Assert.Equal("CONNECT 93.184.216.34:80 HTTP/1.1", request.Line);
+                    return;
+                }
+                Assert.Equal("POST /hook HTTP/1.1", request.Line);
+                Assert.Equal("93.184.216.34", request.Headers["Host"]);
                 var signature = request.Headers["Catalog-Signature"];
                 var t = long.Parse(signature.Split(',')[0]["t=".Length..]);
                 Assert.Equal(WebhookSignature.Sign(secret, t, request.Body), signature);
@@ -143,12 +151,11 @@ public class EgressBehindProxies(AppFixture fixture) : ApiTest(fixture)
             chain.Add(handler);
             handler = (handler as DelegatingHandler)?.InnerHandler;
         }
-        Assert.Contains(chain, x => x is EgressGuard.TargetCheck);
+        // Connections are made by the guard's tunnel through the proxy, and no HTTP proxy of the handler's own.
         var sockets = Assert.IsType<SocketsHttpHandler>(chain[^1]);
-        Assert.True(sockets.UseProxy);
-        Assert.Equal(new Uri(proxy.Url), sockets.Proxy!.GetProxy(new Uri(PublicTarget)));
-        Assert.False(sockets.Proxy.IsBypassed(new Uri(PublicTarget)));
-        Assert.NotNull(sockets.ConnectCallback);
+        Assert.False(sockets.UseProxy);
+        var tunnel = Assert.IsType<EgressGuard.ProxyTunnel>(sockets.ConnectCallback?.Target);
+        Assert.Equal(new Uri(proxy.Url), tunnel.Proxy);
     }
 
     [Theory]

@@ -203,8 +203,10 @@ public sealed class FakeProxy : IAsyncDisposable
                     .ToDictionary(x => x.Key, x => x.Last().ElementAtOrDefault(1)?.Trim() ?? "", StringComparer.OrdinalIgnoreCase);
                 if (lines[0].StartsWith("CONNECT ", StringComparison.OrdinalIgnoreCase))
                 {
+                    // A tunnel "opened": what then comes through it is answered here too, never sent on.
                     Requests.Enqueue(new Request(lines[0], headers, ""));
-                    return;
+                    await stream.WriteAsync("HTTP/1.1 200 Connection established\r\n\r\n"u8.ToArray(), _stop.Token);
+                    continue;
                 }
 
                 // The body, by its Content-Length (the webhook client always sends one).

@@ -82,7 +82,7 @@ public static class WebhooksConfiguration
         services.AddSingularAgent<DeliveryRecordsPurge>(); // one node of the cluster purges (Wolverine's agents)
         services.AddSingleton<Marten.Schema.IInitialData, SealClearSecrets>();
         services.AddSingleton<Catalog.Hosting.ISealedValues, ResealWebhookSecrets>(); // master key rotation
-        var client = services.AddHttpClient(HttpClientName, client =>
+        services.AddHttpClient(HttpClientName, client =>
             {
                 client.Timeout = settings.Timeout;
                 client.MaxResponseContentBufferSize = 64 * 1024; // and were it ever buffered, never more than 64 KiB
@@ -94,19 +94,14 @@ public static class WebhooksConfiguration
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 ConnectTimeout = settings.ConnectTimeout,
                 // Never the environment's proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY): the egress guard would check
-                // the proxy's address instead of the target's. Only the operator's own Webhooks:Proxy, if set.
-                UseProxy = proxy is not null,
-                Proxy = proxy is null ? null : new System.Net.WebProxy(proxy) { BypassProxyOnLocal = false },
-                // Every connection goes to an address the egress guard checked, unless private networks are allowed;
-                // with a proxy, to the proxy only, each request's target checked by EgressGuard.TargetCheck below.
-                ConnectCallback = settings.AllowPrivateNetworks ? null
-                    : proxy is null ? EgressGuard.ConnectAsync
-                    : EgressGuard.ConnectOnlyTo(proxy)
+                // the proxy's address instead of the target's. The operator's own Webhooks:Proxy is reached by a tunnel
+                // to the checked address (EgressGuard.ProxyTunnel), not as an HTTP proxy that resolves names itself.
+                UseProxy = false,
+                // Every connection goes to an address the egress guard checked, unless private networks are allowed.
+                ConnectCallback = proxy is not null ? new EgressGuard.ProxyTunnel(proxy, settings.AllowPrivateNetworks).ConnectAsync
+                    : settings.AllowPrivateNetworks ? null
+                    : EgressGuard.ConnectAsync
             });
-        // Through the proxy the target is checked before each attempt is sent. The proxy resolves the target's name
-        // again itself: that second answer (DNS rebinding) is for the operator's proxy to keep inside its own rules.
-        if (proxy is not null && !settings.AllowPrivateNetworks)
-            client.AddHttpMessageHandler(() => new EgressGuard.TargetCheck());
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Net;
 using System.Net.Sockets;
 
@@ -11,7 +12,7 @@ namespace Catalog.Webhooks;
 /// attempt connects only to an address checked here, the one actually connected: a name that answers differently the
 /// second time (DNS rebinding) gets nowhere. The environment's proxy (HTTP_PROXY and the like) is never used, so the
 /// address connected is always the target's. With <c>Webhooks:Proxy</c> every connection goes to that proxy, the
-/// operator's own, and <see cref="TargetCheck"/> checks each request's target before it is sent there.
+/// operator's own, as a tunnel to an address checked here (<see cref="ProxyTunnel"/>).
 /// </summary>
 public static class EgressGuard
 {
@@ -77,47 +78,54 @@ public static class EgressGuard
         IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, token);
 
     /// <summary>
-    /// With <c>Webhooks:Proxy</c>: connects to the proxy, the operator's own and so reachable even on a private address,
-    /// and to nothing else, so no request ever leaves by another way than through the proxy and its target's check.
+    /// With <c>Webhooks:Proxy</c>: resolves the target here, keeps only permitted addresses (every address, when private
+    /// networks are allowed), connects to the proxy, the operator's own and so reachable even on a private address, and
+    /// asks it for a tunnel (<c>CONNECT</c>) to the checked address itself, never to the name. The proxy resolves
+    /// nothing, so a name that answers differently the second time (DNS rebinding) cannot turn it inward; the request,
+    /// and TLS with the target's name for an https URL, then run through the tunnel as they would directly.
     /// </summary>
-    public static Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>> ConnectOnlyTo(Uri proxy)
+    public sealed class ProxyTunnel(Uri proxy, bool allowPrivateNetworks)
     {
-        var proxyHost = proxy.IdnHost.Trim('[', ']');
-        return async (context, token) =>
-        {
-            var host = context.DnsEndPoint.Host.Trim('[', ']');
-            if (!string.Equals(host, proxyHost, StringComparison.OrdinalIgnoreCase) || context.DnsEndPoint.Port != proxy.Port)
-                throw new HttpRequestException($"Refused to connect to {host}: deliveries go through Webhooks:Proxy only.");
-            return await Connect(await Resolve(host, token), context.DnsEndPoint.Port, token);
-        };
-    }
+        public Uri Proxy => proxy;
 
-    /// <summary>
-    /// With <c>Webhooks:Proxy</c> the connection is the proxy's, so the target is checked here, on every attempt,
-    /// before anything is sent: its host resolved now (an address literal judged as it is), and refused (the attempt
-    /// is a failure) when any address it has is forbidden, or when it does not resolve here and so cannot be checked.
-    /// The proxy resolves the name again itself: a name that answers differently the second time (DNS rebinding) is
-    /// for the operator's proxy to stop, by its own rules (refusing internal destinations, or resolving through a
-    /// resolver that never answers them).
-    /// </summary>
-    public sealed class TargetCheck : DelegatingHandler
-    {
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken token)
+        public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken token)
         {
-            var host = request.RequestUri!.IdnHost;
-            IPAddress[] addresses;
+            var host = context.DnsEndPoint.Host;
+            var permitted = (await Resolve(host, token)).Where(x => allowPrivateNetworks || !IsForbidden(x)).ToArray();
+            if (permitted.Length == 0)
+                throw new HttpRequestException($"Refused to send to {host}: it is an internal address (Webhooks:AllowPrivateNetworks is false).");
+
+            var tunnel = await Connect(await Resolve(proxy.IdnHost, token), proxy.Port, token);
             try
             {
-                addresses = await Resolve(host, token);
+                var target = new IPEndPoint(permitted[0], context.DnsEndPoint.Port).ToString();
+                await tunnel.WriteAsync(Encoding.ASCII.GetBytes($"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n"), token);
+                var status = await ReadAnswerHead(tunnel, token);
+                if (status.Split(' ') is not [var version, "200", ..] || !version.StartsWith("HTTP/", StringComparison.Ordinal))
+                    throw new HttpRequestException($"Webhooks:Proxy refused the tunnel to {host}: {status}");
+                return tunnel;
             }
-            catch (SocketException e)
+            catch
             {
-                throw new HttpRequestException($"Refused to send to {host}: it does not resolve here ({e.SocketErrorCode}), so it cannot be checked.", e);
+                await tunnel.DisposeAsync();
+                throw;
             }
-            if (addresses.Length == 0 || addresses.Any(IsForbidden))
-                throw new HttpRequestException($"Refused to send to {host}: it is an internal address (Webhooks:AllowPrivateNetworks is false).");
-            return await base.SendAsync(request, token);
         }
+    }
+
+    /// <summary>The proxy's answer to CONNECT, up to its blank line, read byte by byte so that nothing of the tunnel is taken; its status line.</summary>
+    private static async Task<string> ReadAnswerHead(Stream stream, CancellationToken token)
+    {
+        var head = new List<byte>();
+        var one = new byte[1];
+        while (head.Count < 8192)
+        {
+            if (await stream.ReadAsync(one, token) == 0) break;
+            head.Add(one[0]);
+            if (head.Count >= 4 && head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n')
+                return Encoding.ASCII.GetString(head.ToArray()).Split("\r\n")[0];
+        }
+        throw new HttpRequestException("Webhooks:Proxy did not answer the tunnel request");
     }
 
     /// <summary>

@@ -100,9 +100,10 @@ public sealed class WebhookSettings
     public bool AllowPrivateNetworks { get; set; }
 
     /// <summary>
-    /// An http:// URL of a forward proxy the operator runs, which every delivery then goes through (EgressGuard.cs:
-    /// the proxy may be on a private address, each request's target is still checked). Unset, deliveries connect
-    /// directly: the environment's proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) is never used.
+    /// An http:// URL of a forward proxy the operator runs, which every delivery then goes through as a CONNECT tunnel
+    /// to the target's address, checked here first (EgressGuard.ProxyTunnel: the proxy may be on a private address and
+    /// must allow CONNECT to the webhooks' ports). Unset, deliveries connect directly: the environment's proxy
+    /// (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) is never used.
     /// </summary>
     public string? Proxy { get; set; }
 
