@@ -8,14 +8,8 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task a_key_over_its_burst_is_429_with_retry_after_and_rate_limit_headers()
     {
-        await Fixture.RestartAsync(builder =>
+        await WithSettings([("RateLimit:PermitsPerSecond", "1"), ("RateLimit:Burst", "3")], async () =>
         {
-            builder.UseSetting("RateLimit:PermitsPerSecond", "1");
-            builder.UseSetting("RateLimit:Burst", "3");
-        });
-        try
-        {
-            await base.InitializeAsync();
             var client = await AClient();
             var other = await AClient();
 
@@ -38,24 +32,14 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
             Assert.True(int.Parse(last.Headers["RateLimit-Reset"].ToString()) >= 1);
             Assert.Equal(200, otherKey.Status); // the limit is per key
             Assert.Equal(200, health.Status);   // health is never limited
-        }
-        finally
-        {
-            await Fixture.RestartAsync();
-        }
+        });
     }
 
     [Fact]
     public async Task a_license_key_over_its_client_burst_is_429_and_other_license_keys_are_not_touched()
     {
-        await Fixture.RestartAsync(builder =>
+        await WithSettings([("RateLimit:ClientPermitsPerSecond", "1"), ("RateLimit:ClientBurst", "3")], async () =>
         {
-            builder.UseSetting("RateLimit:ClientPermitsPerSecond", "1");
-            builder.UseSetting("RateLimit:ClientBurst", "3");
-        });
-        try
-        {
-            await base.InitializeAsync();
             var vendor = await AClient();
             var product = (await CreateProduct(vendor)).GetProperty("id").GetString()!;
             var key = (await IssueLicense(vendor, product)).GetProperty("key").GetString()!;
@@ -73,11 +57,7 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
             Assert.Equal("3", limited.Headers["RateLimit-Limit"].ToString());
             Assert.Equal(200, other.Status); // per license key
             Assert.Equal(200, (await Get("/api/v1/products", vendor)).Status); // the vendor's API key has its own bucket
-        }
-        finally
-        {
-            await Fixture.RestartAsync();
-        }
+        });
     }
 
     [Fact]
@@ -94,14 +74,8 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task requests_without_a_valid_key_are_limited_per_client_address_and_a_forged_forward_does_not_escape()
     {
-        await Fixture.RestartAsync(builder =>
+        await WithSettings([("RateLimit:AnonymousPermitsPerSecond", "1"), ("RateLimit:AnonymousBurst", "3")], async () =>
         {
-            builder.UseSetting("RateLimit:AnonymousPermitsPerSecond", "1");
-            builder.UseSetting("RateLimit:AnonymousBurst", "3");
-        });
-        try
-        {
-            await base.InitializeAsync();
             var client = await AClient();
             var unknown = new Client(client.AccountId, Guid.Empty, ApiKeySecret.Generate());
             // A key in use, as every client's is: this node has seen it valid, so it keeps its own bucket whatever
@@ -124,11 +98,7 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
             Assert.Contains("without a valid API key", limited.Detail);
             Assert.Equal(200, withKey.Status); // a valid key has its own bucket
             Assert.Equal(200, health.Status);  // health is never limited
-        }
-        finally
-        {
-            await Fixture.RestartAsync();
-        }
+        });
     }
 
     [Fact]
@@ -153,12 +123,7 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task made_up_keys_cost_no_more_lookups_than_their_address_is_allowed()
     {
-        await Fixture.RestartAsync(builder =>
-        {
-            builder.UseSetting("RateLimit:AnonymousPermitsPerSecond", "1");
-            builder.UseSetting("RateLimit:AnonymousBurst", "3");
-        });
-        try
+        await WithSettings([("RateLimit:AnonymousPermitsPerSecond", "1"), ("RateLimit:AnonymousBurst", "3")], async () =>
         {
             var apiKeys = Host.Services.GetRequiredService<ApiKeyDirectory>();
             var licenseKeys = Host.Services.GetRequiredService<Catalog.Licenses.LicenseKeyDirectory>();
@@ -178,11 +143,7 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
             // The burst, then one a second at most.
             var allowed = 3 + (int)Math.Ceiling((DateTime.UtcNow - started).TotalSeconds) + 1;
             Assert.InRange(apiKeys.Lookups + licenseKeys.Lookups - before, 3, allowed);
-        }
-        finally
-        {
-            await Fixture.RestartAsync();
-        }
+        });
     }
 
     private static string MadeUpLicenseKey()
@@ -195,10 +156,8 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task the_memory_of_keys_is_bounded()
     {
-        await Fixture.RestartAsync(builder => builder.UseSetting("RateLimit:RememberedCredentials", "20"));
-        try
+        await WithSettings([("RateLimit:RememberedCredentials", "20")], async () =>
         {
-            await base.InitializeAsync();
             var memory = Host.Services.GetRequiredService<Catalog.Conventions.CredentialCache>();
             for (var i = 0; i < 100; i++)
                 Assert.Equal(401, (await Get("/api/v1/products", new Client(Guid.Empty, Guid.Empty, ApiKeySecret.Generate()))).Status);
@@ -207,11 +166,7 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
             // A valid key still works, remembered or not.
             var client = await AClient();
             for (var i = 0; i < 3; i++) Assert.Equal(200, (await Get("/api/v1/products", client)).Status);
-        }
-        finally
-        {
-            await Fixture.RestartAsync();
-        }
+        });
     }
 
     /// <summary>
@@ -221,14 +176,8 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task an_accounts_license_keys_together_are_limited_and_other_accounts_are_not_touched()
     {
-        await Fixture.RestartAsync(builder =>
+        await WithSettings([("RateLimit:ClientAccountPermitsPerSecond", "1"), ("RateLimit:ClientAccountBurst", "5")], async () =>
         {
-            builder.UseSetting("RateLimit:ClientAccountPermitsPerSecond", "1");
-            builder.UseSetting("RateLimit:ClientAccountBurst", "5");
-        });
-        try
-        {
-            await base.InitializeAsync();
             var (vendor, first) = await ALicense();
             var product = first.GetProperty("productId").GetString()!;
             var keys = new List<string> { Key(first) };
@@ -248,11 +197,7 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
             Assert.Equal("5", limited[^1].Headers["RateLimit-Limit"].ToString());
             Assert.All(strangers, x => Assert.Equal(200, x.Status));
             Assert.Equal(200, (await Get("/api/v1/products", vendor)).Status); // the vendor's API key has its own bucket
-        }
-        finally
-        {
-            await Fixture.RestartAsync();
-        }
+        });
     }
 
     [Fact]
@@ -266,5 +211,23 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
 
         var allowed = (int)(DateTime.UtcNow - started).TotalSeconds + 1;
         Assert.InRange(probe.Queries - before, 1, allowed);
+    }
+
+    /// <summary>The test on a host restarted with these settings (and its data reset), then the host as it was.</summary>
+    private async Task WithSettings((string Key, string Value)[] settings, Func<Task> test)
+    {
+        await Fixture.RestartAsync(builder =>
+        {
+            foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        });
+        try
+        {
+            await base.InitializeAsync();
+            await test();
+        }
+        finally
+        {
+            await Fixture.RestartAsync();
+        }
     }
 }
