@@ -9,14 +9,14 @@ namespace Catalog.Tests.Machines;
 /// </summary>
 public class ARevocationIsNeverOvertaken(AppFixture fixture) : ApiTest(fixture)
 {
-    /// <summary>Sessions waiting for a transaction lock, in every database that holds accounts.</summary>
+    /// <summary>Sessions waiting for a transaction lock, in every database that holds accounts (pg_locks shows the whole server's).</summary>
     private static async Task<int> WaitingOnLicenseLocks()
     {
         var waiting = 0;
         foreach (var database in StorageMode.AccountDatabases)
         {
             await using var connection = await OpenDatabase(database);
-            await using var command = new NpgsqlCommand("select count(*) from pg_locks where locktype = 'advisory' and not granted", connection);
+            await using var command = new NpgsqlCommand("select count(*) from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())", connection);
             waiting += (int)(long)(await command.ExecuteScalarAsync())!;
         }
         return waiting;

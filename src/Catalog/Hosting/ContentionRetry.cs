@@ -24,6 +24,7 @@ public sealed class RetryOnContentionAttribute(params string[] uniqueIndexes) : 
         exception.Find<ConcurrencyException>() is not null
         || exception.Find<EventStreamUnexpectedMaxEventIdException>() is not null
         || exception.Find<Marten.Exceptions.ExistingStreamIdCollisionException>() is not null
+        || exception.Find<DrawAgainException>() is not null
         || exception.Find<PostgresException>() is { } postgres
            && (postgres.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or MartenStreamVersionMismatch
                || UniqueIndexes.Any(exception.IsUniqueViolationOf));
@@ -64,3 +65,9 @@ public sealed class ContentionRetry(RequestDelegate next, ILogger<ContentionRetr
         }
     }
 }
+
+/// <summary>
+/// A value drawn at random was found taken where no unique index of the endpoint's own transaction could say so (a
+/// license key's entry in the directory, with shards): the request runs again and draws again.
+/// </summary>
+public sealed class DrawAgainException(string message, Exception inner) : Exception(message, inner);

@@ -17,10 +17,6 @@ public static class DatabaseErrors
     /// </summary>
     public static bool IsUniqueViolationOf(this Exception exception, string declaredIndex)
     {
-        // A document inserted twice, reported by Marten without PostgreSQL's own error (it wraps that error when it has
-        // it, a unique index's included): its primary key's violation.
-        if (exception.Find<PostgresException>() is null && exception.Find<JasperFx.DocumentAlreadyExistsException>() is { DocumentType: { } type })
-            return declaredIndex == $"pkey_mt_doc_{type.Name.ToLowerInvariant()}_id";
         if (exception.Find<PostgresException>() is not { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: { } violated } postgres)
             return false;
         if (violated == declaredIndex) return true;

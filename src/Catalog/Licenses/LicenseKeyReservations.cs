@@ -27,6 +27,14 @@ public sealed class LicenseKeyReservations(IServiceProvider services) : Document
         var account = Guid.Parse(session.TenantId);
         await using var directory = services.GetRequiredService<IDirectoryStore>().LightweightSession();
         foreach (var license in issued) directory.Insert(new LicenseKeyEntry(license.Key, account, license.LicenseId));
-        await directory.SaveChangesAsync(token);
+        try
+        {
+            await directory.SaveChangesAsync(token);
+        }
+        catch (JasperFx.DocumentAlreadyExistsException e)
+        {
+            // Marten reports the entry's primary key this way, without PostgreSQL's error to name the constraint.
+            throw new DrawAgainException("A license key drawn is already entered in the directory", e);
+        }
     }
 }
