@@ -114,14 +114,16 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
         var productId = (await CreateProduct(client, AProduct("target"))).GetProperty("id").GetString()!;
         var license = await IssueLicense(client, productId, new { maxMachines = 5 });
         var (licenseId, licenseKey) = (license.GetProperty("id").GetString()!, license.GetProperty("key").GetString()!);
-        await using var connection = await OpenDatabase();
+        // Every database holding accounts' data: the one database, or each shard.
+        var connections = new List<NpgsqlConnection>();
+        foreach (var database in StorageMode.AccountDatabases) connections.Add(await OpenDatabase(database));
 
         var random = new Random(20261127);
         var count = 0;
         var webhookAnswers = new List<int>();
         foreach (var (method, url, body, contentType) in Requests(random, productId, licenseId))
         {
-            var before = await State(connection);
+            var before = await State(connections);
             // The client endpoints take the license key, everything else the API key.
             var response = url.StartsWith("/api/v1/client/")
                 ? await Send(method, url, null, body, contentType, request => request.Headers.Authorization = "License " + licenseKey)
@@ -135,13 +137,21 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
             if (response.Status >= 400)
             {
                 Assert.True(response.ContentType.StartsWith("application/problem+json"), $"{what} => {response.Status} {response.ContentType}");
-                Assert.True(before == await State(connection), $"{what} was refused ({response.Status}) but changed stored data");
+                Assert.True(before == await State(connections), $"{what} was refused ({response.Status}) but changed stored data");
             }
         }
         Assert.True(count >= 1000);
         // Well-formed bodies reached webhook creation: some were created, many refused for what they held.
         Assert.Contains(201, webhookAnswers);
         Assert.True(webhookAnswers.Count(x => x == 400) > 50, string.Join(",", webhookAnswers));
+        foreach (var connection in connections) await connection.DisposeAsync();
+    }
+
+    private static async Task<string> State(IEnumerable<NpgsqlConnection> connections)
+    {
+        var state = new List<string>();
+        foreach (var connection in connections) state.Add(await State(connection));
+        return string.Join(" | ", state);
     }
 
     /// <summary>Everything an API request can change: events, products, licenses, machines, webhook endpoints.</summary>
