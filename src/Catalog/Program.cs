@@ -25,8 +25,6 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory
 });
 var configuration = builder.Configuration;
-// `describe` shows every configuration value: never the master key or a database password.
-configuration.MaskSecretsWhenDescribing(args);
 
 // The directory: how a request finds its account (accounts, API keys, signing keys, and with shards each license
 // key's account). Always on ConnectionStrings:Catalog.
@@ -138,6 +136,8 @@ if (args.Length == 0)
     await app.RunAsync();
     return 0;
 }
+// `describe` shows every configuration value: never the master key or a database password.
+app.Configuration.MaskSecretsWhenDescribing(args);
 return await app.RunJasperFxCommands(args);
 
 public partial class Program;
