@@ -123,7 +123,7 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
         var webhookAnswers = new List<int>();
         foreach (var (method, url, body, contentType) in Requests(random, productId, licenseId))
         {
-            var before = await State(connections);
+            var before = await State(connections, client.AccountId);
             // The client endpoints take the license key, everything else the API key.
             var response = url.StartsWith("/api/v1/client/")
                 ? await Send(method, url, null, body, contentType, request => request.Headers.Authorization = "License " + licenseKey)
@@ -137,7 +137,7 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
             if (response.Status >= 400)
             {
                 Assert.True(response.ContentType.StartsWith("application/problem+json"), $"{what} => {response.Status} {response.ContentType}");
-                Assert.True(before == await State(connections), $"{what} was refused ({response.Status}) but changed stored data");
+                Assert.True(before == await State(connections, client.AccountId), $"{what} was refused ({response.Status}) but changed stored data");
             }
         }
         Assert.True(count >= 1000);
@@ -147,24 +147,28 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
         foreach (var connection in connections) await connection.DisposeAsync();
     }
 
-    private static async Task<string> State(IEnumerable<NpgsqlConnection> connections)
+    private static async Task<string> State(IEnumerable<NpgsqlConnection> connections, Guid account)
     {
         var state = new List<string>();
-        foreach (var connection in connections) state.Add(await State(connection));
+        foreach (var connection in connections) state.Add(await State(connection, account));
         return string.Join(" | ", state);
     }
 
-    /// <summary>Everything an API request can change: events, products, licenses, machines, webhook endpoints.</summary>
-    private static async Task<string> State(NpgsqlConnection connection)
+    /// <summary>
+    /// Everything an API request of the account can change: its events, products, licenses, machines, webhook endpoints
+    /// (its own rows only: other tests' accounts may have left many behind, with shards above all).
+    /// </summary>
+    private static async Task<string> State(NpgsqlConnection connection, Guid account)
     {
         await using var command = new NpgsqlCommand("""
-            select (select count(*) from catalog.mt_events) || '/' ||
-                   (select coalesce(sum(length(data::text)), 0) from catalog.mt_doc_product) || '/' ||
-                   (select count(*) from catalog.mt_doc_license) || '/' ||
-                   (select count(*) from catalog.mt_doc_webhookendpoint) || '/' ||
-                   (select coalesce(sum(length(data::text)), 0) from catalog.mt_doc_license) || '/' ||
-                   (select count(*) from catalog.mt_doc_machine)
+            select (select count(*) from catalog.mt_events where tenant_id = @account) || '/' ||
+                   (select coalesce(sum(length(data::text)), 0) from catalog.mt_doc_product where tenant_id = @account) || '/' ||
+                   (select count(*) from catalog.mt_doc_license where tenant_id = @account) || '/' ||
+                   (select count(*) from catalog.mt_doc_webhookendpoint where tenant_id = @account) || '/' ||
+                   (select coalesce(sum(length(data::text)), 0) from catalog.mt_doc_license where tenant_id = @account) || '/' ||
+                   (select count(*) from catalog.mt_doc_machine where tenant_id = @account)
             """, connection);
+        command.Parameters.AddWithValue("account", account.ToString());
         return (string)(await command.ExecuteScalarAsync())!;
     }
 }
