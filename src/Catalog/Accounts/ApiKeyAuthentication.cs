@@ -28,9 +28,9 @@ public sealed class ApiKeyDirectory(Catalog.Hosting.IDirectoryStore store, Crede
     /// The key with this secret, or null. An unknown secret is remembered as unknown for the same 2 seconds, so a
     /// flood of one bad key costs the database one lookup per node every 2 seconds.
     /// </summary>
-    public async ValueTask<ApiKey?> FindAsync(string secret, CancellationToken token)
+    public async ValueTask<ApiKey?> FindAsync(HttpContext context, string secret, CancellationToken token)
     {
-        var hash = ApiKeySecret.Hash(secret);
+        var hash = HashOf(context, secret);
         if (credentials.ApiKeys.TryGet(hash, out ApiKey? key)) return key;
 
         Interlocked.Increment(ref _lookups);
@@ -44,8 +44,18 @@ public sealed class ApiKeyDirectory(Catalog.Hosting.IDirectoryStore store, Crede
     /// <summary>A key this node found valid lately, from memory alone (the rate limiter asks before authentication).</summary>
     public RecognisedCredential? Recognise(HttpRequest request) =>
         ApiKeyAuthenticationHandler.PresentedKey(request) is { } presented && ApiKeySecret.IsWellFormed(presented)
-            ? credentials.ApiKeys.Recognised(ApiKeySecret.Hash(presented))
+            ? credentials.ApiKeys.Recognised(HashOf(request.HttpContext, presented))
             : null;
+
+    /// <summary>The presented secret's hash, computed once per request: the rate limiter and authentication both need it.</summary>
+    private static string HashOf(HttpContext context, string secret)
+    {
+        if (context.Items.TryGetValue(typeof(ApiKeyDirectory), out var known) && known is (string presented, string hash) && presented == secret)
+            return hash;
+        var computed = ApiKeySecret.Hash(secret);
+        context.Items[typeof(ApiKeyDirectory)] = (secret, computed);
+        return computed;
+    }
 }
 
 [Wolverine.Attributes.WolverineIgnore] // named like a handler, but not a message handler
@@ -63,7 +73,7 @@ public sealed class ApiKeyAuthenticationHandler(
         if (presented is null) return AuthenticateResult.NoResult();
         if (!ApiKeySecret.IsWellFormed(presented)) return Fail("The API key is malformed.");
 
-        var key = await directory.FindAsync(presented, Context.RequestAborted);
+        var key = await directory.FindAsync(Context, presented, Context.RequestAborted);
         if (key is null) return Fail("The API key is not valid.");
         if (key.RevokedAt is not null) return Fail("The API key has been revoked.");
 
