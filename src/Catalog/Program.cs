@@ -138,6 +138,10 @@ if (args.Length == 0)
 }
 // `describe` shows every configuration value: never the master key or a database password.
 app.Configuration.MaskSecretsWhenDescribing(args);
+// JasperFx prints "Searching '<assembly>' for commands" for every assembly it scans unless its extensions were applied
+// (a process-wide latch); we have none to apply, so the latch is set on an empty service collection and the
+// command line prints only what the operator asked for.
+new JasperFx.CommandLine.CommandFactory().ApplyExtensions(new ServiceCollection());
 return await app.RunJasperFxCommands(args);
 
 public partial class Program;
