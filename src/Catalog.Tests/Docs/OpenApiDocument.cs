@@ -81,7 +81,7 @@ public class OpenApiDocument(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal("^[A-Za-z0-9_-]{1,50}$", fields.GetProperty("code").GetProperty("pattern").GetString());
         Assert.Equal("^[A-Z]{2,10}$", fields.GetProperty("keyPrefix").GetProperty("pattern").GetString());
         Assert.Equal(64, fields.GetProperty("metadata").GetProperty("maxProperties").GetInt32());
-        Assert.Equal("desktop-app-pro", schema.GetProperty("example").GetProperty("code").GetString());
+        Assert.Equal("desktop-app-pro", schema.GetProperty("examples")[0].GetProperty("code").GetString());
     }
 
     [Fact]

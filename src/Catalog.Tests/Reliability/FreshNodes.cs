@@ -33,7 +33,7 @@ public class FreshNodes(AppFixture fixture) : ApiTest(fixture)
         var applied = await CommandLineRunner.Run(["db-apply"], environment);
         Assert.True(applied.ExitCode == 0, applied.Output + applied.Error);
         var keys = new List<string>();
-        foreach (var shard in sharded ? new[] { "east", "west" } : [null])
+        foreach (var shard in sharded ? new string?[] { "east", "west" } : [null])
             keys.Add(await Shards.KeyFor(environment, shard is null ? await AnAccount(environment) : await Shards.AccountIn(environment, shard)));
 
         await using var node = await ServiceProcess.Start(environment);

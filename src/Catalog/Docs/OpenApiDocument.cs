@@ -84,7 +84,7 @@ public static class OpenApiDocument
                 if (context.JsonPropertyInfo?.AttributeProvider?.IsDefined(typeof(RequiredAttribute), false) == true && target.Type is { } required)
                     target.Type = required & ~JsonSchemaType.Null;
                 if (context.JsonPropertyInfo is null && type.GetCustomAttribute<SchemaExampleAttribute>() is { } example)
-                    target.Example = JsonNode.Parse(example.Json);
+                    target.Examples = [JsonNode.Parse(example.Json)!]; // OpenAPI 3.1 (JSON Schema): "examples", "example" is deprecated
                 // A request body requires only what its [Required] says (a PATCH, nothing); an answer always has every field.
                 if (context.JsonPropertyInfo is null && IsRequestBody(type, context.ApplicationServices))
                     target.Required = new HashSet<string>(context.JsonTypeInfo.Properties
