@@ -58,8 +58,6 @@ builder.Services.AddMarten(marten =>
         if (Database.IsSharded(configuration)) integration.MainDatabaseConnectionString = Database.ConnectionString(configuration);
     })
     .SubscribeToEvents(new WebhookFeed());
-// Answers kept for Idempotency-Key replays are stored sealed: the one that creates a webhook endpoint holds its secret.
-builder.Services.SealIdempotentAnswers();
 
 // Messaging, the transaction around every endpoint, and the code Wolverine generates for them.
 builder.Host.UseWolverine(wolverine =>
@@ -99,7 +97,6 @@ app.UseAuthentication();                 // API key -> account and scopes
 app.UseAuthorization();                  // scope policies -> 401 / 403
 app.UseMiddleware<NilIds>();             // the all-zeros id names nothing: 404
 app.UseMiddleware<RequestBodies>();      // 415 / 413, the body buffered for Wolverine to read
-app.UseMiddleware<RevealedSecrets>();    // a new webhook endpoint's secret, sealed in every stored copy, opened on its way out
 app.UseMiddleware<IdempotencyKeyHeader>(); // Idempotency-Key's length, Idempotent-Replayed on a replay
 app.UseMiddleware<ContentionRetry>();    // endpoints marked [RetryOnContention] run again after losing a race
 app.UseStandbyFailover();                // a lagging read whose standby went away runs again

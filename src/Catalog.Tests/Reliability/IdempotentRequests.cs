@@ -118,6 +118,34 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
         Assert.False(one.Headers.ContainsKey("Idempotent-Replayed"));
     }
 
+    /// <summary>
+    /// A webhook endpoint keeps the key it was created with, so that no stored answer holds its secret: the rules are
+    /// the others' all the same, answered from the endpoint.
+    /// </summary>
+    [Fact]
+    public async Task a_webhook_endpoint_answers_a_repeat_of_its_key_itself_by_the_same_rules()
+    {
+        var client = await AClient();
+        const string body = """{"url":"https://hooks.example.com/a","events":["product.created"]}""";
+
+        var first = await PostWithKey("/api/v1/webhook-endpoints", client, body, "hook-a");
+        var spacedOtherwise = await PostWithKey("/api/v1/webhook-endpoints", client, """{ "url": "https://hooks.example.com/a", "events": ["product.created"] }""", "hook-a");
+        var otherRequest = await PostWithKey("/api/v1/webhook-endpoints", client, """{"url":"https://hooks.example.com/b","events":["product.created"]}""", "hook-a");
+        var tooLong = await PostWithKey("/api/v1/webhook-endpoints", client, body, new string('k', 256));
+
+        Assert.Equal(201, first.Status);
+        Assert.False(first.Headers.ContainsKey("Idempotent-Replayed"));
+        Assert.Equal(201, spacedOtherwise.Status);
+        Assert.Equal("true", spacedOtherwise.Headers["Idempotent-Replayed"].ToString());
+        Assert.Equal(first.Text, spacedOtherwise.Text);
+        Assert.Equal(first.Headers.Location.ToString(), spacedOtherwise.Headers.Location.ToString());
+        Assert.Equal(422, otherRequest.Status);
+        Assert.Equal("application/problem+json", otherRequest.ContentType);
+        Assert.Equal(400, tooLong.Status);
+        Assert.Equal(["Idempotency-Key"], tooLong.ErrorFields);
+        Assert.Equal(1, (await Get("/api/v1/webhook-endpoints", client)).Data.GetArrayLength());
+    }
+
     [Fact]
     public async Task a_refused_request_leaves_its_key_free_as_at_stripe()
     {

@@ -81,11 +81,11 @@ public class Shards(AppFixture fixture) : ApiTest(fixture)
         Assert.All(secrets, x => Assert.StartsWith("whsec_", x));
         Assert.Equal(secrets[0], secrets[1]);
         Assert.NotEqual(secrets[0], secrets[2]);
-        // The kept answers, in the directory with shards, hold each secret sealed, as the endpoints themselves do.
+        // No stored answer holds a secret (the directory keeps Wolverine's, with shards): the repeat was answered from
+        // the endpoint, which keeps its secret sealed.
         await using (var connection = await OpenDatabase(directory.ConnectionString))
         {
             var kept = (string)(await new NpgsqlCommand("select coalesce(string_agg(t::text, ' '), '') from catalog.wolverine_deduplicated_responses t", connection).ExecuteScalarAsync())!;
-            Assert.Contains("v2.", kept); // sealed, naming the master key (Hosting/Secrets.cs)
             Assert.All(secrets, x => Assert.DoesNotContain(x["whsec_".Length..], kept));
         }
 

@@ -111,7 +111,8 @@ public static class OpenApiDocument
                 else
                     operation.Security = [new OpenApiSecurityRequirement()]; // public by design (the JWK Set): no credential
 
-                if (chain.DeduplicatedWithResponse is not null)
+                var keyed = chain.DeduplicatedWithResponse is not null || chain.Method.Method.IsDefined(typeof(KeepsItsIdempotencyKeyAttribute), false);
+                if (keyed)
                 {
                     operation.Parameters ??= new List<IOpenApiParameter>();
                     operation.Parameters.Add(new OpenApiParameter
@@ -119,7 +120,7 @@ public static class OpenApiDocument
                         Name = IdempotencyConfiguration.Header, In = ParameterLocation.Header, Required = false,
                         Description = "Send the same key with the same request again to get the first answer again (with " +
                                       "`Idempotent-Replayed: true`) instead of doing the work twice: 24 hours, per account.",
-                        Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = IdempotencyKeyHeader.MaxLength }
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = IdempotencyConfiguration.MaxLength }
                     });
                 }
 
@@ -127,7 +128,7 @@ public static class OpenApiDocument
                 // Wolverine declares an empty 404 for every resource it writes; only routes with an id can answer it.
                 if (chain.RoutePattern?.Parameters.Count is null or 0) operation.Responses.Remove("404");
                 var refusals = new List<(int Status, string Description)>();
-                if (hasBody || operation.Parameters?.Any(x => x.In == ParameterLocation.Query) == true || chain.DeduplicatedWithResponse is not null)
+                if (hasBody || operation.Parameters?.Any(x => x.In == ParameterLocation.Query) == true || keyed)
                     refusals.Add((400, "The body, a query value or a header is not valid; `errors` names each field."));
                 if (byLicenseKey)
                     refusals.Add((401, "No license key, or a malformed, unknown or revoked one (`WWW-Authenticate: License`)."));
@@ -139,10 +140,8 @@ public static class OpenApiDocument
                 if (chain.RoutePattern?.Parameters.Count > 0) refusals.Add((404, "No such resource in the key's account."));
                 refusals.AddRange(metadata.OfType<RefusesAttribute>().Select(x => (x.Status, x.Description)));
                 if (chain.DeduplicatedWithResponse is not null)
-                {
                     refusals.Add((409, "A request with the same Idempotency-Key committed first and its answer cannot be read yet; retry."));
-                    refusals.Add((422, "The Idempotency-Key was already used with a different request."));
-                }
+                if (keyed) refusals.Add((422, "The Idempotency-Key was already used with a different request."));
                 if (hasBody)
                 {
                     refusals.Add((413, "The body is larger than 64 KiB."));

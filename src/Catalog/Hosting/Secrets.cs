@@ -7,7 +7,7 @@ using Npgsql;
 namespace Catalog.Hosting;
 
 /// <summary>
-/// What the service keeps secret at rest (private signing keys, webhook secrets, kept idempotent answers), sealed with
+/// What the service keeps secret at rest (private signing keys, webhook secrets), sealed with
 /// AES-256-GCM under the key-encryption key <c>Secrets:MasterKey</c> (base64 of 32 bytes), which lives in the
 /// environment, never in the database. Each sealed value is bound to what it belongs to (its associated data), so a
 /// sealed value copied into another row does not open there. Each names the key that sealed it (a key id, not

@@ -16,7 +16,7 @@ public class SecretsInput : NetCoreInput
 }
 
 /// <summary>How many values of each kind one reseal sealed again under the current master key.</summary>
-public sealed record Resealed(string KeyId, int SigningKeys, int WebhookSecrets, int IdempotentAnswers, bool MasterKeyCheck);
+public sealed record Resealed(string KeyId, int SigningKeys, int WebhookSecrets, bool MasterKeyCheck);
 
 /// <summary>
 /// What a slice keeps sealed under the master key, and how it seals it again under the current key: each slice
@@ -24,7 +24,7 @@ public sealed record Resealed(string KeyId, int SigningKeys, int WebhookSecrets,
 /// </summary>
 public interface ISealedValues
 {
-    /// <summary>Its name in the command's report, camelCase: signingKeys, webhookSecrets, idempotentAnswers.</summary>
+    /// <summary>Its name in the command's report, camelCase: signingKeys, webhookSecrets.</summary>
     string Name { get; }
 
     /// <summary>Seals again under the current key every value not yet under it; how many were.</summary>
@@ -77,13 +77,12 @@ public class SecretsCommand : JasperFxAsyncCommand<SecretsInput>
         // Last: until everything is under the new key, a node with the old key alone may still start.
         var check = await MasterKeyCheck.Reseal(directory, secrets);
 
-        int signingKeys = counts.GetValueOrDefault("signingKeys"), webhookSecrets = counts.GetValueOrDefault("webhookSecrets"),
-            answers = counts.GetValueOrDefault("idempotentAnswers");
-        var resealed = new Resealed(secrets.KeyId, signingKeys, webhookSecrets, answers, check);
+        int signingKeys = counts.GetValueOrDefault("signingKeys"), webhookSecrets = counts.GetValueOrDefault("webhookSecrets");
+        var resealed = new Resealed(secrets.KeyId, signingKeys, webhookSecrets, check);
         if (input.JsonFlag) CommandOutput.Json(resealed);
         else
-            Console.WriteLine($"Resealed under master key {resealed.KeyId}: {signingKeys} signing key(s), {webhookSecrets} webhook secret(s), " +
-                              $"{answers} kept idempotent answer(s){(check ? ", and the master-key check" : "")}. " +
+            Console.WriteLine($"Resealed under master key {resealed.KeyId}: {signingKeys} signing key(s), {webhookSecrets} webhook secret(s)" +
+                              $"{(check ? ", and the master-key check" : "")}. " +
                               $"Every value is now under the current key: {SecretBox.PreviousSetting} can be removed from every node.");
     });
 }

@@ -3,6 +3,7 @@ using Catalog.Hosting;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.Core.Reflection;
+using Microsoft.AspNetCore.Mvc;
 using Wolverine;
 using Wolverine.Http;
 
@@ -13,14 +14,28 @@ namespace Catalog.Idempotency;
 /// the same request (method, path, query and body bytes) within 24 hours answers the first answer (status,
 /// <c>Location</c>, body) without running the endpoint; with another request it is a 422. Keys are per account (the
 /// tenant) and, within it, per credential (the API key, or the license key): a replay answers only the credential that
-/// made the answer, so a key with fewer scopes can never be handed what it could not have done itself. The claim and the stored answer are written in the endpoint's own Marten transaction, so a keyed
-/// request costs no extra transaction, and a repeat racing the first one loses at commit and is answered with the
-/// winner's answer. An answer of 400 or above is not kept: the key stays free, as at Stripe.
+/// made the answer, so a key with fewer scopes can never be handed what it could not have done itself. The claim and
+/// the stored answer are written in the endpoint's own Marten transaction, so a keyed request costs no extra
+/// transaction, and a repeat racing the first one loses at commit and is answered with the winner's answer. An answer
+/// of 400 or above is not kept: the key stays free, as at Stripe. Stored answers never hold a secret: the one endpoint
+/// whose answer shows one keeps its key itself (<see cref="KeepsItsIdempotencyKeyAttribute"/>).
 /// </summary>
 public static class IdempotencyConfiguration
 {
     public const string Header = "Idempotency-Key";
+    public const string Replayed = "Idempotent-Replayed";
+    public const int MaxLength = 255;
     public static readonly TimeSpan KeptFor = TimeSpan.FromHours(24);
+
+    /// <summary>A key is 1-255 printable characters: else a 400 naming the header.</summary>
+    public static ProblemDetails? Refusal(string key) =>
+        key.Length > MaxLength || key.Any(char.IsControl)
+            ? Problems.Validation(Header, $"must be 1-{MaxLength} printable characters")
+            : null;
+
+    /// <summary>The same key with another request: the answer Wolverine gives, for endpoints that keep their own keys.</summary>
+    public static ProblemDetails KeyReused => Problems.Status(422,
+        $"This {Header} was already used with another request; a key may be reused only with the same request.");
 
     /// <summary>The claims table (wolverine_deduplicated_responses), kept 24 hours and cleaned up by Wolverine.</summary>
     public static WolverineOptions UseIdempotencyKeys(this WolverineOptions options)
@@ -29,10 +44,6 @@ public static class IdempotencyConfiguration
         options.Durability.DeduplicationWindow = KeptFor;
         return options;
     }
-
-    /// <summary>The kept answers are sealed under the master key: one may carry a secret (<see cref="SealedAnswers"/>).</summary>
-    public static IServiceCollection SealIdempotentAnswers(this IServiceCollection services) =>
-        SealedAnswers.Around(services).AddSingleton<ISealedValues, ResealAnswers>(); // master key rotation
 }
 
 /// <summary>A POST that only reads (license validation): it ignores <c>Idempotency-Key</c>.</summary>
@@ -47,6 +58,13 @@ public sealed class ReadSentAsPostAttribute : Attribute;
 public sealed class IdempotentByNatureAttribute : Attribute;
 
 /// <summary>
+/// A POST whose answer shows a secret (a webhook endpoint's): rather than have Wolverine store the answer, the endpoint
+/// keeps the <c>Idempotency-Key</c> on what it made and answers a repeat from it, checking the key itself.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class KeepsItsIdempotencyKeyAttribute : Attribute;
+
+/// <summary>
 /// Every POST that changes something takes a key; a read sent as POST does not, nor one idempotent by nature. With
 /// shards the claim cannot be written in the endpoint's transaction (that commits in the account's shard, the claims
 /// are kept in the directory database): Wolverine then claims the key before the work and records the answer after
@@ -57,7 +75,8 @@ public sealed class IdempotentPosts(bool claimInTransaction) : IHttpPolicy
     public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
     {
         foreach (var chain in chains.Where(x => x.HttpMethods.Contains("POST") && !x.Method.Method.HasAttribute<ReadSentAsPostAttribute>()
-                                             && !x.Method.Method.HasAttribute<IdempotentByNatureAttribute>()))
+                                             && !x.Method.Method.HasAttribute<IdempotentByNatureAttribute>()
+                                             && !x.Method.Method.HasAttribute<KeepsItsIdempotencyKeyAttribute>()))
             chain.DeduplicatedWithResponse = new DeduplicatedWithResponseRequirement
             {
                 Scope = DeduplicationScope.Tenant | DeduplicationScope.User, Required = false, ClaimInTransaction = claimInTransaction
@@ -72,8 +91,6 @@ public sealed class IdempotentPosts(bool claimInTransaction) : IHttpPolicy
 /// </summary>
 public sealed class IdempotencyKeyHeader(RequestDelegate next)
 {
-    public const int MaxLength = 255;
-
     /// <summary>
     /// Whether this request's own work committed (else a success is a stored answer). Claimed in the endpoint's
     /// transaction, Wolverine marks the claim's commit; claimed apart (shards), the answer is recorded only after the
@@ -83,7 +100,7 @@ public sealed class IdempotencyKeyHeader(RequestDelegate next)
         HttpHandler.IsDeduplicatedResponseCommitted(context)
         || !claimedInTransaction && HttpHandler.IsDeduplicatedWorkDone(context);
 
-    public async Task InvokeAsync(HttpContext context, SecretBox secrets)
+    public async Task InvokeAsync(HttpContext context)
     {
         var key = context.Request.Headers[IdempotencyConfiguration.Header].ToString();
         if (key.Length == 0 || context.GetEndpoint()?.Metadata.GetMetadata<HttpChain>()?.DeduplicatedWithResponse is null)
@@ -92,10 +109,9 @@ public sealed class IdempotencyKeyHeader(RequestDelegate next)
             return;
         }
 
-        if (key.Length > MaxLength || key.Any(char.IsControl))
+        if (IdempotencyConfiguration.Refusal(key) is { } refusal)
         {
-            await Results.Problem(Problems.Validation(IdempotencyConfiguration.Header, $"must be 1-{MaxLength} printable characters"))
-                .ExecuteAsync(context);
+            await Results.Problem(refusal).ExecuteAsync(context);
             return;
         }
 
@@ -103,21 +119,9 @@ public sealed class IdempotencyKeyHeader(RequestDelegate next)
         context.Response.OnStarting(() =>
         {
             if (context.Response.StatusCode < 400 && !OwnWorkCommitted(context, claimedInTransaction))
-                context.Response.Headers["Idempotent-Replayed"] = "true";
+                context.Response.Headers[IdempotencyConfiguration.Replayed] = "true";
             return Task.CompletedTask;
         });
-        // A replay Wolverine answers from its message store arrives sealed: opened on its way out.
-        var body = context.Response.Body;
-        var replays = new OpenedReplays(body, secrets);
-        context.Response.Body = replays;
-        try
-        {
-            await next(context);
-            await replays.CompleteAsync(context.RequestAborted);
-        }
-        finally
-        {
-            context.Response.Body = body;
-        }
+        await next(context);
     }
 }

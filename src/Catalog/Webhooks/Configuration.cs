@@ -18,10 +18,15 @@ public static class WebhooksConfiguration
     /// <summary>One endpoint per slot per account: the cap holds in the database, whatever races.</summary>
     public const string SlotIndex = "mt_doc_webhookendpoint_uidx_slot";
 
+    /// <summary>One endpoint per <c>Idempotency-Key</c> of a credential: a repeat racing the first is answered the first.</summary>
+    public const string CreatedWithKeyIndex = "mt_doc_webhookendpoint_uidx_created_with_key";
+
     public static StoreOptions ConfigureWebhooks(this StoreOptions options)
     {
         options.Schema.For<WebhookEndpoint>().MultiTenanted()
-            .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, SlotIndex, Marten.Schema.Indexing.Unique.TenancyScope.PerTenant, x => x.Slot);
+            .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, SlotIndex, Marten.Schema.Indexing.Unique.TenancyScope.PerTenant, x => x.Slot)
+            .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, CreatedWithKeyIndex, Marten.Schema.Indexing.Unique.TenancyScope.PerTenant,
+                x => x.CreatedWithKey!);
         options.Schema.For<WebhookDelivery>().MultiTenanted()
             // An endpoint's deliveries newest first, one index range however many other endpoints have.
             .Index([x => x.EndpointId, x => x.Id], index => index.Name = "mt_doc_webhookdelivery_idx_endpoint_id_id")

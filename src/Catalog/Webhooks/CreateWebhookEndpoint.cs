@@ -1,11 +1,14 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using Catalog.Accounts;
 using Catalog.EventLog;
 using Catalog.Conventions;
 using Catalog.Hosting;
+using Catalog.Idempotency;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -14,8 +17,11 @@ using Wolverine.Marten;
 
 namespace Catalog.Webhooks;
 
-/// <summary>The slots of an account's existing endpoints.</summary>
-public record TakenSlots(IReadOnlyCollection<int> Slots)
+/// <summary>
+/// What a create needs of the account's endpoints: the slots they take, and the one this request's
+/// <c>Idempotency-Key</c> (<see cref="Key"/>) already made, if any.
+/// </summary>
+public record TakenSlots(IReadOnlyCollection<int> Slots, string? Key = null, WebhookEndpoint? MadeWithKey = null)
 {
     /// <summary>A free slot chosen at random, so that concurrent creates rarely choose the same; null at the cap.</summary>
     public int? FreeSlot(int cap)
@@ -28,7 +34,11 @@ public record TakenSlots(IReadOnlyCollection<int> Slots)
 public record CreateWebhookEndpoint(
     [property: Required, Url, MaxLength(CreateWebhookEndpointEndpoint.MaxUrlLength), Description("An absolute http or https URL without credentials.")]
     string? Url,
-    [property: Required, MinLength(1), PublicEventName] string[]? Events);
+    [property: Required, MinLength(1), PublicEventName] string[]? Events)
+{
+    /// <summary>What a repeat with the same <c>Idempotency-Key</c> must ask again to be answered the first answer.</summary>
+    public string Digest() => Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(new { Url, Events })));
+}
 
 /// <summary>The endpoint as created: the only answer that shows its secret.</summary>
 [SchemaName("NewWebhookEndpoint")]
@@ -42,13 +52,24 @@ public static class CreateWebhookEndpointEndpoint
 {
     public const int MaxUrlLength = 2048;
 
-    /// <summary>The account's slots in use: an endpoint takes a free one, and the unique slot index holds the cap.</summary>
-    public static async Task<TakenSlots> LoadAsync(IQuerySession session, CancellationToken token) =>
-        new(await session.Query<WebhookEndpoint>().Select(x => x.Slot).ToListAsync(token));
+    /// <summary>
+    /// The account's slots in use (an endpoint takes a free one, and the unique slot index holds the cap), and the
+    /// endpoint made by this credential with this request's <c>Idempotency-Key</c>.
+    /// </summary>
+    public static async Task<TakenSlots> LoadAsync(IQuerySession session, HttpRequest request, ClaimsPrincipal user, CancellationToken token)
+    {
+        var slots = await session.Query<WebhookEndpoint>().Select(x => x.Slot).ToListAsync(token);
+        var key = request.Headers[IdempotencyConfiguration.Header].ToString() is { Length: > 0 } header ? $"{user.Identity?.Name}:{header}" : null;
+        return new(slots, key, key is null ? null : await session.Query<WebhookEndpoint>().FirstOrDefaultAsync(x => x.CreatedWithKey == key, token));
+    }
 
     public static async Task<ProblemDetails> ValidateAsync(CreateWebhookEndpoint command, TakenSlots taken, ClaimsPrincipal user,
-        WebhookSettings settings, CancellationToken token)
+        HttpRequest request, WebhookSettings settings, CancellationToken token)
     {
+        if (IdempotencyConfiguration.Refusal(request.Headers[IdempotencyConfiguration.Header].ToString()) is { } badKey) return badKey;
+        if (taken.MadeWithKey is { } made)
+            return made.CreatedWithRequest == command.Digest() ? WolverineContinue.NoProblems : IdempotencyConfiguration.KeyReused;
+
         // License events carry license keys: subscribing to them needs licenses:read too.
         if (command.Events?.Any(x => x is not null && PublicEvents.IsLicenseEvent(x)) == true && !user.Has(Scopes.LicensesRead))
             return Problems.Status(403, $"This API key lacks the scope '{Scopes.LicensesRead}', which license events need.");
@@ -95,17 +116,29 @@ public static class CreateWebhookEndpointEndpoint
 
     [WolverinePost("/api/v1/webhook-endpoints", OperationId = "createWebhookEndpoint", Summary = "Register a webhook endpoint")]
     [Authorize(Scopes.WebhooksWrite)]
-    [RetryOnContention(WebhooksConfiguration.SlotIndex)] // a slot a concurrent create took first: choose again
-    [RevealsSealedSecret] // the secret leaves sealed, and is opened only on its way to the client
+    // A slot a concurrent create took first: choose again. A repeat that lost the race to the first: answered the first.
+    [RetryOnContention(WebhooksConfiguration.SlotIndex, WebhooksConfiguration.CreatedWithKeyIndex)]
+    // Its Idempotency-Key is kept on the endpoint it made (CreatedWithKey), not as a stored answer holding the secret.
+    [KeepsItsIdempotencyKey]
     public static (CreatedResource<WebhookEndpointCreated>, IMartenOp) Post(CreateWebhookEndpoint command, TakenSlots taken, ClaimsPrincipal user,
-        WebhookSettings settings, SecretBox secrets, TimeProvider time)
+        WebhookSettings settings, SecretBox secrets, TimeProvider time, HttpResponse response)
     {
+        if (taken.MadeWithKey is { } made)
+        {
+            response.Headers[IdempotencyConfiguration.Replayed] = "true";
+            return (Created(made, made.SigningSecret(secrets)), MartenOps.Nothing());
+        }
+
         var id = Guid.CreateVersion7();
         var secret = WebhookSignature.NewSecret();
         var endpoint = new WebhookEndpoint(id, user.Account(), command.Url!, command.Events!.Distinct().ToArray(),
-            secrets.Seal(secret, WebhookEndpoint.SealedFor(id)), time.UtcNow(), taken.FreeSlot(settings.MaxEndpointsPerAccount)!.Value);
-        var revealed = secrets.Seal(secret, RevealsSealedSecretAttribute.BoundTo);
-        return (new CreatedResource<WebhookEndpointCreated>(new(endpoint.Id, endpoint.Url, endpoint.Events, revealed, endpoint.CreatedAt)),
-            MartenOps.Insert(endpoint));
+            secrets.Seal(secret, WebhookEndpoint.SealedFor(id)), time.UtcNow(), taken.FreeSlot(settings.MaxEndpointsPerAccount)!.Value)
+        {
+            CreatedWithKey = taken.Key, CreatedWithRequest = taken.Key is null ? null : command.Digest()
+        };
+        return (Created(endpoint, secret), MartenOps.Insert(endpoint));
     }
+
+    private static CreatedResource<WebhookEndpointCreated> Created(WebhookEndpoint endpoint, string secret) =>
+        new(new(endpoint.Id, endpoint.Url, endpoint.Events, secret, endpoint.CreatedAt));
 }

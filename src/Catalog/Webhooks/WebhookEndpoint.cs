@@ -25,6 +25,15 @@ public record WebhookEndpoint(Guid Id, Guid AccountId, string Url, string[] Even
 
     /// <summary>Since when every attempt has failed; null after a success. 72 hours of it disables the endpoint.</summary>
     public DateTimeOffset? FailingSince { get; init; }
+
+    /// <summary>
+    /// The <c>Idempotency-Key</c> the endpoint was created with, with the credential that sent it and the request
+    /// (<see cref="CreateWebhookEndpoint.Digest"/>): a repeat is answered from this document, secret and all, so no
+    /// stored answer ever holds the secret. Unique per account, whatever races.
+    /// </summary>
+    public string? CreatedWithKey { get; init; }
+
+    public string? CreatedWithRequest { get; init; }
 }
 
 public static class WebhookStatus

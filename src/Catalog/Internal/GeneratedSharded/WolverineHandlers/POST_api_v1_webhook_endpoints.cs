@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
 using Wolverine.Http;
-using Wolverine.Http.Runtime;
 using Wolverine.Marten.Publishing;
 using Wolverine.Runtime;
 
@@ -20,17 +19,15 @@ namespace Internal.GeneratedSharded.WolverineHandlers
         private readonly Catalog.Hosting.SecretBox _secretBox;
         private readonly Catalog.Webhooks.WebhookSettings _webhookSettings;
         private readonly System.TimeProvider _timeProvider;
-        private readonly Wolverine.Http.Runtime.DeduplicatedResponses _deduplicatedResponses;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_v1_webhook_endpoints(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.SecretBox secretBox, Catalog.Webhooks.WebhookSettings webhookSettings, System.TimeProvider timeProvider, Wolverine.Http.Runtime.DeduplicatedResponses deduplicatedResponses, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_v1_webhook_endpoints(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.SecretBox secretBox, Catalog.Webhooks.WebhookSettings webhookSettings, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _secretBox = secretBox;
             _webhookSettings = webhookSettings;
             _timeProvider = timeProvider;
-            _deduplicatedResponses = deduplicatedResponses;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -44,79 +41,42 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             messageContext.TenantId = tenantId;
             // Building the Marten session using the detected tenant id
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
-            // GH-4742: buffer the body so the deduplication fingerprint can read it after binding
-            Microsoft.AspNetCore.Http.HttpRequestRewindExtensions.EnableBuffering(httpContext.Request);
-            var Idempotency_Key = ReadSingleHeaderValue(httpContext, "Idempotency-Key");
-            // GH-4742: the deduplication key is unique within Tenant, User
-            var scopedDeduplicationId = Wolverine.Http.HttpHandler.ScopeDeduplicationId(httpContext, Idempotency_Key, (Wolverine.Http.DeduplicationScope)3, tenantId);
-            // GH-4742: what a repeat must match to be answered with the stored response
-            var deduplicationFingerprint = await Wolverine.Http.HttpHandler.ComputeDeduplicationFingerprintAsync(httpContext, scopedDeduplicationId).ConfigureAwait(false);
-            // GH-4742: claim the key, or answer from the claim this request lost to
-            var deduplicationClaimToken = System.Guid.NewGuid().ToString();
-            var deduplicatedResponseClaim = await _deduplicatedResponses.TryClaimAsync(scopedDeduplicationId, deduplicationFingerprint, deduplicationClaimToken, null, null).ConfigureAwait(false);
-            if (deduplicatedResponseClaim != null)
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Webhooks.CreateWebhookEndpointEndpoint").SetTag("http.route", "/api/v1/webhook-endpoints").SetTag("http.request.method", "POST");
+            // Reading the request body via JSON deserialization
+            var (command, jsonContinue) = await ReadJsonAsync<Catalog.Webhooks.CreateWebhookEndpoint>(httpContext);
+            if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
+            var takenSlots = await Catalog.Webhooks.CreateWebhookEndpointEndpoint.LoadAsync(((Marten.IQuerySession)documentSession), httpContext.Request, httpContext.User, httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails1 = await Catalog.Webhooks.CreateWebhookEndpointEndpoint.ValidateAsync(command, takenSlots, httpContext.User, httpContext.Request, _webhookSettings, httpContext.RequestAborted).ConfigureAwait(false);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
-                await AnswerDeduplicatedRepeatAsync(httpContext, deduplicatedResponseClaim, deduplicationFingerprint, "Idempotency-Key").ConfigureAwait(false);
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
                 return;
             }
 
-            // GH-4742: give the claim back unless the work was done, before a response is flushed
-            Wolverine.Http.HttpHandler.ReleaseDeduplicatedResponseBeforeFailureResponse(httpContext, _deduplicatedResponses, scopedDeduplicationId, deduplicationClaimToken, null);
-            try
+            
+            // The actual HTTP request handler execution
+            (var createdResourceOfWebhookEndpointCreated_response, var martenOp) = Catalog.Webhooks.CreateWebhookEndpointEndpoint.Post(command, takenSlots, httpContext.User, _webhookSettings, _secretBox, _timeProvider, httpContext.Response);
+
+            if (martenOp != null)
             {
-                // GH-5165: hear that the database committed before anything inside SaveChangesAsync can still throw
-                Wolverine.Marten.DatabaseCommitMarker.Enlist(documentSession, () => Wolverine.Http.HttpHandler.MarkDeduplicatedDatabaseCommitted(httpContext));
-                Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Webhooks.CreateWebhookEndpointEndpoint").SetTag("http.route", "/api/v1/webhook-endpoints").SetTag("http.request.method", "POST");
-                // Reading the request body via JSON deserialization
-                var (command, jsonContinue) = await ReadJsonAsync<Catalog.Webhooks.CreateWebhookEndpoint>(httpContext);
-                if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-                var takenSlots = await Catalog.Webhooks.CreateWebhookEndpointEndpoint.LoadAsync(((Marten.IQuerySession)documentSession), httpContext.RequestAborted).ConfigureAwait(false);
-                var problemDetails1 = await Catalog.Webhooks.CreateWebhookEndpointEndpoint.ValidateAsync(command, takenSlots, httpContext.User, _webhookSettings, httpContext.RequestAborted).ConfigureAwait(false);
-                // Evaluate whether the processing should stop if there are any problems
-                if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
-                {
-                    await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
-                    return;
-                }
-
                 
-                // The actual HTTP request handler execution
-                (var createdResourceOfWebhookEndpointCreated_response, var martenOp) = Catalog.Webhooks.CreateWebhookEndpointEndpoint.Post(command, takenSlots, httpContext.User, _webhookSettings, _secretBox, _timeProvider);
-
-                if (martenOp != null)
-                {
-                    
-                    // Placed by Wolverine's ISideEffect policy
-                    martenOp.Execute(documentSession);
-                }
-
-                // This response type customizes the HTTP response
-                ApplyHttpAware(createdResourceOfWebhookEndpointCreated_response, httpContext);
-                
-                // Save all pending changes to this Marten session
-                await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
-
-                // GH-4742: the work is done; record the response, so a repeat is answered with it
-                await _deduplicatedResponses.RecordResponseAsync(scopedDeduplicationId, deduplicationClaimToken, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, createdResourceOfWebhookEndpointCreated_response, 404), null).ConfigureAwait(false);
-                
-                // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
-                await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
-
-                // Writing the response body to JSON because this was the first 'return variable' in the method signature
-                await WriteJsonAsync(httpContext, createdResourceOfWebhookEndpointCreated_response, 404);
+                // Placed by Wolverine's ISideEffect policy
+                martenOp.Execute(documentSession);
             }
-            catch
-            {
-                Wolverine.Http.HttpHandler.KeepDeduplicatedClaimIfCommitted(httpContext);
-                throw;
-            }
-            finally
-            {
-                if (!Wolverine.Http.HttpHandler.IsDeduplicatedWorkDone(httpContext))
-                {
-                    await _deduplicatedResponses.ReleaseUnansweredAsync(scopedDeduplicationId, deduplicationClaimToken, null).ConfigureAwait(false);
-                }
-            }
+
+            // This response type customizes the HTTP response
+            ApplyHttpAware(createdResourceOfWebhookEndpointCreated_response, httpContext);
+            
+            // Save all pending changes to this Marten session
+            await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
+
+            // Writing the response body to JSON because this was the first 'return variable' in the method signature
+            await WriteJsonAsync(httpContext, createdResourceOfWebhookEndpointCreated_response, 404);
         }
     }
 
