@@ -165,7 +165,7 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
     protected async Task<Client> AClient(params string[] scopes)
     {
         var (account, _) = await AccountAdministration.CreateAccount(DirectoryStore, Store, Host.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>(),
-            Host.Services.GetRequiredService<Catalog.Hosting.SecretBox>(),
+            Host.Services.GetRequiredService<Catalog.Hosting.SecretBox>(), Host.Services.GetServices<INewAccountSetup>(),
             "Account " + Guid.NewGuid().ToString("N")[..6], shard: null, TimeProvider.System);
         return await AKeyFor(account.Id, scopes.Length == 0 ? AllScopes : scopes);
     }

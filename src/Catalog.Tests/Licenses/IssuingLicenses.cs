@@ -1,4 +1,5 @@
 using Catalog.Licenses;
+using Catalog.Products;
 using Catalog.Tests.Products;
 using Marten;
 

@@ -1,4 +1,5 @@
 using Catalog.Licenses;
+using Catalog.Products;
 using Marten;
 
 namespace Catalog.Tests.Licenses;

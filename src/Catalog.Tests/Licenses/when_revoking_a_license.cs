@@ -1,4 +1,5 @@
 using Catalog.Licenses;
+using Catalog.Products;
 
 namespace Catalog.Tests.Licenses;
 

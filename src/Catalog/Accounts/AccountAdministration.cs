@@ -1,20 +1,28 @@
 using Catalog.Conventions;
 using Catalog.Hosting;
-using Catalog.SigningKeys;
 using Marten;
 
 namespace Catalog.Accounts;
+
+/// <summary>
+/// What another slice gives every new account in the transaction that creates it (the first key that signs its
+/// license files): registered by that slice, so that accounts need not know it.
+/// </summary>
+public interface INewAccountSetup
+{
+    void Setup(Account account, IDocumentSession directory);
+}
 
 /// <summary>What the admin command line does with accounts and keys. Accounts are managed here, not over HTTP.</summary>
 public static class AccountAdministration
 {
     /// <summary>
-    /// An account, and in the same transaction the first key that signs its license files. With shards, the account
+    /// An account, and in the same transaction what each <see cref="INewAccountSetup"/> gives it. With shards, the account
     /// is placed first (Marten records it in the directory database and makes its partitions in the shard): a
     /// placement that fails leaves no account. Returns the shard, or null without shards.
     /// </summary>
     public static async Task<(Account Account, string? Shard)> CreateAccount(IDirectoryStore directory, IDocumentStore store, IConfiguration configuration,
-        SecretBox secrets, string? name, string? shard, TimeProvider time)
+        SecretBox secrets, IEnumerable<INewAccountSetup> setups, string? name, string? shard, TimeProvider time)
     {
         name = name?.Trim();
         if (string.IsNullOrEmpty(name)) throw new AdministrationException("--name is required: accounts create --name \"Acme Inc\"");
@@ -25,7 +33,7 @@ public static class AccountAdministration
         var placed = await Shards.Place(store, configuration, account.Id, shard);
         await using var session = directory.LightweightSession();
         session.Insert(account);
-        session.Insert(SigningKey.Create(account.Id, generation: 1, secrets, account.CreatedAt));
+        foreach (var setup in setups) setup.Setup(account, session);
         await session.SaveChangesAsync();
         return (account, placed);
     }

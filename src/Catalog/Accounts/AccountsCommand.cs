@@ -37,7 +37,8 @@ public class AccountsCommand : JasperFxAsyncCommand<AccountsInput>
 
             case "create":
                 var (account, shard) = await AccountAdministration.CreateAccount(directory, host.Services.GetRequiredService<IDocumentStore>(),
-                    host.Services.GetRequiredService<IConfiguration>(), host.Services.GetRequiredService<SecretBox>(), input.NameFlag, input.DatabaseFlag, time);
+                    host.Services.GetRequiredService<IConfiguration>(), host.Services.GetRequiredService<SecretBox>(),
+                    host.Services.GetServices<INewAccountSetup>(), input.NameFlag, input.DatabaseFlag, time);
                 if (input.JsonFlag) CommandOutput.Json(shard is null ? account : new { account.Id, account.Name, account.CreatedAt, Database = shard });
                 else Console.WriteLine($"Created account {account.Id} ({account.Name}){(shard is null ? "" : $" in shard {shard}")}");
                 break;

@@ -77,7 +77,7 @@ public static class LicenseFileRules
         var expiresAt = issuedAt + (long)settings.FileLifetime.TotalSeconds;
         if (license.ExpiresAt is { } licenseExpiry) expiresAt = Math.Min(expiresAt, licenseExpiry.ToUnixTimeSeconds());
 
-        var verdict = ValidateLicenseEndpoint.Judge(license, product, now, fingerprint, seat is not null, productCode);
+        var verdict = LicenseVerdict.Judge(license, product, now, fingerprint, seat is not null, productCode);
         // A license ending within this second would get a file that is never valid: it is as good as expired.
         var refusedBecause = !verdict.Valid ? verdict.Code : expiresAt <= issuedAt ? ValidationCodes.Expired : null;
         if (refusedBecause is not null)

@@ -71,7 +71,7 @@ public static class ValidateThisLicenseEndpoint
                       ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
         var product = await session.LoadAsync<Product>(license.ProductId, token);
         var machine = await ValidateLicenseEndpoint.ActiveMachine(session, license, command?.Fingerprint, token);
-        var verdict = ValidateLicenseEndpoint.Judge(license, product, time.GetUtcNow(), command?.Fingerprint, machine is not null, command?.Product);
+        var verdict = LicenseVerdict.Judge(license, product, time.GetUtcNow(), command?.Fingerprint, machine is not null, command?.Product);
         return new(new ClientLicenseValidation(verdict.Valid, verdict.Code, verdict.License!, machine is null ? null : MachineDetails.From(machine)));
     }
 }

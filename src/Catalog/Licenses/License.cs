@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Catalog.Conventions;
+using Catalog.Products;
 using JasperFx.Events.Projections;
 using Marten;
 using Marten.Events.Projections;
@@ -13,22 +14,10 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Catalog.Licenses;
 
-// Issuing and revoking live on the product's stream: they take the product stream's lock, so the product's
-// licensesCount, kept by the product's inline projection in the same transaction, can never drift from the
-// events, however many clients issue at once. Everything else that happens to a license (its machines, its
-// changes, suspension) lives on the license's own stream (stream id = license id) and takes that stream's lock
-// only: activations of different licenses never wait for each other.
-
-public record LicenseIssued(
-    Guid LicenseId,
-    Guid ProductId,
-    string Key,
-    DateTimeOffset? ExpiresAt,
-    Dictionary<string, JsonElement> Metadata,
-    DateTimeOffset IssuedAt,
-    int? MaxMachines = null);
-
-public record LicenseRevoked(Guid LicenseId, Guid ProductId, DateTimeOffset RevokedAt);
+// Issuing and revoking live on the product's stream (LicenseIssued and LicenseRevoked are declared with the
+// product's events, Products/Product.cs). Everything else that happens to a license (its machines, its changes,
+// suspension) lives on the license's own stream (stream id = license id) and takes that stream's lock only:
+// activations of different licenses never wait for each other.
 
 /// <summary>The license's full new values (a renewal, a new seat limit, new metadata), not a diff.</summary>
 public record LicenseUpdated(

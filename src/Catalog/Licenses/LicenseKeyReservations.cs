@@ -1,4 +1,5 @@
 using Catalog.Hosting;
+using Catalog.Products;
 using Marten;
 
 namespace Catalog.Licenses;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Catalog.Conventions;
-using Catalog.Licenses;
 using Marten;
 
 namespace Catalog.Products;
@@ -28,6 +27,22 @@ public record ProductUpdated(
     DateTimeOffset UpdatedAt);
 
 public record ProductDeleted(Guid ProductId, DateTimeOffset DeletedAt);
+
+// A license's issue and revocation, written by the Licenses slice, live on the product's stream: they take the
+// product stream's lock, so the product's licensesCount, kept by the product's inline projection in the same
+// transaction, can never drift from the events, however many clients issue at once. The license's own read model
+// is built from them too (Licenses/License.cs).
+
+public record LicenseIssued(
+    Guid LicenseId,
+    Guid ProductId,
+    string Key,
+    DateTimeOffset? ExpiresAt,
+    Dictionary<string, JsonElement> Metadata,
+    DateTimeOffset IssuedAt,
+    int? MaxMachines = null);
+
+public record LicenseRevoked(Guid LicenseId, Guid ProductId, DateTimeOffset RevokedAt);
 
 /// <summary>
 /// The product read model, built by an inline projection of the product's stream: Marten applies the events

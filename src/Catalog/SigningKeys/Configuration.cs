@@ -25,6 +25,7 @@ public static class SigningKeysConfiguration
             throw new InvalidOperationException("Signing:FileLifetime must be longer than zero and at most 3650 days, e.g. 30.00:00:00 for 30 days");
         services.AddSingleton(settings);
         services.AddSingleton<SigningKeyRing>();
+        services.AddSingleton<Accounts.INewAccountSetup, FirstSigningKey>(); // every account is created with its first key
         services.AddSingleton<Catalog.Hosting.ISealedValues, ResealSigningKeys>(); // master key rotation
         return services;
     }
