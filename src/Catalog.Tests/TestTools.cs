@@ -58,6 +58,20 @@ public static class StorageMode
 }
 
 /// <summary>
+/// A test that stops, starts or copies PostgreSQL clusters (an outage, standbys, a second cluster): it needs the
+/// private cluster scripts/test starts (CATALOG_TEST_CLUSTER), and without it it is skipped, saying so, never failed.
+/// </summary>
+public sealed class ClusterFactAttribute : FactAttribute
+{
+    public static string? Cluster => Environment.GetEnvironmentVariable("CATALOG_TEST_CLUSTER") is { Length: > 0 } name ? name : null;
+
+    public ClusterFactAttribute()
+    {
+        if (Cluster is null) Skip = "stops and starts its own PostgreSQL clusters: run it with scripts/test, which starts them";
+    }
+}
+
+/// <summary>
 /// A test that reads one database's tables or plans directly (an index's plan, a transaction held open on the
 /// tables): its subject is the single-database layout, and with shards it is skipped, saying so.
 /// </summary>

@@ -18,11 +18,9 @@ public class ClusterProof(AppFixture fixture, ITestOutputHelper output) : ApiTes
 {
     private const string Second = "test-second", FirstStandby = "test-standby", SecondStandby = "test-second-standby";
 
-    [Fact]
+    [ClusterFact]
     public async Task three_nodes_over_two_shards_with_standbys_lose_nothing_when_a_node_and_a_standby_are_killed_mid_load()
     {
-        Assert.False(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CATALOG_TEST_CLUSTER")),
-            "run the tests with scripts/test: this test starts a second PostgreSQL and standbys");
         var seconds = int.Parse(Environment.GetEnvironmentVariable("CATALOG_CLUSTER_SECONDS") ?? "6");
         var first = new NpgsqlConnectionStringBuilder(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog"));
         var secondPort = int.Parse(await TestTools.Postgres("start", Second, (first.Port + 40).ToString(),

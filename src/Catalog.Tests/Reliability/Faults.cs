@@ -35,11 +35,10 @@ public class Faults(AppFixture fixture) : ApiTest(fixture)
         await ReadModelsAgreeWithTheEvents();
     }
 
-    [Fact]
+    [ClusterFact]
     public async Task while_the_database_is_away_requests_are_503_and_service_returns_by_itself()
     {
-        var cluster = Environment.GetEnvironmentVariable("CATALOG_TEST_CLUSTER");
-        Assert.False(string.IsNullOrEmpty(cluster), "run the tests with scripts/test: this test stops and resumes its PostgreSQL");
+        var cluster = ClusterFactAttribute.Cluster;
 
         var client = await AClient();
         await using var service = await ServiceProcess.Start(Load.Unlimited);
@@ -79,11 +78,10 @@ public class Faults(AppFixture fixture) : ApiTest(fixture)
         await ReadModelsAgreeWithTheEvents();
     }
 
-    [Fact]
+    [ClusterFact]
     public async Task a_service_started_while_the_database_is_away_serves_within_five_seconds_of_its_return()
     {
-        var cluster = Environment.GetEnvironmentVariable("CATALOG_TEST_CLUSTER");
-        Assert.False(string.IsNullOrEmpty(cluster), "run the tests with scripts/test: this test stops and resumes its PostgreSQL");
+        var cluster = ClusterFactAttribute.Cluster;
         var client = await AClient();
 
         await Cluster("stop", cluster!);

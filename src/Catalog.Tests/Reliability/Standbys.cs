@@ -9,11 +9,9 @@ namespace Catalog.Tests.Reliability;
 /// </summary>
 public class Standbys(AppFixture fixture) : ApiTest(fixture)
 {
-    [Fact]
+    [ClusterFact]
     public async Task lists_and_the_event_log_read_the_standby_while_writes_gets_and_validation_see_the_primary()
     {
-        Assert.False(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CATALOG_TEST_CLUSTER")),
-            "run the tests with scripts/test: this test starts a standby of its PostgreSQL");
         var primary = new NpgsqlConnectionStringBuilder(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog"));
         var standbyPort = int.Parse(await TestTools.Postgres("standby", "test-standby", primary.Port.ToString(), (primary.Port + 20).ToString()));
         try
