@@ -85,6 +85,7 @@ public static class WebhooksConfiguration
         var proxy = settings.ProxyUri(); // and so does a malformed proxy
         services.AddSingleton(settings);
         services.AddSingularAgent<DeliveryRecordsPurge>(); // one node of the cluster purges (Wolverine's agents)
+        services.AddHostedService<RacedFeedRelease>(); // a feed two nodes raced on is assigned again, not left stopped
         services.AddSingleton<Marten.Schema.IInitialData, SealClearSecrets>();
         services.AddSingleton<Catalog.Hosting.ISealedValues, ResealWebhookSecrets>(); // master key rotation
         services.AddHttpClient(HttpClientName, client =>
