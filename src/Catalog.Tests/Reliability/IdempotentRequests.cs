@@ -144,6 +144,18 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(400, tooLong.Status);
         Assert.Equal(["Idempotency-Key"], tooLong.ErrorFields);
         Assert.Equal(1, (await Get("/api/v1/webhook-endpoints", client)).Data.GetArrayLength());
+
+        // 24 hours on, the key is spent: a repeat never shows the secret again, nor makes a second endpoint.
+        await using (var session = Store.LightweightSession(client.AccountId.ToString()))
+        {
+            var endpoint = (await session.LoadAsync<Catalog.Webhooks.WebhookEndpoint>(first.Data.GetProperty("id").GetGuid()))!;
+            session.Store(endpoint with { CreatedAt = endpoint.CreatedAt.AddHours(-25) });
+            await session.SaveChangesAsync();
+        }
+        var dayLater = await PostWithKey("/api/v1/webhook-endpoints", client, body, "hook-a");
+        Assert.Equal(422, dayLater.Status);
+        Assert.DoesNotContain(first.Data.GetProperty("secret").GetString()!, dayLater.Text);
+        Assert.Equal(1, (await Get("/api/v1/webhook-endpoints", client)).Data.GetArrayLength());
     }
 
     [Fact]

@@ -33,9 +33,9 @@ public static class IdempotencyConfiguration
             ? Problems.Validation(Header, $"must be 1-{MaxLength} printable characters")
             : null;
 
-    /// <summary>The same key with another request: the answer Wolverine gives, for endpoints that keep their own keys.</summary>
+    /// <summary>The same key with another request (or, for endpoints that keep their own keys, after 24 hours): 422.</summary>
     public static ProblemDetails KeyReused => Problems.Status(422,
-        $"This {Header} was already used with another request; a key may be reused only with the same request.");
+        $"This {Header} was already used with another request, or more than 24 hours ago; a key may be reused only with the same request, within 24 hours.");
 
     /// <summary>The claims table (wolverine_deduplicated_responses), kept 24 hours and cleaned up by Wolverine.</summary>
     public static WolverineOptions UseIdempotencyKeys(this WolverineOptions options)

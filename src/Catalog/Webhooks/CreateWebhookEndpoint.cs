@@ -64,11 +64,15 @@ public static class CreateWebhookEndpointEndpoint
     }
 
     public static async Task<ProblemDetails> ValidateAsync(CreateWebhookEndpoint command, TakenSlots taken, ClaimsPrincipal user,
-        HttpRequest request, WebhookSettings settings, CancellationToken token)
+        HttpRequest request, WebhookSettings settings, TimeProvider time, CancellationToken token)
     {
         if (IdempotencyConfiguration.Refusal(request.Headers[IdempotencyConfiguration.Header].ToString()) is { } badKey) return badKey;
+        // A repeat shows the secret again: only within the 24 hours any answer is kept for, never to whoever learns an
+        // old key later. After them the key stays spent (the endpoint still holds it): 422, as for another request.
         if (taken.MadeWithKey is { } made)
-            return made.CreatedWithRequest == command.Digest() ? WolverineContinue.NoProblems : IdempotencyConfiguration.KeyReused;
+            return made.CreatedWithRequest == command.Digest() && time.GetUtcNow() - made.CreatedAt < IdempotencyConfiguration.KeptFor
+                ? WolverineContinue.NoProblems
+                : IdempotencyConfiguration.KeyReused;
 
         // License events carry license keys: subscribing to them needs licenses:read too.
         if (command.Events?.Any(x => x is not null && PublicEvents.IsLicenseEvent(x)) == true && !user.Has(Scopes.LicensesRead))

@@ -46,7 +46,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             var (command, jsonContinue) = await ReadJsonAsync<Catalog.Webhooks.CreateWebhookEndpoint>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
             var takenSlots = await Catalog.Webhooks.CreateWebhookEndpointEndpoint.LoadAsync(((Marten.IQuerySession)documentSession), httpContext.Request, httpContext.User, httpContext.RequestAborted).ConfigureAwait(false);
-            var problemDetails1 = await Catalog.Webhooks.CreateWebhookEndpointEndpoint.ValidateAsync(command, takenSlots, httpContext.User, httpContext.Request, _webhookSettings, httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails1 = await Catalog.Webhooks.CreateWebhookEndpointEndpoint.ValidateAsync(command, takenSlots, httpContext.User, httpContext.Request, _webhookSettings, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
