@@ -1,3 +1,5 @@
+using Catalog.Secrets;
+using Catalog.Http;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -67,7 +69,7 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
                 break;
             }
             // Or deadlocked with deliveries a previous test left in flight (their handling touches the same tables).
-            catch (Exception e) when (attempt < 5 && (Catalog.Hosting.DatabaseExceptionHandler.IsDatabaseUnavailable(e)
+            catch (Exception e) when (attempt < 5 && (Catalog.Http.DatabaseExceptionHandler.IsDatabaseUnavailable(e)
                                                       || e.Find<PostgresException>() is { SqlState: PostgresErrorCodes.DeadlockDetected }))
             {
                 await Task.Delay(100 * attempt);
@@ -165,7 +167,7 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
     protected async Task<Client> AClient(params string[] scopes)
     {
         var (account, _) = await AccountAdministration.CreateAccount(DirectoryStore, Store, Host.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>(),
-            Host.Services.GetRequiredService<Catalog.Hosting.SecretBox>(), Host.Services.GetServices<INewAccountSetup>(),
+            Host.Services.GetRequiredService<Catalog.Secrets.SecretBox>(), Host.Services.GetServices<INewAccountSetup>(),
             "Account " + Guid.NewGuid().ToString("N")[..6], shard: null, TimeProvider.System);
         return await AKeyFor(account.Id, scopes.Length == 0 ? AllScopes : scopes);
     }

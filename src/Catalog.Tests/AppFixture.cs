@@ -1,3 +1,5 @@
+using Catalog.Secrets;
+using Catalog.Http;
 using Alba;
 using Microsoft.Extensions.Logging;
 using Marten;

@@ -1,9 +1,11 @@
+using Catalog.Health;
+using Catalog.Secrets;
+using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Docs;
 using Catalog.EventLog;
 using Catalog.Hosting;
-using Catalog.Idempotency;
 using Catalog.Licenses;
 using Catalog.Products;
 using Catalog.SigningKeys;

@@ -1,3 +1,5 @@
+using Catalog.Health;
+using Catalog.Http;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -158,7 +160,7 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
     {
         await WithSettings([("RateLimit:RememberedCredentials", "20")], async () =>
         {
-            var memory = Host.Services.GetRequiredService<Catalog.Conventions.CredentialCache>();
+            var memory = Host.Services.GetRequiredService<Catalog.Http.CredentialCache>();
             for (var i = 0; i < 100; i++)
                 Assert.Equal(401, (await Get("/api/v1/products", new Client(Guid.Empty, Guid.Empty, ApiKeySecret.Generate()))).Status);
             Assert.InRange(memory.Count, 1, 20);
@@ -203,7 +205,7 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
     [Fact]
     public async Task readiness_asks_the_database_at_most_once_a_second()
     {
-        var probe = Host.Services.GetRequiredService<Catalog.Hosting.DatabaseHealthCheck>();
+        var probe = Host.Services.GetRequiredService<Catalog.Health.DatabaseHealthCheck>();
         var before = probe.Queries;
         var started = DateTime.UtcNow;
 

@@ -1,3 +1,4 @@
+using Catalog.Secrets;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Catalog.Hosting;

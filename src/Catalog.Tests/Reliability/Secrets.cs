@@ -1,3 +1,5 @@
+using Catalog.Secrets;
+using Catalog.Http;
 using Microsoft.AspNetCore.Http;
 using Marten;
 using System.Buffers.Text;
@@ -147,7 +149,7 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
     [InlineData("Webhooks:Proxy", "http://proxy.internal:3128", "http://proxy.internal:3128")]
     [InlineData("RateLimit:Burst", "200", "200")]
     public void what_describe_masks(string key, string value, string shown) =>
-        Assert.Equal(shown, Catalog.Hosting.DescribeWithoutSecrets.Masked(key, value));
+        Assert.Equal(shown, Catalog.Secrets.DescribeWithoutSecrets.Masked(key, value));
 
     [Fact]
     public async Task without_the_master_key_the_service_and_the_commands_that_need_it_refuse_to_start_with_one_line()
@@ -228,7 +230,7 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
         var lines = service.Output.ToList();
         Assert.DoesNotContain(lines, x => x.Contains(client.Key[5..]));
         var requests = lines.Where(x => x.StartsWith('{')).Select(x => JsonDocument.Parse(x).RootElement)
-            .Where(x => x.GetProperty("Category").GetString() == typeof(Catalog.Conventions.RequestLog).FullName)
+            .Where(x => x.GetProperty("Category").GetString() == typeof(Catalog.Http.RequestLog).FullName)
             .Select(x => x.GetProperty("State"))
             .ToList();
         Assert.Contains(requests, x => x.GetProperty("Method").GetString() == "POST" && x.GetProperty("Status").GetInt32() == 201
@@ -238,7 +240,7 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
         // Each line is what .NET's JSON console formatter writes for the request log's message (the log writes it
         // itself, for less): the same properties, message and event id as every other JSON log line.
         var unauthenticated = lines.Where(x => x.StartsWith('{')).Select(x => JsonDocument.Parse(x).RootElement)
-            .First(x => x.GetProperty("Category").GetString() == typeof(Catalog.Conventions.RequestLog).FullName
+            .First(x => x.GetProperty("Category").GetString() == typeof(Catalog.Http.RequestLog).FullName
                         && x.GetProperty("State").GetProperty("Status").GetInt32() == 401);
         Assert.Equal(["Timestamp", "EventId", "LogLevel", "Category", "Message", "State"], unauthenticated.EnumerateObject().Select(x => x.Name));
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", unauthenticated.GetProperty("Timestamp").GetString());
@@ -247,7 +249,7 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(JsonValueKind.Null, state.GetProperty("AccountId").ValueKind);
         Assert.Equal($"GET /api/v1/products 401 in {state.GetProperty("DurationMs").GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture)} ms (account (null), request {state.GetProperty("RequestId").GetString()})",
             unauthenticated.GetProperty("Message").GetString());
-        Assert.Equal(Catalog.Conventions.RequestLog.Format, state.GetProperty("{OriginalFormat}").GetString());
+        Assert.Equal(Catalog.Http.RequestLog.Format, state.GetProperty("{OriginalFormat}").GetString());
     }
 
     [Fact]

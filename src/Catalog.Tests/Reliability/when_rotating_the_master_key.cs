@@ -1,3 +1,4 @@
+using Catalog.Secrets;
 using System.Security.Cryptography;
 using System.Text;
 using Catalog.Hosting;

@@ -1,3 +1,4 @@
+using Catalog.Secrets;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using Catalog.Hosting;

@@ -1,3 +1,4 @@
+using Catalog.Secrets;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Catalog.Tests.Webhooks;
@@ -108,7 +109,7 @@ public class ManagingWebhookEndpoints(AppFixture fixture) : ApiTest(fixture)
             session.Insert(endpoint);
             await session.SaveChangesAsync();
         }
-        var secrets = Host.Services.GetRequiredService<Catalog.Hosting.SecretBox>();
+        var secrets = Host.Services.GetRequiredService<Catalog.Secrets.SecretBox>();
 
         await new Catalog.Webhooks.SealClearSecrets(secrets).Populate(Store, CancellationToken.None);
 

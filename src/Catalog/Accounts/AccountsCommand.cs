@@ -1,3 +1,4 @@
+using Catalog.Secrets;
 using Catalog.Conventions;
 using Catalog.Hosting;
 using JasperFx;

@@ -1,3 +1,4 @@
+using Catalog.Http;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Catalog.Conventions;
@@ -83,7 +84,7 @@ public sealed class ApiKeyAuthenticationHandler(
             new(CatalogClaims.ApiKeyId, key.Id.ToString()),
             .. key.Scopes.Select(scope => new Claim(CatalogClaims.Scope, scope))
         ];
-        // Named by the key's id: what an Idempotency-Key is kept under besides the account (Idempotency/), so that a
+        // Named by the key's id: what an Idempotency-Key is kept under besides the account (Http/IdempotencyKeys.cs), so that a
         // key may replay only its own answers, never one a key with other scopes was given.
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, CatalogClaims.ApiKeyId, null));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));

@@ -1,3 +1,4 @@
+using Catalog.Http;
 using Catalog.Conventions;
 using Marten;
 using Microsoft.AspNetCore.Authentication;

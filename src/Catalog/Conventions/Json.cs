@@ -1,3 +1,4 @@
+using Catalog.Http;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;

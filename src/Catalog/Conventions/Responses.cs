@@ -1,3 +1,4 @@
+using Catalog.Http;
 using System.Reflection;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;

@@ -1,9 +1,9 @@
+using Catalog.Http;
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Catalog.Conventions;
-using Catalog.Idempotency;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;

@@ -1,3 +1,4 @@
+using Catalog.Http;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.Events;
@@ -153,7 +154,7 @@ public static class Database
 #else
         options.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
 #endif
-        // With shards an idempotency key is claimed apart from the endpoint's transaction (Idempotency/), so the code
+        // With shards an idempotency key is claimed apart from the endpoint's transaction (Http/IdempotencyKeys.cs), so the code
         // differs: it is generated into a namespace and folder of its own, and the build compiles both.
         var sharded = IsSharded(configuration);
         if (sharded) options.CodeGeneration.GeneratedNamespace = GeneratedShardedNamespace;

@@ -1,3 +1,5 @@
+using Catalog.Health;
+using Catalog.Secrets;
 using Catalog.Conventions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 

@@ -1,3 +1,4 @@
+using Catalog.Http;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
@@ -6,7 +7,6 @@ using System.Text.Json.Serialization;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Hosting;
-using Catalog.Idempotency;
 using Catalog.Licenses;
 using Catalog.Products;
 using Catalog.SigningKeys;

@@ -1,8 +1,8 @@
+using Catalog.Http;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Catalog.Conventions;
-using Catalog.Idempotency;
 using Catalog.Products;
 using Marten;
 using Microsoft.AspNetCore.Authorization;

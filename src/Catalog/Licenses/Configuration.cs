@@ -1,3 +1,4 @@
+using Catalog.Http;
 using Catalog.Conventions;
 using JasperFx.Events.Projections;
 using Catalog.Hosting;

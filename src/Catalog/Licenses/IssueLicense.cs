@@ -1,3 +1,4 @@
+using Catalog.Http;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;

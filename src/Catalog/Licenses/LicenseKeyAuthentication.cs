@@ -1,3 +1,4 @@
+using Catalog.Http;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using System.Text.RegularExpressions;
@@ -91,7 +92,7 @@ public sealed partial class LicenseKeyAuthenticationHandler(
         if (holder.Revoked) return Fail("The license has been revoked.");
 
         Claim[] claims = [new(CatalogClaims.AccountId, holder.AccountId.ToString()), new(CatalogClaims.LicenseId, holder.LicenseId.ToString())];
-        // Named by the license: a client POST's Idempotency-Key is kept under it (Idempotency/).
+        // Named by the license: a client POST's Idempotency-Key is kept under it (Http/IdempotencyKeys.cs).
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, CatalogClaims.LicenseKeyScheme, CatalogClaims.LicenseId, null));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, CatalogClaims.LicenseKeyScheme));
     }

@@ -1,3 +1,4 @@
+using Catalog.Http;
 using Catalog.Hosting;
 using Catalog.Products;
 using Marten;

@@ -1,8 +1,8 @@
+using Catalog.Http;
 using System.Security.Claims;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Hosting;
-using Catalog.Idempotency;
 using Catalog.Licenses;
 using Catalog.Products;
 using Marten;

@@ -1,3 +1,4 @@
+using Catalog.Http;
 using System.Security.Claims;
 using Catalog.Accounts;
 using Catalog.Conventions;

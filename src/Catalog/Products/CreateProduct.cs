@@ -1,3 +1,4 @@
+using Catalog.Http;
 using Catalog.Hosting;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;

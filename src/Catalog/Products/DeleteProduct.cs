@@ -1,3 +1,4 @@
+using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Hosting;

@@ -1,3 +1,4 @@
+using Catalog.Secrets;
 using Marten;
 
 namespace Catalog.SigningKeys;
@@ -26,7 +27,7 @@ public static class SigningKeysConfiguration
         services.AddSingleton(settings);
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton<Accounts.INewAccountSetup, FirstSigningKey>(); // every account is created with its first key
-        services.AddSingleton<Catalog.Hosting.ISealedValues, ResealSigningKeys>(); // master key rotation
+        services.AddSingleton<Catalog.Secrets.ISealedValues, ResealSigningKeys>(); // master key rotation
         return services;
     }
 }

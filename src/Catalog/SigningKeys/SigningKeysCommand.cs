@@ -1,3 +1,4 @@
+using Catalog.Secrets;
 using Catalog.Accounts;
 using Catalog.Hosting;
 using JasperFx;

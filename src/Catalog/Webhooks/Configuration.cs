@@ -1,3 +1,4 @@
+using Catalog.Secrets;
 using Marten;
 using Wolverine;
 using Wolverine.Runtime.Agents;
@@ -87,7 +88,7 @@ public static class WebhooksConfiguration
         services.AddSingularAgent<DeliveryRecordsPurge>(); // one node of the cluster purges (Wolverine's agents)
         services.AddHostedService<RacedFeedRelease>(); // a feed two nodes raced on is assigned again, not left stopped
         services.AddSingleton<Marten.Schema.IInitialData, SealClearSecrets>();
-        services.AddSingleton<Catalog.Hosting.ISealedValues, ResealWebhookSecrets>(); // master key rotation
+        services.AddSingleton<Catalog.Secrets.ISealedValues, ResealWebhookSecrets>(); // master key rotation
         services.AddHttpClient(HttpClientName, client =>
             {
                 client.Timeout = settings.Timeout;

@@ -1,3 +1,5 @@
+using Catalog.Secrets;
+using Catalog.Http;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
@@ -8,7 +10,6 @@ using Catalog.Accounts;
 using Catalog.EventLog;
 using Catalog.Conventions;
 using Catalog.Hosting;
-using Catalog.Idempotency;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;

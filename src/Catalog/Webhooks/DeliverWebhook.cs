@@ -1,3 +1,4 @@
+using Catalog.Secrets;
 using System.Text;
 using System.Text.Json;
 using Catalog.Conventions;

@@ -1,3 +1,4 @@
+using Catalog.Http;
 using System.ComponentModel.DataAnnotations;
 using System.ComponentModel;
 using Catalog.Accounts;

@@ -1,3 +1,4 @@
+using Catalog.Secrets;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;

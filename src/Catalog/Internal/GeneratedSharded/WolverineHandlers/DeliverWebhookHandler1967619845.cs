@@ -13,14 +13,14 @@ namespace Internal.GeneratedSharded.WolverineHandlers
     [global::System.CodeDom.Compiler.GeneratedCode("JasperFx", "1.0.0")]
     public sealed class DeliverWebhookHandler1967619845 : Wolverine.Runtime.Handlers.MessageHandler
     {
-        private readonly Catalog.Hosting.SecretBox _secretBox;
+        private readonly Catalog.Secrets.SecretBox _secretBox;
         private readonly Catalog.Webhooks.WebhookSettings _webhookSettings;
         private readonly Microsoft.Extensions.Logging.ILogger<Catalog.Webhooks.WebhookFeed> _loggerOfWebhookFeed;
         private readonly System.Net.Http.IHttpClientFactory _httpClientFactory;
         private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public DeliverWebhookHandler1967619845(Catalog.Hosting.SecretBox secretBox, Catalog.Webhooks.WebhookSettings webhookSettings, Microsoft.Extensions.Logging.ILogger<Catalog.Webhooks.WebhookFeed> loggerOfWebhookFeed, System.Net.Http.IHttpClientFactory httpClientFactory, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public DeliverWebhookHandler1967619845(Catalog.Secrets.SecretBox secretBox, Catalog.Webhooks.WebhookSettings webhookSettings, Microsoft.Extensions.Logging.ILogger<Catalog.Webhooks.WebhookFeed> loggerOfWebhookFeed, System.Net.Http.IHttpClientFactory httpClientFactory, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _secretBox = secretBox;
             _webhookSettings = webhookSettings;

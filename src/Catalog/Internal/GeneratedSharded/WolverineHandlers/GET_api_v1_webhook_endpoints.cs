@@ -14,10 +14,10 @@ namespace Internal.GeneratedSharded.WolverineHandlers
     public sealed class GET_api_v1_webhook_endpoints : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
-        private readonly Catalog.Hosting.StandbyReads _standbyReads;
+        private readonly Catalog.Http.StandbyReads _standbyReads;
         private readonly Marten.IDocumentStore _documentStore;
 
-        public GET_api_v1_webhook_endpoints(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.StandbyReads standbyReads, Marten.IDocumentStore documentStore) : base(wolverineHttpOptions)
+        public GET_api_v1_webhook_endpoints(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Http.StandbyReads standbyReads, Marten.IDocumentStore documentStore) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _standbyReads = standbyReads;
@@ -26,7 +26,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            await using var querySession = await Catalog.Hosting.StandbyReads.Open(_documentStore, _standbyReads, httpContext, httpContext.RequestAborted).ConfigureAwait(false);
+            await using var querySession = await Catalog.Http.StandbyReads.Open(_documentStore, _standbyReads, httpContext, httpContext.RequestAborted).ConfigureAwait(false);
 
             // Tenant Id detection
             // 1. Tenant Id is value of claim 'catalog_account'

@@ -16,13 +16,13 @@ namespace Internal.GeneratedSharded.WolverineHandlers
     public sealed class POST_api_v1_webhook_endpoints : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
-        private readonly Catalog.Hosting.SecretBox _secretBox;
+        private readonly Catalog.Secrets.SecretBox _secretBox;
         private readonly Catalog.Webhooks.WebhookSettings _webhookSettings;
         private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_v1_webhook_endpoints(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.SecretBox secretBox, Catalog.Webhooks.WebhookSettings webhookSettings, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_v1_webhook_endpoints(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Secrets.SecretBox secretBox, Catalog.Webhooks.WebhookSettings webhookSettings, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _secretBox = secretBox;

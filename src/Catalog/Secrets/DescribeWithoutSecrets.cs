@@ -1,9 +1,10 @@
+using Catalog.Hosting;
 using System.Text;
 using System.Text.RegularExpressions;
 using Npgsql;
 using Spectre.Console;
 
-namespace Catalog.Hosting;
+namespace Catalog.Secrets;
 
 /// <summary>
 /// <c>describe</c> prints every configuration value with the provider it came from, which is what an operator pastes

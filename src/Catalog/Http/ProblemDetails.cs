@@ -1,7 +1,8 @@
+using Catalog.Conventions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
-namespace Catalog.Conventions;
+namespace Catalog.Http;
 
 /// <summary>
 /// Every error leaves the service as RFC 9457 problem details: status pages for empty error responses

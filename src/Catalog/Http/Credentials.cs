@@ -1,6 +1,7 @@
+using Catalog.Conventions;
 using Microsoft.Extensions.Caching.Memory;
 
-namespace Catalog.Conventions;
+namespace Catalog.Http;
 
 /// <summary>A credential this node remembers as valid: whose bucket its requests draw from, before any lookup.</summary>
 public sealed record RecognisedCredential(string Id, Guid AccountId, bool IsLicenseKey);

@@ -1,3 +1,4 @@
+using Catalog.Hosting;
 using System.Security.Claims;
 using Catalog.Conventions;
 using JasperFx;
@@ -8,7 +9,7 @@ using Npgsql;
 using Wolverine.Attributes;
 using Wolverine.Http;
 
-namespace Catalog.Hosting;
+namespace Catalog.Http;
 
 /// <summary>
 /// A read that may lag behind the caller's own writes by the standby's replication delay: a list or the event log,

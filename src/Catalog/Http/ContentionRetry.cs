@@ -3,7 +3,7 @@ using JasperFx;
 using JasperFx.Events;
 using Npgsql;
 
-namespace Catalog.Hosting;
+namespace Catalog.Http;
 
 /// <summary>
 /// Marks an endpoint whose transaction can lose to a concurrent one (a deadlock, a serialization failure, a stream

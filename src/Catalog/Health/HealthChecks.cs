@@ -1,14 +1,16 @@
+using Catalog.Hosting;
+using Catalog.Http;
 using Marten;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Catalog.Hosting;
+namespace Catalog.Health;
 
 /// <summary>
 /// <c>/health/live</c>: the process answers. <c>/health/ready</c>: it can also reach PostgreSQL, so a load
 /// balancer sends it traffic. Neither needs an API key or counts against a rate limit.
 /// </summary>
-public static class Health
+public static class HealthConfiguration
 {
     public static IServiceCollection AddHealth(this IServiceCollection services)
     {

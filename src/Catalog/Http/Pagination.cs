@@ -1,6 +1,7 @@
+using Catalog.Conventions;
 using Microsoft.AspNetCore.Mvc;
 
-namespace Catalog.Conventions;
+namespace Catalog.Http;
 
 /// <summary>
 /// Cursor pagination, the same on every list: <c>cursor</c> (the last id, or sequence, of the previous page) and

@@ -1,3 +1,4 @@
+using Catalog.Conventions;
 using System.Reflection;
 using Microsoft.AspNetCore.Http.Features;
 using System.Text.Json;
@@ -5,7 +6,7 @@ using System.Text.RegularExpressions;
 using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
 using Wolverine.Http;
 
-namespace Catalog.Conventions;
+namespace Catalog.Http;
 
 /// <summary>
 /// The contract's rules for request bodies, before Wolverine binds them: a JSON content type (415) and at most

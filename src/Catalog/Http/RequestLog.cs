@@ -1,6 +1,7 @@
+using Catalog.Conventions;
 using System.Diagnostics;
 
-namespace Catalog.Conventions;
+namespace Catalog.Http;
 
 /// <summary>
 /// One log line per request: method, path, status, duration, account and request id. Never headers, query

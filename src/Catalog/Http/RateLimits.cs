@@ -5,7 +5,7 @@ using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 
-namespace Catalog.Accounts;
+namespace Catalog.Http;
 
 /// <summary>
 /// Configuration section <c>RateLimit</c>: a token bucket per API key, one per license key and one per account for

@@ -1,4 +1,5 @@
-namespace Catalog.Conventions;
+using Catalog.Conventions;
+namespace Catalog.Http;
 
 /// <summary>
 /// The nil UUID (all zeros) names no resource: the service never issues it, and Marten refuses it as a

@@ -1,6 +1,7 @@
+using Catalog.Conventions;
 using Microsoft.AspNetCore.Mvc;
 
-namespace Catalog.Conventions;
+namespace Catalog.Http;
 
 /// <summary>
 /// The query an endpoint takes, and nothing else: an unknown parameter (a typo) or a repeated one (which ASP.NET Core

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Wolverine;
 using Wolverine.Http;
 
-namespace Catalog.Idempotency;
+namespace Catalog.Http;
 
 /// <summary>
 /// <c>Idempotency-Key</c>, as Stripe has it, from Wolverine's own <c>[DeduplicatedWithResponse]</c>: the same key with

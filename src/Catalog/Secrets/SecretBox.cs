@@ -1,10 +1,11 @@
+using Catalog.Hosting;
 using System.Security.Cryptography;
 using System.Text;
 using Catalog.Conventions;
 using Marten;
 using Npgsql;
 
-namespace Catalog.Hosting;
+namespace Catalog.Secrets;
 
 /// <summary>
 /// What the service keeps secret at rest (private signing keys, webhook secrets), sealed with

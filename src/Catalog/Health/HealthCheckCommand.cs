@@ -1,8 +1,9 @@
+using Catalog.Hosting;
 using JasperFx.CommandLine;
 
 
 
-namespace Catalog.Hosting;
+namespace Catalog.Health;
 
 public class HealthCheckInput
 {

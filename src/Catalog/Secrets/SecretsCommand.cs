@@ -1,10 +1,11 @@
+using Catalog.Hosting;
 using JasperFx;
 using JasperFx.CommandLine;
 using Marten;
 using Marten.Storage;
 using Npgsql;
 
-namespace Catalog.Hosting;
+namespace Catalog.Secrets;
 
 public class SecretsInput : NetCoreInput
 {

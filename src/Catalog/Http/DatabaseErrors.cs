@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Npgsql;
 using System.Net.Sockets;
 
-namespace Catalog.Hosting;
+namespace Catalog.Http;
 
 public static class DatabaseErrors
 {

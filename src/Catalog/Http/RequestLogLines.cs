@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Catalog.Conventions;
 
-namespace Catalog.Hosting;
+namespace Catalog.Http;
 
 /// <summary>
 /// The request log's JSON lines, exactly as .NET's JSON console formatter writes them, without its cost: no
