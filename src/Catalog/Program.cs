@@ -85,37 +85,42 @@ builder.Services.AddStandbyReads(configuration);         // Database:ReadFromSta
 builder.Services.AddRequestLogLines();                   // the request log's JSON lines, written without the logger's cost
 builder.AddTelemetry();                                  // OpenTelemetry over OTLP, when configured
 builder.Services.AddWolverineHttp();
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    kestrel.AddServerHeader = false;
+    kestrel.Limits.MaxRequestBodySize = RequestBodies.MaxBytes; // 413 (Http/RequestBodies.cs)
+});
 
 var app = builder.Build();
 
-app.UseMiddleware<RequestLog>();         // one line per request, never a key or a body
-app.UseClientAddresses();                // X-Forwarded-For only from ForwardedHeaders:KnownProxies
-app.UseExceptionHandler();               // database away -> 503 problem details
-app.UseStartedServicesOnly();            // until messaging has started (database away at start) -> 503
-app.UseStatusCodePages();                // empty 404/405/415 answers -> problem details
-app.UseRateLimiter();                    // a token bucket per key remembered as valid, else per address -> 429, before any lookup
-app.UseAuthentication();                 // API key -> account and scopes
-app.UseAuthorization();                  // scope policies -> 401 / 403
-app.UseMiddleware<NilIds>();             // the all-zeros id names nothing: 404
-app.UseMiddleware<RequestBodies>();      // 415 / 413, the body buffered for Wolverine to read
-app.UseMiddleware<IdempotencyKeyHeader>(); // Idempotency-Key's length, Idempotent-Replayed on a replay
-app.UseMiddleware<ContentionRetry>();    // endpoints marked [RetryOnContention] run again after losing a race
-app.UseStandbyFailover();                // a lagging read whose standby went away runs again
+// The edge (Http/): what every request meets, in order. Seven ASP.NET Core stages, then the endpoint.
+app.UseMiddleware<RequestLog>();         // 1. one line per request, timed around all of it, never a key or a body
+app.UseClientAddresses();                //    X-Forwarded-For, only behind a proxy named in ForwardedHeaders:KnownProxies
+app.UseExceptionHandler();               // 2. an exception -> problem details: database away 503, a value it refuses 400
+app.UseStatusCodePages();                // 3. an empty 404/405/415 -> problem details
+app.UseRateLimiter();                    // 4. a token bucket per key remembered as valid, else per address -> 429, before any lookup
+app.UseAuthentication();                 // 5. API key or license key -> account (the tenant) and scopes
+app.UseAuthorization();                  // 6. scope policies -> 401 / 403
+app.UseMiddleware<Repeats>();            // 7. Idempotency-Key checked, a replay marked; a request that lost a race, or a read
+                                         //    its standby could not answer, runs again
 
 app.MapHealth();
 app.MapApiReference();
 
+// 8. The endpoint: Wolverine's generated code, which runs the edge's middleware first, in this order.
 app.MapWolverineEndpoints(http =>
 {
     // The account of the API key is the tenant: Marten sessions opened for an endpoint see only its data.
     http.TenantId.IsClaimTypeNamed(CatalogClaims.AccountId);
     // A query value that does not parse is a 400 naming it, never silently "absent".
     http.RejectUnparseableQueryValues = true;
+    http.AddPolicy<EndpointsWaitForStart>();        // 503 until messaging has started (database away at start)
+    http.AddPolicy<NilIdsNameNothing>();            // the all-zeros id names nothing: 404
+    http.AddPolicy<HeldRequestBodies>();            // JSON (415) of at most 64 KiB (413), held for Wolverine to read once
+    http.AddPolicy<PagedLists>();                   // a list's query checked once, from its [AsParameters] page request
     // Every POST that changes something takes an Idempotency-Key (Wolverine's [DeduplicatedWithResponse]).
     http.Policies.Add(new IdempotentPosts(claimInTransaction: !Database.IsSharded(configuration)));
-    // Endpoints marked [ReadMayLag] read through a query session of their own, from a standby when configured.
-    http.AddPolicy<LaggingReadSessions>();
+    http.AddPolicy<LaggingReadSessions>();          // [ReadMayLag] reads through a session of their own, from a standby when configured
 });
 
 // With --json, standard output carries the JSON alone: the command line's own chatter goes to standard error.

@@ -2,7 +2,6 @@ using Catalog.Http;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Wolverine.Http;
 
 namespace Catalog.Conventions;
 
@@ -13,16 +12,6 @@ namespace Catalog.Conventions;
 /// </summary>
 public static class ApiJson
 {
-    /// <summary>What every slice shares: the API's JSON for Wolverine and ASP.NET Core, problem details, the clock.</summary>
-    public static IServiceCollection AddApiConventions(this IServiceCollection services)
-    {
-        services.AddSingleton(TimeProvider.System);
-        services.ConfigureSystemTextJsonForWolverineOrMinimalApi(json => Configure(json.SerializerOptions));
-        services.AddCatalogProblemDetails();
-        services.AddLogging(logging => logging.QuietClientJsonMistakes(typeof(ApiJson).Assembly));
-        return services;
-    }
-
     public static void Configure(JsonSerializerOptions options)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
@@ -57,12 +46,12 @@ public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.String)
-            throw new JsonException("must be an ISO 8601 timestamp string");
+            throw new JsonException(); // System.Text.Json names the field: Http/RequestBodies.cs says what it must be
         var text = reader.GetString()!;
         // An offset (Z or ±hh:mm) is required: a timestamp without one would silently depend on the server's zone.
         if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var value)
             || !(text.EndsWith('Z') || text.EndsWith('z') || text.LastIndexOfAny(['+', '-']) > 10))
-            throw new JsonException("must be an ISO 8601 timestamp with a time zone, e.g. 2026-01-10T08:00:00.000Z");
+            throw new JsonException();
         return value.ToUniversalTime();
     }
 

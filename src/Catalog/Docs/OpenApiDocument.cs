@@ -97,7 +97,8 @@ public static class OpenApiDocument
                 if (context.Description.ActionDescriptor is not WolverineActionDescriptor { Chain: var chain }) return Task.CompletedTask;
                 var document = context.Document!;
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata;
-                var hasBody = chain.HasRequestType;
+                // A list's [AsParameters] page request is its query, not a body.
+                var hasBody = chain.HasRequestType && chain.RequestType != chain.AsParametersType;
 
                 var byLicenseKey = metadata.OfType<IAuthorizeData>().Any(x => x.Policy == CatalogClaims.LicenseKeyPolicy);
                 if (byLicenseKey)
@@ -127,8 +128,12 @@ public static class OpenApiDocument
                 operation.Responses ??= new OpenApiResponses();
                 // Wolverine declares an empty 404 for every resource it writes; only routes with an id can answer it.
                 if (chain.RoutePattern?.Parameters.Count is null or 0) operation.Responses.Remove("404");
+                // Wolverine declares a 400 for any middleware that can answer problem details (the edge's answer 404 or
+                // 503): the refusals below say which an operation gives.
+                operation.Responses.Remove("400");
                 var refusals = new List<(int Status, string Description)>();
-                if (hasBody || operation.Parameters?.Any(x => x.In == ParameterLocation.Query) == true || keyed)
+                if (hasBody || operation.Parameters?.Any(x => x.In == ParameterLocation.Query) == true || keyed
+                    || chain.Method.HandlerType.GetMethod("Validate") is not null)
                     refusals.Add((400, "The body, a query value or a header is not valid; `errors` names each field."));
                 if (byLicenseKey)
                     refusals.Add((401, "No license key, or a malformed, unknown or revoked one (`WWW-Authenticate: License`)."));

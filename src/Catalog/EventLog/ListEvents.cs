@@ -21,17 +21,22 @@ public record EventLogEntry(
     long Sequence,
     [property: PublicEventName] string Type, Guid StreamId, long Version, DateTimeOffset OccurredAt, JsonElement Data);
 
+/// <summary>A page of the event log, oldest first: the cursor is the last sequence seen.</summary>
+public record EventPageRequest : PageRequest<long>
+{
+    [FromQuery(Name = "type"), Description("Only events of this type."), PublicEventName]
+    public string? Type { get; set; }
+}
+
 [Tags("Events")]
 public static class ListEventsEndpoint
 {
-    public static ProblemDetails Validate(HttpRequest request, [FromQuery] long? cursor, [FromQuery] int? limit, [FromQuery] string? type)
+    public static ProblemDetails Validate([AsParameters] EventPageRequest page)
     {
-        var problem = Pagination.Check(request.Query, limit, "type");
-        if (problem is HttpValidationProblemDetails) return problem;
-        if (cursor < 0) return Problems.Validation("cursor", "must be the nextCursor of a previous page (a sequence number)");
-        if (type is not null && PublicEvents.TypeNamed(type) is null)
+        if (page.Cursor < 0) return Problems.Validation("cursor", "must be the nextCursor of a previous page (a sequence number)");
+        if (page.Type is not null && PublicEvents.TypeNamed(page.Type) is null)
             return Problems.Validation("type", $"must be one of {string.Join(", ", PublicEvents.Names)}");
-        return problem;
+        return WolverineContinue.NoProblems;
     }
 
     /// <summary>
@@ -42,13 +47,10 @@ public static class ListEventsEndpoint
     [ReadMayLag]
     [WolverineGet("/api/v1/events", OperationId = "listEvents", Summary = "Read the event log, oldest first")]
     [Authorize(Scopes.EventsRead)]
-    public static async Task<Page<EventLogEntry>> Get(
-        [FromQuery, Description("The nextCursor of the previous page: the last sequence seen.")] long? cursor,
-        [FromQuery, Description(Pagination.LimitDescription), Range(1, Pagination.MaxLimit), DefaultValue(Pagination.DefaultLimit)] int? limit,
-        [FromQuery, Description("Only events of this type."), PublicEventName] string? type,
-        ClaimsPrincipal user, IQuerySession session, CancellationToken token)
+    public static async Task<Page<EventLogEntry>> Get([AsParameters] EventPageRequest page, ClaimsPrincipal user, IQuerySession session,
+        CancellationToken token)
     {
-        var take = limit ?? Pagination.DefaultLimit;
+        var (type, cursor, take) = (page.Type, page.Cursor, page.Take);
         // License events carry license keys: without licenses:read they are left out.
         var readsLicenses = user.Has(Scopes.LicensesRead);
         Type[] types = (type is null ? PublicEvents.Types : [PublicEvents.TypeNamed(type)!])

@@ -9,7 +9,7 @@ namespace Catalog.Hosting;
 /// The service starts while PostgreSQL is away. Wolverine's runtime (its node registry, inbox and scheduled
 /// messages) and Marten's async daemon need the database to start, and one hosted service failing to start aborts
 /// the whole host. So their start is held back until the database answers: the web server starts at once,
-/// <c>/health/live</c> answers 200, and <c>/health/ready</c> and the API answer 503 until they have started.
+/// <c>/health/live</c> answers 200, and <c>/health/ready</c> and the API (Http/StartingGate.cs) answer 503 until they have started.
 /// When the database answers at start, as it usually does, they start before the web server, as they always did.
 /// </summary>
 public static class StartWithoutDatabase
@@ -31,20 +31,6 @@ public static class StartWithoutDatabase
         services.AddHealthChecks().AddCheck<DatabaseServices>("messaging", tags: ["ready"]);
         return services;
     }
-
-    /// <summary>503 for the API until the held-back services have started: nothing could be stored or sent before.</summary>
-    public static IApplicationBuilder UseStartedServicesOnly(this IApplicationBuilder app) =>
-        app.Use(async (context, next) =>
-        {
-            if (!context.RequestServices.GetRequiredService<DatabaseServices>().Started
-                && context.Request.Path.StartsWithSegments("/api"))
-            {
-                context.Response.Headers.RetryAfter = "1";
-                await Results.Problem(Problems.Status(503, "The service is starting: its database cannot be reached yet.")).ExecuteAsync(context);
-                return;
-            }
-            await next(context);
-        });
 
     private static bool NeedsTheDatabase(ServiceDescriptor descriptor) =>
         descriptor.ServiceType == typeof(IHostedService) && !descriptor.IsKeyedService

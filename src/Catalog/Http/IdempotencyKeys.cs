@@ -69,6 +69,7 @@ public sealed class KeepsItsIdempotencyKeyAttribute : Attribute;
 /// shards the claim cannot be written in the endpoint's transaction (that commits in the account's shard, the claims
 /// are kept in the directory database): Wolverine then claims the key before the work and records the answer after
 /// it, its way for a store over several databases. That code differs, and is generated apart (Hosting/Database.cs).
+/// Before Wolverine looks the key up, <see cref="Repeats"/> checks it.
 /// </summary>
 public sealed class IdempotentPosts(bool claimInTransaction) : IHttpPolicy
 {
@@ -77,10 +78,12 @@ public sealed class IdempotentPosts(bool claimInTransaction) : IHttpPolicy
         foreach (var chain in chains.Where(x => x.HttpMethods.Contains("POST") && !x.Method.Method.HasAttribute<ReadSentAsPostAttribute>()
                                              && !x.Method.Method.HasAttribute<IdempotentByNatureAttribute>()
                                              && !x.Method.Method.HasAttribute<KeepsItsIdempotencyKeyAttribute>()))
+        {
             chain.DeduplicatedWithResponse = new DeduplicatedWithResponseRequirement
             {
                 Scope = DeduplicationScope.Tenant | DeduplicationScope.User, Required = false, ClaimInTransaction = claimInTransaction
             };
+        }
     }
 }
 
@@ -88,9 +91,26 @@ public sealed class IdempotentPosts(bool claimInTransaction) : IHttpPolicy
 /// What the contract asks beyond Wolverine's deduplication: keys of 1-255 printable characters (else 400 naming the
 /// header), and <c>Idempotent-Replayed: true</c> on an answer that is a stored one rather than this request's own
 /// work. Wolverine marks a request whose own claim committed; any other success on a keyed endpoint was replayed.
+/// Checked before the endpoint (<see cref="Repeats"/>): Wolverine's generated code looks the key up, and answers a
+/// repeat, before any middleware of ours.
 /// </summary>
-public sealed class IdempotencyKeyHeader(RequestDelegate next)
+public static class IdempotencyKeyHeader
 {
+    /// <summary>A refusal of the request's key, or null to go on; a success not of this request's own work is marked.</summary>
+    public static ProblemDetails? Check(HttpContext context, DeduplicatedWithResponseRequirement keyed)
+    {
+        var key = context.Request.Headers[IdempotencyConfiguration.Header].ToString();
+        if (key.Length == 0) return null;
+        if (IdempotencyConfiguration.Refusal(key) is { } refusal) return refusal;
+        context.Response.OnStarting(() =>
+        {
+            if (context.Response.StatusCode < 400 && !OwnWorkCommitted(context, keyed.ClaimInTransaction))
+                context.Response.Headers[IdempotencyConfiguration.Replayed] = "true";
+            return Task.CompletedTask;
+        });
+        return null;
+    }
+
     /// <summary>
     /// Whether this request's own work committed (else a success is a stored answer). Claimed in the endpoint's
     /// transaction, Wolverine marks the claim's commit; claimed apart (shards), the answer is recorded only after the
@@ -99,29 +119,4 @@ public sealed class IdempotencyKeyHeader(RequestDelegate next)
     private static bool OwnWorkCommitted(HttpContext context, bool claimedInTransaction) =>
         HttpHandler.IsDeduplicatedResponseCommitted(context)
         || !claimedInTransaction && HttpHandler.IsDeduplicatedWorkDone(context);
-
-    public async Task InvokeAsync(HttpContext context)
-    {
-        var key = context.Request.Headers[IdempotencyConfiguration.Header].ToString();
-        if (key.Length == 0 || context.GetEndpoint()?.Metadata.GetMetadata<HttpChain>()?.DeduplicatedWithResponse is null)
-        {
-            await next(context);
-            return;
-        }
-
-        if (IdempotencyConfiguration.Refusal(key) is { } refusal)
-        {
-            await Results.Problem(refusal).ExecuteAsync(context);
-            return;
-        }
-
-        var claimedInTransaction = context.GetEndpoint()!.Metadata.GetMetadata<HttpChain>()!.DeduplicatedWithResponse!.ClaimInTransaction;
-        context.Response.OnStarting(() =>
-        {
-            if (context.Response.StatusCode < 400 && !OwnWorkCommitted(context, claimedInTransaction))
-                context.Response.Headers[IdempotencyConfiguration.Replayed] = "true";
-            return Task.CompletedTask;
-        });
-        await next(context);
-    }
 }

@@ -1,6 +1,7 @@
 using Catalog.Conventions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
 
 namespace Catalog.Http;
 
@@ -11,8 +12,13 @@ namespace Catalog.Http;
 /// </summary>
 public static class ErrorHandling
 {
-    public static IServiceCollection AddCatalogProblemDetails(this IServiceCollection services)
+    /// <summary>What every endpoint shares: the API's JSON for Wolverine and ASP.NET Core, problem details, the clock.</summary>
+    public static IServiceCollection AddApiConventions(this IServiceCollection services)
     {
+        services.AddSingleton(TimeProvider.System);
+        services.ConfigureSystemTextJsonForWolverineOrMinimalApi(json => ApiJson.Configure(json.SerializerOptions));
+        services.AddLogging(logging => logging.QuietClientJsonMistakes(typeof(ErrorHandling).Assembly));
+        services.AddExceptionHandler<OversizedBodies>();
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             var problem = context.ProblemDetails;
@@ -35,6 +41,7 @@ public static class ErrorHandling
     private static string DefaultDetail(int status) => status switch
     {
         404 => "No such resource.",
+        415 => "Send the body as JSON with 'Content-Type: application/json'.",
         405 => "This method is not allowed on this resource.",
         406 => "This resource answers only application/json.",
         _ => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status)

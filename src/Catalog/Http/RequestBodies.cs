@@ -1,74 +1,77 @@
-using Catalog.Conventions;
 using System.Reflection;
-using Microsoft.AspNetCore.Http.Features;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
+using Catalog.Conventions;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.CodeGeneration.Frames;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
 namespace Catalog.Http;
 
 /// <summary>
-/// The contract's rules for request bodies, before Wolverine binds them: a JSON content type (415) and at most
-/// 64 KiB (413). The body is buffered in memory (so Wolverine's idempotency fingerprint and a contention retry can
-/// read it again) but not parsed here: Wolverine deserializes it once, into the endpoint's request type.
+/// The contract's rules for request bodies, as Wolverine middleware on every endpoint that is not a GET: a body must be
+/// JSON (415) of at most 64 KiB (413), and an endpoint that needs one refuses none, or the literal null (400). The body
+/// is then held in memory, for Wolverine to read once into the endpoint's request type and for a request run again
+/// (<see cref="Repeats"/>) to read again. Kestrel's own limit (<c>MaxRequestBodySize</c>) would end a body over the
+/// limit as an exception inside Wolverine's reading, which Wolverine answers as a bare 400: the limit is kept here,
+/// where the answer is the contract's.
 /// </summary>
-public sealed partial class RequestBodies(RequestDelegate next)
+public static partial class RequestBodies
 {
     public const int MaxBytes = 64 * 1024;
 
     /// <summary>The title Wolverine gives the 400 it answers when the body does not deserialize.</summary>
     private const string WolverineJsonTitle = "Invalid JSON format";
 
-    public async Task InvokeAsync(HttpContext context)
+    public static Task<ProblemDetails> Required(HttpContext context) => Hold(context, required: true);
+
+    public static Task<ProblemDetails> Optional(HttpContext context) => Hold(context, required: false);
+
+    private static async Task<ProblemDetails> Hold(HttpContext context, bool required)
     {
         var request = context.Request;
+        if (context.Items.TryGetValue(typeof(RequestBodies), out var held)) // run again: the body is already held
+        {
+            ((Stream)held!).Position = 0;
+            return WolverineContinue.NoProblems;
+        }
         // A body may come without Content-Length (chunked, or HTTP/2 and 3): whether there is one is known only by reading.
         var mayHaveBody = request.ContentLength > 0
                           || (request.ContentLength is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false);
-        if (mayHaveBody && request.ContentLength > 0 && !IsJson(request.ContentType))
-        {
-            await Reject(context, NotJson(request));
-            return;
-        }
-        if (request.ContentLength > MaxBytes)
-        {
-            await Reject(context, TooLarge());
-            return;
-        }
+        if (request.ContentLength > 0 && !IsJson(request.ContentType)) return NotJson(request);
+        if (request.ContentLength > MaxBytes) return TooLarge;
 
         var body = mayHaveBody ? await ReadAtMost(request.Body, MaxBytes + 1, context.RequestAborted) : [];
-        if (body.Length > MaxBytes)
-        {
-            await Reject(context, TooLarge());
-            return;
-        }
-        if (body.Length > 0 && !IsJson(request.ContentType))
-        {
-            await Reject(context, NotJson(request));
-            return;
-        }
-
-        // No body, or the literal null: an optional body binds null; a required one is refused here, as Wolverine
-        // would otherwise hand the endpoint no request at all.
-        if ((body.Length == 0 || IsJsonNull(body)) && RequiresBody(context))
-        {
-            await Reject(context, Problems.Validation("body", body.Length == 0 ? "a JSON object is required" : "must be a JSON object"));
-            return;
-        }
+        if (body.Length > MaxBytes) return TooLarge;
+        if (body.Length > 0 && !IsJson(request.ContentType)) return NotJson(request);
+        // Wolverine would hand the endpoint no request at all: a body it needs is refused here.
+        if (required && (body.Length == 0 || StartsWithNull(body)))
+            return Problems.Validation("body", body.Length == 0 ? "a JSON object is required" : "must be a JSON object");
 
         request.Body = new MemoryStream(body, writable: false);
         request.ContentLength = body.Length;
-        await next(context);
+        context.Items[typeof(RequestBodies)] = request.Body;
+        return WolverineContinue.NoProblems;
     }
 
     private static ProblemDetails NotJson(HttpRequest request) => Problems.Status(415,
         $"Send the body as JSON with 'Content-Type: application/json' (got '{request.ContentType ?? "none"}').");
 
-    /// <summary>The body's first JSON token is null (after any byte-order mark and white space, as the deserializer reads it).</summary>
-    private static bool IsJsonNull(byte[] body)
+    public static ProblemDetails TooLarge => Problems.Status(413, $"The request body is larger than {MaxBytes / 1024} KiB.");
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
+                                    || (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
+                                        && contentType.Split(';')[0].EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>The body's first JSON token is null (after a byte-order mark and white space): one token read, not a parse.</summary>
+    private static bool StartsWithNull(byte[] body)
     {
-        var reader = new Utf8JsonReader(body.AsSpan().StartsWith("\uFEFF"u8) ? body.AsSpan(3) : body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        var reader = new Utf8JsonReader(body.AsSpan().StartsWith("\uFEFF"u8) ? body.AsSpan(3) : body);
         try
         {
             return reader.Read() && reader.TokenType == JsonTokenType.Null;
@@ -78,52 +81,6 @@ public sealed partial class RequestBodies(RequestDelegate next)
             return false; // not JSON: Wolverine's reading refuses it, naming the field
         }
     }
-
-    /// <summary>The endpoint binds a request body that is not declared nullable (optional).</summary>
-    private static bool RequiresBody(HttpContext context)
-    {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<HttpChain>() is not { HasRequestType: true, RequestType: { } type } chain) return false;
-        var parameter = chain.Method.Method.GetParameters().FirstOrDefault(x => x.ParameterType == type);
-        return parameter is null || new NullabilityInfoContext().Create(parameter).ReadState != NullabilityState.Nullable;
-    }
-
-    /// <summary>
-    /// Wolverine answers a body that does not deserialize with a 400 whose detail is System.Text.Json's message
-    /// (.NET type names, no field). Only then is the buffered body read a second time, to name the field the client
-    /// sent and say what it must be, in the contract's words.
-    /// </summary>
-    public static void DescribeRefusedBody(ProblemDetailsContext context)
-    {
-        var problem = context.ProblemDetails;
-        if (problem.Status != 400 || problem.Title != WolverineJsonTitle) return;
-        var requestType = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<HttpChain>()?.RequestType;
-        if (requestType is null) return;
-
-        var (field, message) = ("body", "a JSON object is required");
-        if (context.HttpContext.Request.Body is MemoryStream { Length: > 0 } body)
-        {
-            try
-            {
-                body.Position = 0;
-                JsonSerializer.Deserialize(body, requestType, ApiJson.Options);
-                (field, message) = ("body", "is not valid JSON");
-            }
-            catch (JsonException e)
-            {
-                (field, message) = Describe(e, requestType);
-            }
-        }
-
-        Problems.RewordAsValidation(problem, field, message);
-    }
-
-    private static ProblemDetails TooLarge() =>
-        Problems.Status(413, $"The request body is larger than {MaxBytes / 1024} KiB.");
-
-    private static bool IsJson(string? contentType) =>
-        contentType is not null && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
-                                    || (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
-                                        && contentType.Split(';')[0].EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
 
     private static async Task<byte[]> ReadAtMost(Stream stream, int limit, CancellationToken token)
     {
@@ -135,50 +92,49 @@ public sealed partial class RequestBodies(RequestDelegate next)
         return buffer.ToArray();
     }
 
-    private static Task Reject(HttpContext context, ProblemDetails problem) =>
-        Results.Problem(problem).ExecuteAsync(context);
-
-    /// <summary>Turns a System.Text.Json error into the field the client sent and a message without .NET names.</summary>
-    public static (string Field, string Message) Describe(JsonException e, Type requestType)
+    /// <summary>
+    /// Wolverine answers a body that does not deserialize with a 400 whose detail is System.Text.Json's message: .NET
+    /// type names, and the field ("Path: $.name", or the property it names). Reworded from that message and the
+    /// endpoint's request type, in the contract's words: the body is not read again.
+    /// </summary>
+    public static void DescribeRefusedBody(ProblemDetailsContext context)
     {
-        var field = FieldOf(e.Path);
-        var message = e.Message;
+        var problem = context.ProblemDetails;
+        if (problem.Status != 400 || problem.Title != WolverineJsonTitle) return;
+        var requestType = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<HttpChain>()?.RequestType;
+        var (field, message) = Describe(problem.Detail ?? "", requestType);
+        Problems.RewordAsValidation(problem, field, message);
+    }
 
-        if (message.StartsWith("must ", StringComparison.Ordinal)) return (field, message);
-        if (UnmappedProperty().IsMatch(message)) return (field, "is not a known field");
-        if (message.Contains("uplicate propert", StringComparison.Ordinal)) return (field, "appears more than once");
-        if (message.Contains("maximum configured depth", StringComparison.Ordinal)) return (field, "is nested too deeply");
-        if (e.InnerException?.Message.Contains("UTF-16", StringComparison.Ordinal) == true)
-            return (field, "must be valid Unicode text (no unpaired surrogates)");
-        if (message.Contains("could not be converted", StringComparison.Ordinal))
-            return (field, "must be " + Friendly(TypeAt(requestType, field)));
-
+    /// <summary>The field a System.Text.Json message names and what it must be, without .NET names.</summary>
+    public static (string Field, string Message) Describe(string error, Type? requestType)
+    {
+        var path = JsonPath().Match(error) is { Success: true } found ? found.Groups[1].Value : "$";
+        var field = path is "$" or "" ? "body" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+        // Two messages name the property but give no path (a property of the body itself, as every request type is flat).
+        var named = NamedProperty().Match(error);
+        if (named.Success) field = named.Groups[2].Value;
+        if (error.Contains("does not contain any JSON tokens", StringComparison.Ordinal)) return (field, "a JSON object is required");
+        if (named.Success) return (field, named.Groups[1].Value.StartsWith("Duplicate") ? "appears more than once" : "is not a known field");
+        if (error.Contains("maximum configured depth", StringComparison.Ordinal)) return (field, "is nested too deeply");
+        // The type named is the field's own, or (for a record read through its constructor) the request's.
+        if (ConvertedTo().IsMatch(error)) return (field, "must be " + Friendly(TypeAt(requestType, field)));
         return (field, "is not valid JSON");
     }
 
-    private static string FieldOf(string? path)
-    {
-        if (string.IsNullOrEmpty(path) || path == "$") return "body";
-        var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
-        return field.Length == 0 ? "body" : field;
-    }
-
     /// <summary>The .NET type a field of the request binds to, following properties and dictionary values.</summary>
-    private static Type? TypeAt(Type root, string field)
+    private static Type? TypeAt(Type? type, string field)
     {
-        if (field == "body") return root;
-        Type? type = root;
+        if (field == "body") return type;
         foreach (var segment in field.Split('.'))
         {
-            type = Unwrap(type!);
-            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>))
-                type = type.GetGenericArguments()[1];
-            else
-                type = type.GetProperty(segment, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance
-                                                 | System.Reflection.BindingFlags.IgnoreCase)?.PropertyType;
             if (type is null) return null;
+            type = Unwrap(type);
+            type = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>)
+                ? type.GetGenericArguments()[1]
+                : type.GetProperty(segment, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)?.PropertyType;
         }
-        return Unwrap(type!);
+        return type is null ? null : Unwrap(type);
     }
 
     private static Type Unwrap(Type type)
@@ -191,9 +147,9 @@ public sealed partial class RequestBodies(RequestDelegate next)
     private static string Friendly(Type? type) => type switch
     {
         null => "of another type",
-        _ when type == typeof(string) => "a string",
+        _ when type == typeof(string) => "a string of valid Unicode text",
         _ when type == typeof(Guid) => "a UUID string",
-        _ when type == typeof(DateTimeOffset) || type == typeof(DateTime) => "an ISO 8601 timestamp string",
+        _ when type == typeof(DateTimeOffset) || type == typeof(DateTime) => "an ISO 8601 timestamp with a time zone, e.g. 2026-01-10T08:00:00.000Z",
         _ when type == typeof(int) || type == typeof(long) => "an integer",
         _ when type == typeof(bool) => "a boolean",
         _ when type == typeof(JsonElement) => "a JSON value",
@@ -201,32 +157,58 @@ public sealed partial class RequestBodies(RequestDelegate next)
         _ => "a JSON object"
     };
 
-    [GeneratedRegex(@"The JSON property '(.*)' could not be mapped")]
-    private static partial Regex UnmappedProperty();
+    [GeneratedRegex(@"Path: (\$[^ ]*) \|")]
+    private static partial Regex JsonPath();
 
-}
+    [GeneratedRegex(@"^(Duplicate property|The JSON property) '(.*?)' (encountered|could not be mapped)")]
+    private static partial Regex NamedProperty();
 
-/// <summary>
-/// Wolverine logs every body that does not deserialize as an Error, with a stack trace, under the request type's
-/// name. That is a client's mistake, answered with a 400 that names the field, not a fault of the service: those
-/// categories log only Critical. (Wolverine's rarer 500 for a body its own serializer fails on is logged there too;
-/// the request log line still shows the 500.)
-/// </summary>
-public static class ClientJsonMistakes
-{
+    [GeneratedRegex(@"could not be converted to ")]
+    private static partial Regex ConvertedTo();
+
+    /// <summary>
+    /// Wolverine logs every body that does not deserialize as an Error, with a stack trace, under the request type's
+    /// name. That is a client's mistake, answered with a 400 that names the field: those categories log only Critical.
+    /// </summary>
     public static ILoggingBuilder QuietClientJsonMistakes(this ILoggingBuilder logging, Assembly endpoints)
     {
-        foreach (var type in RequestBodyTypes(endpoints)) logging.AddFilter(type.FullName, LogLevel.Critical);
-        return logging;
-    }
-
-    /// <summary>The types an HTTP endpoint binds without an attribute from this assembly: its request bodies.</summary>
-    private static IEnumerable<Type> RequestBodyTypes(Assembly endpoints) =>
-        endpoints.GetTypes()
+        var requestBodies = endpoints.GetTypes()
             .SelectMany(x => x.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
             .Where(x => x.GetCustomAttribute<WolverineHttpMethodAttribute>() is not null)
             .SelectMany(x => x.GetParameters())
             .Where(x => x.ParameterType.Assembly == endpoints && !x.GetCustomAttributes().Any())
             .Select(x => x.ParameterType)
             .Distinct();
+        foreach (var type in requestBodies) logging.AddFilter(type.FullName, LogLevel.Critical);
+        return logging;
+    }
+}
+
+/// <summary>Every endpoint that is not a GET holds its body by <see cref="RequestBodies"/>' rules first.</summary>
+public sealed class HeldRequestBodies : IHttpPolicy
+{
+    public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
+    {
+        foreach (var chain in chains.Where(x => !x.HttpMethods.Contains("GET")))
+        {
+            var required = chain.HasRequestType && chain.Method.Method.GetParameters().FirstOrDefault(x => x.ParameterType == chain.RequestType) is { } body
+                           && new NullabilityInfoContext().Create(body).ReadState != NullabilityState.Nullable;
+            chain.AddEdgeMiddleware(rules, new MethodCall(typeof(RequestBodies), required ? nameof(RequestBodies.Required) : nameof(RequestBodies.Optional)));
+        }
+    }
+}
+
+/// <summary>
+/// Kestrel holds bodies to the same limit (<c>MaxRequestBodySize</c>): a keyed POST's body is read first by Wolverine's
+/// idempotency fingerprint, before <see cref="RequestBodies"/>, and Kestrel ends a larger one with an exception,
+/// answered here as the same 413.
+/// </summary>
+public sealed class OversizedBodies(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken token)
+    {
+        if (exception.Find<BadHttpRequestException>() is not { StatusCode: StatusCodes.Status413PayloadTooLarge }) return false;
+        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = RequestBodies.TooLarge, Exception = exception });
+    }
 }

@@ -11,7 +11,8 @@ namespace Catalog.Http;
 /// message template, no boxed state, no UTF-16 string per line, and one write to standard error for many lines
 /// (each write at most 4 KiB of whole lines, which a pipe never interleaves with another writer's). On only where
 /// the console logs JSON (Logging:Console:FormatterName = json, as in Production); elsewhere the line goes
-/// through the logger as any other.
+/// through the logger as any other. What the library lacks: its JSON console logger took ≈19% of a read's CPU (template
+/// formatting, boxing, a locked queue), this writer ≈3% (bench/README.md).
 /// </summary>
 public sealed class RequestLogLines : IRequestLogWriter, IHostedService, IAsyncDisposable
 {

@@ -69,24 +69,17 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
     private IEnumerable<NpgsqlDataSource> AllStandbys => _standby is null ? _shardStandbys.Values : [_standby, .. _shardStandbys.Values];
 
     /// <summary>
-    /// A read the standby could not answer runs again on the primary: the standby went away (its pooled connections
-    /// are broken; the pool is cleared so that the next reads find it down), or it cancelled the query for a conflict
-    /// with the changes it was replaying (40001, 40P01), which happens when it lags the most.
+    /// Whether a lagging read runs again on the primary (and is marked to): the standby went away (its pooled
+    /// connections are broken; the pool is cleared so that the next reads find it down), or it cancelled the query for
+    /// a conflict with the changes it was replaying (40001, 40P01), which happens when it lags the most.
     /// </summary>
-    public async Task RunAgainOnThePrimaryIfTheStandbyFailed(HttpContext context, RequestDelegate next)
+    public bool ReadAgainOnThePrimary(HttpContext context, Exception e)
     {
-        try
-        {
-            await next(context);
-        }
-        catch (Exception e) when (AllStandbys.Any() && !context.Response.HasStarted && StandbyFailed(e))
-        {
-            if (DatabaseExceptionHandler.IsDatabaseUnavailable(e))
-                foreach (var standby in AllStandbys) standby.Clear();
-            context.Response.Clear();
-            context.Items[OnThePrimary] = true;
-            await next(context);
-        }
+        if (!AllStandbys.Any() || context.Items.ContainsKey(OnThePrimary) || !StandbyFailed(e)) return false;
+        if (DatabaseExceptionHandler.IsDatabaseUnavailable(e))
+            foreach (var standby in AllStandbys) standby.Clear();
+        context.Items[OnThePrimary] = true;
+        return true;
     }
 
     private static bool StandbyFailed(Exception e) =>
@@ -115,13 +108,6 @@ public static class StandbyReadsConfiguration
 
     private static NpgsqlDataSource PreferringStandby(string connectionString) =>
         new NpgsqlDataSourceBuilder(connectionString).BuildMultiHost().WithTargetSession(TargetSessionAttributes.PreferStandby);
-
-    /// <summary>A lagging read the standby could not answer is read again from the primary.</summary>
-    public static IApplicationBuilder UseStandbyFailover(this IApplicationBuilder app) =>
-        app.Use((context, next) =>
-            context.GetEndpoint()?.Metadata.GetMetadata<ReadMayLagAttribute>() is null
-                ? next(context)
-                : context.RequestServices.GetRequiredService<StandbyReads>().RunAgainOnThePrimaryIfTheStandbyFailed(context, next));
 }
 
 /// <summary>Gives each endpoint marked <see cref="ReadMayLagAttribute"/> the session of <see cref="StandbyReads.Open"/>.</summary>
@@ -130,6 +116,6 @@ public sealed class LaggingReadSessions : IHttpPolicy
     public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
     {
         foreach (var chain in chains.Where(x => x.Method.Method.IsDefined(typeof(ReadMayLagAttribute), false)))
-            chain.Middleware.Insert(0, new MethodCall(typeof(StandbyReads), nameof(StandbyReads.Open)));
+            chain.AddEdgeMiddleware(rules, new MethodCall(typeof(StandbyReads), nameof(StandbyReads.Open)));
     }
 }

@@ -12,41 +12,44 @@ using Wolverine.Http;
 
 namespace Catalog.Licenses;
 
+/// <summary>A page of licenses, optionally of one product and in one status.</summary>
+public record LicensePageRequest : PageRequest
+{
+    [FromQuery(Name = "productId"), Description("Only this product's licenses.")]
+    public Guid? ProductId { get; set; }
+
+    [FromQuery(Name = "status"), Description("Only licenses in this status, as of now."),
+     AllowedValues(LicenseStatus.Active, LicenseStatus.Expired, LicenseStatus.Revoked, LicenseStatus.Suspended)]
+    public string? Status { get; set; }
+}
+
 [Tags("Licenses")]
 public static class ListLicensesEndpoint
 {
-    public static ProblemDetails Validate(HttpRequest request, [FromQuery] int? limit, [FromQuery] string? status)
+    public static ProblemDetails Validate(HttpRequest request, [AsParameters] LicensePageRequest page)
     {
-        var problem = Pagination.Check(request.Query, limit, "productId", "status");
-        if (problem is HttpValidationProblemDetails) return problem;
         // An empty filter is a mistake, not "no filter": a script that lost its variable must not act on every license.
         var errors = new ValidationErrors();
         if (request.Query.TryGetValue("productId", out var product) && string.IsNullOrEmpty(product))
             errors.Add("productId", "must be a product id (leave the parameter out for every product)");
-        if (request.Query.TryGetValue("status", out var given) && (status is null || !LicenseStatus.All.Contains(status)))
+        if (request.Query.ContainsKey("status") && (page.Status is null || !LicenseStatus.All.Contains(page.Status)))
             errors.Add("status", $"must be one of {string.Join(", ", LicenseStatus.All)}");
         return errors.ToProblem();
     }
 
     /// <summary>
-    /// Newest first, paginated as products, optionally for one product and one status. Status is worked out
-    /// from the stored dates at the time of the request, so "expired" needs no job to keep it true.
+    /// Newest first, optionally for one product and one status. Status is worked out from the stored dates at the time
+    /// of the request, so "expired" needs no job to keep it true.
     /// </summary>
     [ReadMayLag]
     [WolverineGet("/api/v1/licenses", OperationId = "listLicenses", Summary = "List licenses, newest first")]
     [Authorize(Scopes.LicensesRead)]
-    public static async Task<Page<LicenseDetails>> Get(
-        [FromQuery, Description("Only this product's licenses.")] Guid? productId,
-        [FromQuery, Description("Only licenses in this status, as of now."), AllowedValues(LicenseStatus.Active, LicenseStatus.Expired, LicenseStatus.Revoked, LicenseStatus.Suspended)]
-        string? status,
-        [FromQuery, Description(Pagination.CursorDescription)] Guid? cursor,
-        [FromQuery, Description(Pagination.LimitDescription), Range(1, Pagination.MaxLimit), DefaultValue(Pagination.DefaultLimit)] int? limit,
-        IQuerySession session, TimeProvider time, CancellationToken token)
+    public static async Task<Page<LicenseDetails>> Get([AsParameters] LicensePageRequest page, IQuerySession session, TimeProvider time,
+        CancellationToken token)
     {
-        var take = limit ?? Pagination.DefaultLimit;
         var now = time.GetUtcNow();
-        var fetched = await Page(session, productId, status, cursor, now, take + 1).ToListAsync(token);
-        return Pagination.Of(fetched, take, x => LicenseDetails.From(x, now), x => x.Id.ToString());
+        var fetched = await Page(session, page.ProductId, page.Status, page.Cursor, now, page.Take + 1).ToListAsync(token);
+        return Pagination.Of(fetched, page.Take, x => LicenseDetails.From(x, now), x => x.Id.ToString());
     }
 
     /// <summary>Up to <paramref name="count"/> of the session's account's licenses, newest first, after the cursor.</summary>

@@ -14,18 +14,28 @@ namespace Internal.Generated.WolverineHandlers
     public sealed class GET_api_v1_accounts_accountId_jwks_json : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
+        private readonly Catalog.Hosting.DatabaseServices _databaseServices;
         private readonly Catalog.Hosting.IDirectoryStore _directoryStore;
         private readonly Catalog.SigningKeys.SigningKeyRing _signingKeyRing;
 
-        public GET_api_v1_accounts_accountId_jwks_json(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.IDirectoryStore directoryStore, Catalog.SigningKeys.SigningKeyRing signingKeyRing) : base(wolverineHttpOptions)
+        public GET_api_v1_accounts_accountId_jwks_json(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Hosting.IDirectoryStore directoryStore, Catalog.SigningKeys.SigningKeyRing signingKeyRing) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
+            _databaseServices = databaseServices;
             _directoryStore = directoryStore;
             _signingKeyRing = signingKeyRing;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
+            var problemDetails1 = Catalog.Http.StartingGate.Check(_databaseServices, httpContext);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             // Tenant Id detection
             // 1. Tenant Id is value of claim 'catalog_account'
             var tenantId = await TryDetectTenantId(httpContext);

@@ -98,7 +98,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Events
         [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
         public partial class EventsRequestBuilderGetQueryParameters 
         {
-            /// <summary>The nextCursor of the previous page: the last sequence seen.</summary>
+            /// <summary>The nextCursor of the previous page.</summary>
             [QueryParameter("cursor")]
             public long? Cursor { get; set; }
             /// <summary>Items per page, 1-100 (default 25).</summary>

@@ -2,6 +2,7 @@ using Catalog.Conventions;
 using JasperFx;
 using JasperFx.Events;
 using Npgsql;
+using Wolverine.Http;
 
 namespace Catalog.Http;
 
@@ -31,17 +32,31 @@ public sealed class RetryOnContentionAttribute(params string[] uniqueIndexes) : 
 }
 
 /// <summary>
-/// Runs a request to an endpoint marked <see cref="RetryOnContentionAttribute"/> again when its transaction lost to
-/// contention: nothing was committed and nothing was sent yet, and <see cref="RequestBodies"/> keeps the body in
-/// memory to be read again. Other endpoints pass straight through.
+/// Requests that happen more than once. A client's repeat: an <c>Idempotency-Key</c> is checked, and a replayed answer
+/// marked, around Wolverine's deduplication (<see cref="IdempotencyKeyHeader"/>). The service's own: a request runs
+/// again, inside the service, when what failed was not the client's doing and nothing was committed or sent: an
+/// endpoint marked <see cref="RetryOnContentionAttribute"/> whose transaction lost to contention (up to five
+/// attempts), or a read marked <see cref="ReadMayLagAttribute"/> that its standby could not answer (once more, on the
+/// primary). The body is held in memory (<see cref="RequestBodies"/>) to be read again. Other endpoints pass straight
+/// through. An ASP.NET Core middleware: Wolverine's generated code answers a repeated key before any middleware of
+/// ours, and cannot run itself twice.
 /// </summary>
-public sealed class ContentionRetry(RequestDelegate next, ILogger<ContentionRetry> logger)
+public sealed class Repeats(RequestDelegate next, StandbyReads standbys, ILogger<Repeats> logger)
 {
     public const int Attempts = 5;
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (context.GetEndpoint()?.Metadata.GetMetadata<RetryOnContentionAttribute>() is not { } retry)
+        var endpoint = context.GetEndpoint();
+        if (endpoint?.Metadata.GetMetadata<HttpChain>()?.DeduplicatedWithResponse is { } keyed
+            && IdempotencyKeyHeader.Check(context, keyed) is { } refusal)
+        {
+            await Results.Problem(refusal).ExecuteAsync(context);
+            return;
+        }
+        var contention = endpoint?.Metadata.GetMetadata<RetryOnContentionAttribute>();
+        var mayLag = endpoint?.Metadata.GetMetadata<ReadMayLagAttribute>() is not null;
+        if (contention is null && !mayLag)
         {
             await next(context);
             return;
@@ -54,13 +69,13 @@ public sealed class ContentionRetry(RequestDelegate next, ILogger<ContentionRetr
                 await next(context);
                 return;
             }
-            catch (Exception e) when (attempt < Attempts && !context.Response.HasStarted && retry.IsContention(e))
+            catch (Exception e) when (attempt < Attempts && !context.Response.HasStarted
+                                      && (contention?.IsContention(e) == true || mayLag && standbys.ReadAgainOnThePrimary(context, e)))
             {
-                logger.LogInformation("Retrying {Method} {Path} after contention (attempt {Attempt}): {Reason}",
-                    context.Request.Method, context.Request.Path, attempt, e.Message);
-                if (context.Request.Body.CanSeek) context.Request.Body.Position = 0;
+                logger.LogInformation("Running {Method} {Path} again (attempt {Attempt}): {Reason}",
+                    context.Request.Method, context.Request.Path, attempt + 1, e.Message);
                 context.Response.Clear();
-                await Task.Delay(Random.Shared.Next(1, 5 * attempt), context.RequestAborted);
+                if (contention is not null) await Task.Delay(Random.Shared.Next(1, 5 * attempt), context.RequestAborted);
             }
         }
     }
