@@ -1,13 +1,14 @@
-using Catalog.Health;
-using Catalog.Secrets;
-using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Docs;
 using Catalog.EventLog;
+using Catalog.Health;
 using Catalog.Hosting;
+using Catalog.Http;
 using Catalog.Licenses;
+using Catalog.Machines;
 using Catalog.Products;
+using Catalog.Secrets;
 using Catalog.SigningKeys;
 using Catalog.Webhooks;
 using JasperFx;
@@ -47,6 +48,7 @@ builder.Services.AddMarten(marten =>
         marten.UseCatalogDatabase(configuration, builder.Environment);
         marten.ConfigureProducts();
         marten.ConfigureLicenses();
+        marten.ConfigureMachines();
         marten.ConfigureWebhooks();
         marten.ConfigureEventLog();
     })

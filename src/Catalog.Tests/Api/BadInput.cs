@@ -101,6 +101,36 @@ public class BadInput(AppFixture fixture) : ApiTest(fixture)
         await NothingWasStored(client);
     }
 
+    /// <summary>
+    /// Through Kestrel, as deployed: a keyed POST's body is read first by Wolverine's idempotency fingerprint, where
+    /// Kestrel's own limit ends it; the answer is the same 413, with or without a length, and nothing is stored.
+    /// </summary>
+    [Fact]
+    public async Task over_kestrel_a_body_over_64_KiB_is_413_keyed_or_not()
+    {
+        var client = await AClient();
+        await using var service = await ServiceProcess.Start();
+        var body = $$"""{"name":"a","code":"c","description":"{{new string('d', 64 * 1024)}}"}""";
+
+        foreach (var (keyed, chunked) in new[] { (false, false), (true, false), (false, true), (true, true) })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/products");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", client.Key);
+            if (keyed) request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+            request.Content = chunked
+                ? new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(body)))
+                : new StringContent(body, System.Text.Encoding.UTF8);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            if (chunked) request.Headers.TransferEncodingChunked = true;
+
+            using var response = await service.Http.SendAsync(request);
+
+            Assert.True((int)response.StatusCode == 413, $"keyed {keyed}, chunked {chunked}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+        await NothingWasStored(client);
+    }
+
     [Fact]
     public async Task an_unsupported_method_is_405_problem_details()
     {

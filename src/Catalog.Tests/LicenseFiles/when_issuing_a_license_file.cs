@@ -1,3 +1,4 @@
+using Catalog.Machines;
 using Catalog.LicenseFiles;
 using Catalog.Licenses;
 using Catalog.SigningKeys;

@@ -1,3 +1,4 @@
+using Catalog.Machines;
 using Catalog.Licenses;
 
 namespace Catalog.Tests.Machines;

@@ -1,4 +1,3 @@
-using Catalog.Http;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;

@@ -1,4 +1,3 @@
-using Catalog.Http;
 using System.Reflection;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;

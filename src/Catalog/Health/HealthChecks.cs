@@ -1,5 +1,5 @@
-using Catalog.Hosting;
 using Catalog.Http;
+using Catalog.Hosting;
 using Marten;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -71,7 +71,7 @@ public sealed class DatabaseHealthCheck(IDirectoryStore store, IDocumentStore ac
 
     private async Task<HealthCheckResult> Ask()
     {
-        if (await Unreachable(store.Storage.Database, CancellationToken.None) is { } failure)
+        if (await Database.Unreachable(store.Storage.Database, CancellationToken.None) is { } failure)
             return HealthCheckResult.Unhealthy("PostgreSQL cannot be reached", failure);
         // With shards, each of them too: an account whose shard is away cannot be served.
         if (accounts.Options.Tenancy is Marten.Storage.ShardedTenancy)
@@ -79,7 +79,7 @@ public sealed class DatabaseHealthCheck(IDirectoryStore store, IDocumentStore ac
             try
             {
                 foreach (var shard in _shards ??= await accounts.Storage.AllDatabases())
-                    if (await Unreachable(shard, CancellationToken.None) is { } away)
+                    if (await Database.Unreachable(shard, CancellationToken.None) is { } away)
 #pragma warning disable CS0618 // Identifier is the shard's name under Sharding:Databases
                         return HealthCheckResult.Unhealthy($"The shard {shard.Identifier} cannot be reached", away);
 #pragma warning restore CS0618
@@ -90,28 +90,5 @@ public sealed class DatabaseHealthCheck(IDirectoryStore store, IDocumentStore ac
             }
         }
         return HealthCheckResult.Healthy();
-    }
-
-    /// <summary>Why the directory's PostgreSQL does not answer <c>select 1</c> within 2 seconds, or null when it does.</summary>
-    public static Task<Exception?> Unreachable(IDirectoryStore store, CancellationToken token) => Unreachable(store.Storage.Database, token);
-
-    /// <summary>Why PostgreSQL does not answer <c>select 1</c> within 2 seconds, or null when it does.</summary>
-    private static async Task<Exception?> Unreachable(Marten.Storage.IMartenDatabase database, CancellationToken token)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
-        timeout.CancelAfter(TimeSpan.FromSeconds(2));
-        try
-        {
-            await using var connection = database.CreateConnection();
-            await connection.OpenAsync(timeout.Token);
-            await using var command = connection.CreateCommand();
-            command.CommandText = "select 1";
-            await command.ExecuteScalarAsync(timeout.Token);
-            return null;
-        }
-        catch (Exception e) when (!token.IsCancellationRequested)
-        {
-            return e;
-        }
     }
 }

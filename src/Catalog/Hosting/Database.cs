@@ -1,4 +1,3 @@
-using Catalog.Http;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.Events;
@@ -15,6 +14,29 @@ namespace Catalog.Hosting;
 /// </summary>
 public static class Database
 {
+    /// <summary>Why the directory's PostgreSQL does not answer <c>select 1</c> within 2 seconds, or null when it does.</summary>
+    public static Task<Exception?> Unreachable(IDirectoryStore store, CancellationToken token) => Unreachable(store.Storage.Database, token);
+
+    /// <summary>Why PostgreSQL does not answer <c>select 1</c> within 2 seconds, or null when it does.</summary>
+    public static async Task<Exception?> Unreachable(Marten.Storage.IMartenDatabase database, CancellationToken token)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await using var connection = database.CreateConnection();
+            await connection.OpenAsync(timeout.Token);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "select 1";
+            await command.ExecuteScalarAsync(timeout.Token);
+            return null;
+        }
+        catch (Exception e) when (!token.IsCancellationRequested)
+        {
+            return e;
+        }
+    }
+
     public const string ConnectionStringName = "Catalog";
     public const string Schema = "catalog";
     public const string GeneratedShardedNamespace = "Internal.GeneratedSharded";

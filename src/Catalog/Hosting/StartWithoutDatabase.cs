@@ -1,5 +1,3 @@
-using Catalog.Health;
-using Catalog.Secrets;
 using Catalog.Conventions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -23,7 +21,7 @@ public static class StartWithoutDatabase
             held.Select(x => (IHostedService)(x.ImplementationInstance ?? x.ImplementationFactory?.Invoke(provider)
                 ?? ActivatorUtilities.CreateInstance(provider, x.ImplementationType!))).ToList,
             provider.GetRequiredService<IDirectoryStore>(),
-            provider.GetRequiredService<SecretBox>(),
+            provider.GetServices<IStartCheck>(),
             provider.GetRequiredService<IConfiguration>(),
             provider.GetRequiredService<IHostApplicationLifetime>(),
             provider.GetRequiredService<ILogger<DatabaseServices>>()));
@@ -43,7 +41,7 @@ public static class StartWithoutDatabase
 public sealed class DatabaseServices(
     Func<List<IHostedService>> resolve,
     IDirectoryStore store,
-    SecretBox secrets,
+    IEnumerable<IStartCheck> checks,
     IConfiguration configuration,
     IHostApplicationLifetime lifetime,
     ILogger<DatabaseServices> logger) : IHostedService, IHealthCheck
@@ -87,7 +85,7 @@ public sealed class DatabaseServices(
     {
         // First of all: a node with another master key than the database's must take no message and no feed, whose
         // secrets it could not open.
-        await MasterKeyCheck.Verify(store, secrets, token);
+        foreach (var check in checks) await check.Verify(token);
         // Nor one that was not given the shards of a directory that has them.
         await Shards.RefuseWithoutShardSettings(store.Storage.Database, configuration, token);
         foreach (var service in resolve())
@@ -98,7 +96,7 @@ public sealed class DatabaseServices(
         _isStarted = true;
     }
 
-    private async Task<bool> DatabaseAnswers(CancellationToken token) => await DatabaseHealthCheck.Unreachable(store, token) is null;
+    private async Task<bool> DatabaseAnswers(CancellationToken token) => await Database.Unreachable(store, token) is null;
 
     public async Task StopAsync(CancellationToken token)
     {
@@ -109,4 +107,15 @@ public sealed class DatabaseServices(
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken token = default) =>
         Task.FromResult(Started ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("Waiting for PostgreSQL to start messaging"));
+}
+
+/// <summary>What must hold before a node takes messages and feeds (a slice's, such as the master key's): else it does not start them.</summary>
+public interface IStartCheck
+{
+    Task Verify(CancellationToken token);
+}
+
+public sealed class StartCheck(Func<CancellationToken, Task> verify) : IStartCheck
+{
+    public Task Verify(CancellationToken token) => verify(token);
 }

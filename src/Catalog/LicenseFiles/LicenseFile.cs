@@ -1,3 +1,4 @@
+using Catalog.Machines;
 using Catalog.Http;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
@@ -152,7 +153,7 @@ public static class GetThisLicenseFileEndpoint
 {
     /// <summary>Its product travels in the body: a query (say <c>?product=</c>) is refused, never taken for the check.</summary>
     public static ProblemDetails Validate(HttpRequest request, RequestLicenseFile? command) =>
-        QueryParameters.Only(request.Query) is { Status: 400 } refused ? refused : MachineFingerprint.CheckIfGiven(command?.Fingerprint, command?.Product);
+        MachineFingerprint.CheckClientRequest(request.Query, [], command?.Fingerprint, command?.Product);
 
     /// <summary>
     /// The software on a machine gets a signed file of its own license, to keep and verify offline. Idempotent by

@@ -23,13 +23,8 @@ public static class LicensesConfiguration
     public static StoreOptions ConfigureLicenses(this StoreOptions options)
     {
         options.Projections.Add<LicenseProjection>(ProjectionLifecycle.Inline);
-        // Machines: one document per active machine, and the license stream's snapshot of its active machines,
-        // which the seat decision reads under the stream's lock.
-        options.Projections.Add<MachineProjection>(ProjectionLifecycle.Inline);
+        // The license stream's snapshot of its taken seats, which the seat decisions read under the stream's lock.
         options.Projections.Snapshot<LicenseSeats>(SnapshotLifecycle.Inline);
-        // A license's machines newest first: one index range, however many machines other licenses have.
-        options.Schema.For<Machine>().MultiTenanted()
-            .Index([x => x.LicenseId, x => x.Id], index => index.Name = "mt_doc_machine_idx_license_id_id");
         options.Schema.For<LicenseSeats>().MultiTenanted();
         options.Schema.For<License>()
             .MultiTenanted()

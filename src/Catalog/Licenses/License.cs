@@ -143,7 +143,7 @@ public partial class LicenseProjection : EventProjection
             .Set(x => x.SuspendedAt, null)
             .Set(x => x.UpdatedAt, e.ReinstatedAt);
 
-    // machinesCount moves with the machine events, in the same transaction; here rather than in MachineProjection
+    // machinesCount moves with the machine events, in the same transaction; here rather than with the machine documents
     // so that a rebuild creates each license before it counts its machines.
     public void Project(MachineActivated e, IDocumentOperations operations) =>
         operations.Patch<License>(e.LicenseId).Increment(x => x.MachinesCount);

@@ -75,9 +75,8 @@ public static class DeactivateMachineEndpoint
 [Tags("Client")]
 public static class DeactivateThisMachineEndpoint
 {
-    /// <summary>A misspelt <c>product</c> must not skip the product check: unknown and repeated query parameters are a 400.</summary>
     public static ProblemDetails Validate(HttpRequest request, string? product) =>
-        QueryParameters.Only(request.Query, "product") is { Status: 400 } refused ? refused : MachineFingerprint.CheckIfGiven(null, product);
+        MachineFingerprint.CheckClientRequest(request.Query, ["product"], null, product);
 
     /// <summary>The software on a machine gives its seat back (on uninstall, say). 404 when that fingerprint is not active.</summary>
     [WolverineDelete("/api/v1/client/machines/{fingerprint}", OperationId = "deactivateThisMachine", Summary = "Deactivate this machine (license key)")]

@@ -203,7 +203,7 @@ public sealed class SecretBox
 }
 
 /// <summary>The master key was needed and is missing or malformed; the message is one line saying which setting.</summary>
-public sealed class MasterKeyMissingException(string message) : Exception(message);
+public sealed class MasterKeyMissingException(string message) : AdministrationException(message);
 
 /// <summary>
 /// A value sealed under the master key the first time the database met one. A service (before messaging and the
@@ -291,6 +291,9 @@ public static class SecretsConfiguration
     public static IServiceCollection AddSecrets(this IServiceCollection services)
     {
         services.AddSingleton<SecretBox>();
+        // A node with another master key than the database's takes no message and no feed, whose secrets it could not open.
+        services.AddSingleton<IStartCheck>(provider => new StartCheck(token =>
+            MasterKeyCheck.Verify(provider.GetRequiredService<IDirectoryStore>(), provider.GetRequiredService<SecretBox>(), token)));
         services.AddHostedService<MasterKeyRequired>();
         return services;
     }

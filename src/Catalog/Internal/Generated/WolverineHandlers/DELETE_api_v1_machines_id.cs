@@ -77,7 +77,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // Try to load the existing saga document
-            var machine = await documentSession.LoadAsync<Catalog.Licenses.Machine>(id, httpContext.RequestAborted).ConfigureAwait(false);
+            var machine = await documentSession.LoadAsync<Catalog.Machines.Machine>(id, httpContext.RequestAborted).ConfigureAwait(false);
             // 404 if this required object is null
             if (machine == null)
             {

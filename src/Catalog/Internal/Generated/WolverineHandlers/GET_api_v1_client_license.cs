@@ -46,9 +46,9 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Licenses.GetThisLicenseEndpoint").SetTag("http.route", "/api/v1/client/license").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Validation.GetThisLicenseEndpoint").SetTag("http.route", "/api/v1/client/license").SetTag("http.request.method", "GET");
             var product = httpContext.Request.Query["product"];
-            var problemDetails2 = Catalog.Licenses.GetThisLicenseEndpoint.Validate(httpContext.Request, product);
+            var problemDetails2 = Catalog.Validation.GetThisLicenseEndpoint.Validate(httpContext.Request, product);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails2, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -58,7 +58,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Catalog.Licenses.GetThisLicenseEndpoint.Get(product, httpContext.User, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Catalog.Validation.GetThisLicenseEndpoint.Get(product, httpContext.User, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -54,11 +54,11 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Licenses.ValidateThisLicenseEndpoint").SetTag("http.route", "/api/v1/client/validate").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Validation.ValidateThisLicenseEndpoint").SetTag("http.route", "/api/v1/client/validate").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
-            var (command, jsonContinue) = await ReadJsonAsync<Catalog.Licenses.ValidateThisLicense>(httpContext, true);
+            var (command, jsonContinue) = await ReadJsonAsync<Catalog.Validation.ValidateThisLicense>(httpContext, true);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-            var problemDetails3 = Catalog.Licenses.ValidateThisLicenseEndpoint.Validate(httpContext.Request, command);
+            var problemDetails3 = Catalog.Validation.ValidateThisLicenseEndpoint.Validate(httpContext.Request, command);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails3, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -68,7 +68,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resourceOfClientLicenseValidation_response = await Catalog.Licenses.ValidateThisLicenseEndpoint.Post(command, httpContext.User, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resourceOfClientLicenseValidation_response = await Catalog.Validation.ValidateThisLicenseEndpoint.Post(command, httpContext.User, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, resourceOfClientLicenseValidation_response, 404);

@@ -54,11 +54,11 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Licenses.ValidateLicenseEndpoint").SetTag("http.route", "/api/v1/licenses/validate").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Validation.ValidateLicenseEndpoint").SetTag("http.route", "/api/v1/licenses/validate").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
-            var (command, jsonContinue) = await ReadJsonAsync<Catalog.Licenses.ValidateLicense>(httpContext);
+            var (command, jsonContinue) = await ReadJsonAsync<Catalog.Validation.ValidateLicense>(httpContext);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
-            var problemDetails3 = Catalog.Licenses.ValidateLicenseEndpoint.Validate(command);
+            var problemDetails3 = Catalog.Validation.ValidateLicenseEndpoint.Validate(command);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails3, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -68,7 +68,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resourceOfLicenseValidation_response = await Catalog.Licenses.ValidateLicenseEndpoint.Post(command, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resourceOfLicenseValidation_response = await Catalog.Validation.ValidateLicenseEndpoint.Post(command, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, resourceOfLicenseValidation_response, 404);

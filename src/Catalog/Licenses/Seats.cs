@@ -12,7 +12,7 @@ using Marten.Patching;
 
 namespace Catalog.Licenses;
 
-// A machine is one installation using a license. Its events live on the license's own stream (stream id =
+// A machine is one installation using a license (its read model and rules: Machines/). Its events live on the license's own stream (stream id =
 // license id): an activation takes that stream's lock and nothing wider, so the seat limit is exact under any
 // number of concurrent activations of one license, and activations of different licenses never wait for each other.
 
@@ -43,41 +43,6 @@ public record SeatsFreed(Guid LicenseId, Guid ProductId, List<SeatHold> Holds, D
 
 /// <summary>A seat a deactivated machine holds until the latest license file given for it expires.</summary>
 public sealed record SeatHold(Guid MachineId, DateTimeOffset Until);
-
-/// <summary>
-/// The machine read model: one document per active machine, and per deactivated machine whose seat a license file
-/// still holds (<see cref="DeactivatedAt"/> set: the vendor can free that seat by its id); deleted when its seat is free.
-/// </summary>
-public sealed record Machine(
-    Guid Id,
-    Guid LicenseId,
-    string Fingerprint,
-    string? Name,
-    Dictionary<string, JsonElement> Metadata,
-    DateTimeOffset ActivatedAt)
-{
-    /// <summary>Set when the machine left the license while a file given for it holds its seat.</summary>
-    public DateTimeOffset? DeactivatedAt { get; init; }
-
-    public static Machine From(MachineActivated e) => new(e.MachineId, e.LicenseId, e.Fingerprint, e.Name, e.Metadata, e.ActivatedAt);
-}
-
-/// <summary>Machine documents. (The license's machinesCount is LicenseProjection's.)</summary>
-public partial class MachineProjection : EventProjection
-{
-    public Machine Create(MachineActivated e) => Machine.From(e);
-
-    public void Project(MachineDeactivated e, IDocumentOperations operations)
-    {
-        if (e.SeatHeldUntil is null) operations.Delete<Machine>(e.MachineId);
-        else operations.Patch<Machine>(e.MachineId).Set(x => x.DeactivatedAt, e.DeactivatedAt);
-    }
-
-    public void Project(SeatsFreed e, IDocumentOperations operations)
-    {
-        foreach (var hold in e.Holds) operations.Delete<Machine>(hold.MachineId);
-    }
-}
 
 /// <summary>One taken seat: which machine, by which fingerprint, and until when the latest file given for it is valid.</summary>
 public sealed record Seat(Guid MachineId, string Fingerprint)
@@ -156,40 +121,3 @@ public static class LicenseStream
     public static long LockKey(Guid licenseId) => BitConverter.ToInt64(licenseId.ToByteArray(), 8);
 }
 
-/// <summary>A machine as the API shows it.</summary>
-[SchemaName("Machine")]
-public record MachineDetails(Guid Id, Guid LicenseId, string Fingerprint, string? Name, Dictionary<string, JsonElement> Metadata,
-    DateTimeOffset ActivatedAt) : IHasLocation
-{
-    [JsonIgnore] public string Location => $"/api/v1/machines/{Id}";
-
-    public static MachineDetails From(Machine m) => new(m.Id, m.LicenseId, m.Fingerprint, m.Name, m.Metadata, m.ActivatedAt);
-    public static MachineDetails From(MachineActivated e) => From(Machine.From(e));
-}
-
-
-/// <summary>A machine's fingerprint: the installation's stable id, 1-255 printable characters.</summary>
-public static class MachineFingerprint
-{
-    public const int MaxLength = 255;
-
-    public static void Check(ValidationErrors errors, string? fingerprint)
-    {
-        if (string.IsNullOrEmpty(fingerprint)) errors.Add("fingerprint", "is required");
-        else if (Text.Length(fingerprint) > MaxLength) errors.Add("fingerprint", $"must be at most {MaxLength} characters");
-        else if (!Text.IsStorable(fingerprint) || fingerprint.Any(char.IsControl))
-            errors.Add("fingerprint", "must be printable characters (no control characters, NUL or unpaired surrogates)");
-        else if (string.IsNullOrWhiteSpace(fingerprint)) errors.Add("fingerprint", "must not be blank");
-        // It is a path segment of the client's deactivation, where URL normalisation would eat these.
-        else if (fingerprint is "." or "..") errors.Add("fingerprint", "must not be '.' or '..'");
-    }
-
-    /// <summary>The whole validation of a request whose fields are an optional fingerprint and an optional product code.</summary>
-    public static ProblemDetails CheckIfGiven(string? fingerprint, string? product = null)
-    {
-        var errors = new ValidationErrors();
-        if (fingerprint is not null) Check(errors, fingerprint);
-        LicensedProduct.CheckIfGiven(errors, product);
-        return errors.ToProblem();
-    }
-}

@@ -3,13 +3,16 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Catalog.Accounts;
 using Catalog.Conventions;
+using Catalog.Licenses;
+using Catalog.Machines;
 using Catalog.Products;
+using License = Catalog.Licenses.License;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
-namespace Catalog.Licenses;
+namespace Catalog.Validation;
 
 public record ValidateLicense(
     [property: Required, StringLength(ValidateLicenseEndpoint.KeyMaxLength, MinimumLength = 1), Description("Matched ignoring case and surrounding spaces.")]
@@ -35,13 +38,6 @@ public static class ValidateLicenseEndpoint
         return errors.ToProblem();
     }
 
-    /// <summary>The active machine of the license with this fingerprint, if any.</summary>
-    public static Task<Machine?> ActiveMachine(IQuerySession session, License? license, string? fingerprint, CancellationToken token) =>
-        license is null || fingerprint is null
-            ? Task.FromResult<Machine?>(null)
-            : session.Query<Machine>().Where(x => x.LicenseId == license.Id && x.Fingerprint == fingerprint && x.DeactivatedAt == null)
-                .FirstOrDefaultAsync(token);
-
     /// <summary>
     /// Always 200 for a well-formed request. The license is found by its key through a unique index, then its
     /// product by its primary key; keys are compared without regard to case or surrounding spaces. Another
@@ -60,7 +56,7 @@ public static class ValidateLicenseEndpoint
             : null;
         // Primary-key-fast lookups; Marten's Include would build a temporary table on every call.
         var product = license is null ? null : await session.LoadAsync<Product>(license.ProductId, token);
-        var machine = await ActiveMachine(session, license, command.Fingerprint, token);
+        var machine = await Machine.ActiveOn(session, license, command.Fingerprint, token);
 
         return new(LicenseVerdict.Judge(license, product, time.GetUtcNow(), command.Fingerprint, machine is not null, command.Product));
     }

@@ -1,15 +1,18 @@
+using Catalog.Machines;
 using Catalog.Http;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Catalog.Conventions;
+using Catalog.Licenses;
 using Catalog.Products;
+using License = Catalog.Licenses.License;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
-namespace Catalog.Licenses;
+namespace Catalog.Validation;
 
 public record ValidateThisLicense(
     [property: StringLength(MachineFingerprint.MaxLength, MinimumLength = 1),
@@ -35,9 +38,8 @@ public record ClientLicenseValidation(
 [Tags("Client")]
 public static class GetThisLicenseEndpoint
 {
-    /// <summary>A misspelt <c>product</c> must not skip the product check: unknown and repeated query parameters are a 400.</summary>
     public static ProblemDetails Validate(HttpRequest request, string? product) =>
-        QueryParameters.Only(request.Query, "product") is { Status: 400 } refused ? refused : MachineFingerprint.CheckIfGiven(null, product);
+        MachineFingerprint.CheckClientRequest(request.Query, ["product"], null, product);
 
     [WolverineGet("/api/v1/client/license", OperationId = "getThisLicense", Summary = "Get this license (license key)")]
     [Authorize(CatalogClaims.LicenseKeyPolicy)]
@@ -58,7 +60,7 @@ public static class ValidateThisLicenseEndpoint
 {
     /// <summary>Its product travels in the body: a query (say <c>?product=</c>) is refused, never taken for the check.</summary>
     public static ProblemDetails Validate(HttpRequest request, ValidateThisLicense? command) =>
-        QueryParameters.Only(request.Query) is { Status: 400 } refused ? refused : MachineFingerprint.CheckIfGiven(command?.Fingerprint, command?.Product);
+        MachineFingerprint.CheckClientRequest(request.Query, [], command?.Fingerprint, command?.Product);
 
     /// <summary>As the vendor's validate, for the caller's own license: always 200 for a well-formed request.</summary>
     [WolverinePost("/api/v1/client/validate", OperationId = "validateThisLicense", Summary = "Validate this license (license key)")]
@@ -70,7 +72,7 @@ public static class ValidateThisLicenseEndpoint
         var license = await session.LoadAsync<License>(user.License(), token)
                       ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
         var product = await session.LoadAsync<Product>(license.ProductId, token);
-        var machine = await ValidateLicenseEndpoint.ActiveMachine(session, license, command?.Fingerprint, token);
+        var machine = await Machine.ActiveOn(session, license, command?.Fingerprint, token);
         var verdict = LicenseVerdict.Judge(license, product, time.GetUtcNow(), command?.Fingerprint, machine is not null, command?.Product);
         return new(new ClientLicenseValidation(verdict.Valid, verdict.Code, verdict.License!, machine is null ? null : MachineDetails.From(machine)));
     }

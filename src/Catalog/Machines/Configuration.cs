@@ -1,0 +1,18 @@
+using Catalog.Licenses;
+using JasperFx.Events.Projections;
+using Marten;
+
+namespace Catalog.Machines;
+
+/// <summary>Machines: one document per active machine (and per deactivated one whose seat a license file holds).</summary>
+public static class MachinesConfiguration
+{
+    public static StoreOptions ConfigureMachines(this StoreOptions options)
+    {
+        options.Projections.Add<MachineProjection>(ProjectionLifecycle.Inline);
+        // A license's machines newest first: one index range, however many machines other licenses have.
+        options.Schema.For<Machine>().MultiTenanted()
+            .Index([x => x.LicenseId, x => x.Id], index => index.Name = "mt_doc_machine_idx_license_id_id");
+        return options;
+    }
+}

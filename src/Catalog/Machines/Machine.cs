@@ -1,0 +1,108 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Catalog.Conventions;
+using Catalog.Http;
+using Catalog.Licenses;
+using JasperFx.Events;
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using Marten.Events.Projections;
+using Marten.Patching;
+using License = Catalog.Licenses.License;
+
+namespace Catalog.Machines;
+
+// A machine is one installation using a license. Its events are the license stream's (Licenses/Seats.cs): the seat
+// decisions take that stream's lock. Here is what the API shows of machines, and the rules of their fingerprints.
+
+/// <summary>
+/// The machine read model: one document per active machine, and per deactivated machine whose seat a license file
+/// still holds (<see cref="DeactivatedAt"/> set: the vendor can free that seat by its id); deleted when its seat is free.
+/// </summary>
+public sealed record Machine(
+    Guid Id,
+    Guid LicenseId,
+    string Fingerprint,
+    string? Name,
+    Dictionary<string, JsonElement> Metadata,
+    DateTimeOffset ActivatedAt)
+{
+    /// <summary>Set when the machine left the license while a file given for it holds its seat.</summary>
+    public DateTimeOffset? DeactivatedAt { get; init; }
+
+    public static Machine From(MachineActivated e) => new(e.MachineId, e.LicenseId, e.Fingerprint, e.Name, e.Metadata, e.ActivatedAt);
+
+    /// <summary>The active machine of the license with this fingerprint, if any.</summary>
+    public static Task<Machine?> ActiveOn(IQuerySession session, License? license, string? fingerprint, CancellationToken token) =>
+        license is null || fingerprint is null
+            ? Task.FromResult<Machine?>(null)
+            : session.Query<Machine>().Where(x => x.LicenseId == license.Id && x.Fingerprint == fingerprint && x.DeactivatedAt == null)
+                .FirstOrDefaultAsync(token);
+}
+
+/// <summary>Machine documents. (The license's machinesCount is LicenseProjection's, so that a rebuild creates each license first.)</summary>
+public partial class MachineProjection : EventProjection
+{
+    public Machine Create(MachineActivated e) => Machine.From(e);
+
+    public void Project(MachineDeactivated e, IDocumentOperations operations)
+    {
+        if (e.SeatHeldUntil is null) operations.Delete<Machine>(e.MachineId);
+        else operations.Patch<Machine>(e.MachineId).Set(x => x.DeactivatedAt, e.DeactivatedAt);
+    }
+
+    public void Project(SeatsFreed e, IDocumentOperations operations)
+    {
+        foreach (var hold in e.Holds) operations.Delete<Machine>(hold.MachineId);
+    }
+}
+
+/// <summary>A machine as the API shows it.</summary>
+[SchemaName("Machine")]
+public record MachineDetails(Guid Id, Guid LicenseId, string Fingerprint, string? Name, Dictionary<string, JsonElement> Metadata,
+    DateTimeOffset ActivatedAt) : IHasLocation
+{
+    [JsonIgnore] public string Location => $"/api/v1/machines/{Id}";
+
+    public static MachineDetails From(Machine m) => new(m.Id, m.LicenseId, m.Fingerprint, m.Name, m.Metadata, m.ActivatedAt);
+    public static MachineDetails From(MachineActivated e) => From(Machine.From(e));
+}
+
+
+/// <summary>A machine's fingerprint: the installation's stable id, 1-255 printable characters.</summary>
+public static class MachineFingerprint
+{
+    public const int MaxLength = 255;
+
+    public static void Check(ValidationErrors errors, string? fingerprint)
+    {
+        if (string.IsNullOrEmpty(fingerprint)) errors.Add("fingerprint", "is required");
+        else if (Text.Length(fingerprint) > MaxLength) errors.Add("fingerprint", $"must be at most {MaxLength} characters");
+        else if (!Text.IsStorable(fingerprint) || fingerprint.Any(char.IsControl))
+            errors.Add("fingerprint", "must be printable characters (no control characters, NUL or unpaired surrogates)");
+        else if (string.IsNullOrWhiteSpace(fingerprint)) errors.Add("fingerprint", "must not be blank");
+        // It is a path segment of the client's deactivation, where URL normalisation would eat these.
+        else if (fingerprint is "." or "..") errors.Add("fingerprint", "must not be '.' or '..'");
+    }
+
+    /// <summary>The whole validation of a request whose fields are an optional fingerprint and an optional product code.</summary>
+    public static ProblemDetails CheckIfGiven(string? fingerprint, string? product = null)
+    {
+        var errors = new ValidationErrors();
+        if (fingerprint is not null) Check(errors, fingerprint);
+        LicensedProduct.CheckIfGiven(errors, product);
+        return errors.ToProblem();
+    }
+
+    /// <summary>
+    /// The whole validation of a client request: its query holds only the parameters the endpoint takes (a misspelt
+    /// <c>product</c> must not skip the product check), and the fingerprint and product code, when given, are well formed.
+    /// </summary>
+    public static ProblemDetails CheckClientRequest(IQueryCollection query, string[] takes, string? fingerprint, string? product)
+    {
+        var errors = new ValidationErrors();
+        QueryParameters.Check(errors, query, takes);
+        if (errors.Any) return errors.ToProblem();
+        return CheckIfGiven(fingerprint, product);
+    }
+}
