@@ -4,9 +4,11 @@
 // carried the bench's key.
 using System.Text.Json;
 using Catalog.Conventions;
+using Catalog.Http;
 using Catalog.Licenses;
 using Catalog.Machines;
 using Catalog.Products;
+using Catalog.Validation;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -69,7 +71,7 @@ app.MapPost("/api/v1/licenses/validate", async (HttpRequest request) =>
         await using var reader = await command.ExecuteReaderAsync();
         if (await reader.ReadAsync()) product = JsonSerializer.Deserialize<Product>(reader.GetString(1), stored);
     }
-    return Results.Json(new Resource<LicenseValidation>(ValidateLicenseEndpoint.Judge(license, product, DateTimeOffset.UtcNow)), api);
+    return Results.Json(new Resource<LicenseValidation>(LicenseVerdict.Judge(license, product, DateTimeOffset.UtcNow)), api);
 });
 
 app.MapPost("/api/v1/products", async (HttpRequest request) =>

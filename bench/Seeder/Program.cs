@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Catalog.Licenses;
+using Catalog.Machines;
 using Catalog.Products;
 using Catalog.Webhooks;
 using Marten;

@@ -7,6 +7,7 @@ using Alba;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Licenses;
+using Catalog.Machines;
 using Catalog.Products;
 using Marten;
 using Microsoft.AspNetCore.Http;
@@ -29,8 +30,17 @@ public sealed record ApiResponse(int Status, IHeaderDictionary Headers, string T
 
     public string Detail => Json.GetProperty("detail").GetString() ?? "";
 
+    /// <summary>The <c>data</c> as the service's own type (the API's JSON: strict, so a field the type lacks fails).</summary>
+    public T As<T>() => Data.Deserialize<T>(ApiJson.Options)!;
+
+    /// <summary>A refusal's <c>code</c> (SUSPENDED, MACHINE_LIMIT_REACHED, ...).</summary>
+    public string Code => Json.GetProperty("code").GetString()!;
+
     public override string ToString() => $"{Status} {Text}";
 }
+
+/// <summary>A vendor's license, and the machines active on it (each taking a seat).</summary>
+public sealed record LicenseWithSeatsTaken(Client Vendor, LicenseDetails License, IReadOnlyList<MachineDetails> Machines);
 
 /// <summary>An account with one key holding the given scopes.</summary>
 public sealed record Client(Guid AccountId, Guid KeyId, string Key);
@@ -239,6 +249,22 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
         var vendor = await AClient();
         var product = (await CreateProduct(vendor)).GetProperty("id").GetString()!;
         return (vendor, await IssueLicense(vendor, product, body ?? new { maxMachines = 3 }));
+    }
+
+    /// <summary>A vendor, and a license of a new product with <paramref name="maxMachines"/> seats, these machines active on it.</summary>
+    protected async Task<LicenseWithSeatsTaken> ALicenseWithSeatsTaken(int? maxMachines, params string[] fingerprints)
+    {
+        var vendor = await AClient();
+        var product = await Read<ProductDetails>("POST", "/api/v1/products", vendor, AProduct("code-" + Guid.NewGuid().ToString("N")[..8]));
+        var license = await Read<LicenseDetails>("POST", $"/api/v1/products/{product.Id}/licenses", vendor, new { maxMachines });
+        var machines = new List<MachineDetails>();
+        foreach (var fingerprint in fingerprints)
+        {
+            var activated = await AsLicense("POST", "/api/v1/client/machines", license.Key, JsonSerializer.Serialize(new { fingerprint }));
+            Assert.True(activated.Status == 201, activated.ToString());
+            machines.Add(activated.As<MachineDetails>());
+        }
+        return new LicenseWithSeatsTaken(vendor, license, machines);
     }
 
     protected static string Key(JsonElement license) => license.GetProperty("key").GetString()!;
