@@ -90,7 +90,7 @@ builder.Services.AddWolverineHttp();
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.AddServerHeader = false;
-    kestrel.Limits.MaxRequestBodySize = RequestBodies.MaxBytes; // 413 (Http/RequestBodies.cs)
+    kestrel.Limits.MaxRequestBodySize = RequestBodies.KestrelMaxBytes; // a cap far above the contract's 64 KiB (Http/RequestBodies.cs)
 });
 
 var app = builder.Build();

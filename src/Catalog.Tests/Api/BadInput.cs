@@ -102,8 +102,9 @@ public class BadInput(AppFixture fixture) : ApiTest(fixture)
     }
 
     /// <summary>
-    /// Through Kestrel, as deployed: a keyed POST's body is read first by Wolverine's idempotency fingerprint, where
-    /// Kestrel's own limit ends it; the answer is the same 413, with or without a length, and nothing is stored.
+    /// Through Kestrel, as deployed: a keyed POST's body is read first by Wolverine's idempotency fingerprint, a plain
+    /// one only by the service's check; either way the answer is the same 413, with or without a length, it reaches the
+    /// client whole (the body is read to its end: no reset), and nothing is stored.
     /// </summary>
     [Fact]
     public async Task over_kestrel_a_body_over_64_KiB_is_413_keyed_or_not()
@@ -112,7 +113,7 @@ public class BadInput(AppFixture fixture) : ApiTest(fixture)
         await using var service = await ServiceProcess.Start();
         var body = $$"""{"name":"a","code":"c","description":"{{new string('d', 64 * 1024)}}"}""";
 
-        foreach (var (keyed, chunked) in new[] { (false, false), (true, false), (false, true), (true, true) })
+        foreach (var (keyed, chunked) in Enumerable.Repeat(new[] { (false, false), (true, false), (false, true), (true, true) }, 5).SelectMany(x => x))
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/products");
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", client.Key);

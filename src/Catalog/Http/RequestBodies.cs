@@ -24,6 +24,14 @@ public static partial class RequestBodies
 {
     public const int MaxBytes = 64 * 1024;
 
+    /// <summary>
+    /// Kestrel's own cap (30 MB by default). Well above <see cref="MaxBytes"/>: a body a little over the contract's limit is
+    /// still read to its end by Kestrel after the 413, and the connection closes cleanly. Were Kestrel's cap the
+    /// contract's, it would drop the connection with the rest of the body unread, and a client still sending could lose
+    /// the 413 to a reset.
+    /// </summary>
+    public const int KestrelMaxBytes = 1024 * 1024;
+
     /// <summary>The title Wolverine gives the 400 it answers when the body does not deserialize.</summary>
     private const string WolverineJsonTitle = "Invalid JSON format";
 
@@ -199,9 +207,8 @@ public sealed class HeldRequestBodies : IHttpPolicy
 }
 
 /// <summary>
-/// Kestrel holds bodies to the same limit (<c>MaxRequestBodySize</c>): a keyed POST's body is read first by Wolverine's
-/// idempotency fingerprint, before <see cref="RequestBodies"/>, and Kestrel ends a larger one with an exception,
-/// answered here as the same 413.
+/// A keyed POST's body is read first by Wolverine's idempotency fingerprint, before <see cref="RequestBodies"/>: one over
+/// Kestrel's cap (<see cref="RequestBodies.KestrelMaxBytes"/>) ends there with an exception, answered here as the same 413.
 /// </summary>
 public sealed class OversizedBodies(IProblemDetailsService problems) : IExceptionHandler
 {
