@@ -75,6 +75,8 @@ public sealed class Repeats(RequestDelegate next, StandbyReads standbys, ILogger
                 logger.LogInformation("Running {Method} {Path} again (attempt {Attempt}): {Reason}",
                     context.Request.Method, context.Request.Path, attempt + 1, e.Message);
                 context.Response.Clear();
+                // Wolverine's idempotency fingerprint reads the body before the edge's middleware: back to its start.
+                if (context.Request.Body.CanSeek) context.Request.Body.Position = 0;
                 if (contention is not null) await Task.Delay(Random.Shared.Next(1, 5 * attempt), context.RequestAborted);
             }
         }

@@ -42,11 +42,6 @@ public static partial class RequestBodies
     private static async Task<ProblemDetails> Hold(HttpContext context, bool required)
     {
         var request = context.Request;
-        if (context.Items.TryGetValue(typeof(RequestBodies), out var held)) // run again: the body is already held
-        {
-            ((Stream)held!).Position = 0;
-            return WolverineContinue.NoProblems;
-        }
         // A body may come without Content-Length (chunked, or HTTP/2 and 3): whether there is one is known only by reading.
         var mayHaveBody = request.ContentLength > 0
                           || (request.ContentLength is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false);
@@ -62,7 +57,6 @@ public static partial class RequestBodies
 
         request.Body = new MemoryStream(body, writable: false);
         request.ContentLength = body.Length;
-        context.Items[typeof(RequestBodies)] = request.Body;
         return WolverineContinue.NoProblems;
     }
 
