@@ -12,10 +12,8 @@ using Catalog.Secrets;
 using Catalog.SigningKeys;
 using Catalog.Webhooks;
 using JasperFx;
-using Marten;
 using Spectre.Console;
 using Wolverine;
-using Wolverine.Http;
 using Wolverine.Marten;
 
 // Catalog: products and license keys for software vendors, event sourced on Marten and Wolverine.
@@ -116,13 +114,13 @@ app.MapWolverineEndpoints(http =>
     http.TenantId.IsClaimTypeNamed(CatalogClaims.AccountId);
     // A query value that does not parse is a 400 naming it, never silently "absent".
     http.RejectUnparseableQueryValues = true;
-    http.AddPolicy<EndpointsWaitForStart>();        // 503 until messaging has started (database away at start)
-    http.AddPolicy<NilIdsNameNothing>();            // the all-zeros id names nothing: 404
-    http.AddPolicy<HeldRequestBodies>();            // JSON (415) of at most 64 KiB (413), held for Wolverine to read once
-    http.AddPolicy<PagedLists>();                   // a list's query checked once, from its [AsParameters] page request
+    http.Policies.Add(StartingGate.OnEveryEndpoint);  // 503 until messaging has started (database away at start)
+    http.Policies.Add(NilIds.NameNothing);            // the all-zeros id names nothing: 404
+    http.Policies.Add(RequestBodies.OnEveryBody);     // JSON (415) of at most 64 KiB (413), held for Wolverine to read once
+    http.Policies.Add(Pagination.OnEveryList);        // a list's query checked once, from its [AsParameters] page request
     // Every POST that changes something takes an Idempotency-Key (Wolverine's [DeduplicatedWithResponse]).
     http.Policies.Add(new IdempotentPosts(claimInTransaction: !Database.IsSharded(configuration)));
-    http.AddPolicy<LaggingReadSessions>();          // [ReadMayLag] reads through a session of their own, from a standby when configured
+    http.Policies.Add(StandbyReads.LaggingReadSessions); // [ReadMayLag] reads through a session of their own, from a standby when configured
 });
 
 // With --json, standard output carries the JSON alone: the command line's own chatter goes to standard error.

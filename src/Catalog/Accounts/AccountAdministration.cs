@@ -1,7 +1,6 @@
 using Catalog.Secrets;
 using Catalog.Conventions;
 using Catalog.Hosting;
-using Marten;
 
 namespace Catalog.Accounts;
 

@@ -1,9 +1,6 @@
 using Catalog.Secrets;
-using Catalog.Conventions;
 using Catalog.Hosting;
-using JasperFx;
 using JasperFx.CommandLine;
-using Marten;
 
 namespace Catalog.Accounts;
 

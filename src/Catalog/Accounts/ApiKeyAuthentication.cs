@@ -2,7 +2,6 @@ using Catalog.Http;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Catalog.Conventions;
-using Marten;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Infrastructure;

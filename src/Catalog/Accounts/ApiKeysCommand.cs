@@ -1,8 +1,5 @@
-using Catalog.Conventions;
 using Catalog.Hosting;
-using JasperFx;
 using JasperFx.CommandLine;
-using Marten;
 
 namespace Catalog.Accounts;
 

@@ -1,9 +1,7 @@
 using Catalog.Http;
 using Catalog.Conventions;
-using Marten;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Authorization.Policy;
 
 namespace Catalog.Accounts;
 

@@ -1,10 +1,6 @@
 namespace Catalog.Conventions;
 
-/// <summary>
-/// The name a request or response type has in the API's OpenAPI document (and so in generated clients), in the
-/// domain's words: <c>Product</c>, not <c>ProductDetails</c>. Envelopes follow it: <c>ProductResponse</c>
-/// (<c>{"data": ...}</c>) and <c>ProductList</c> (a page).
-/// </summary>
+/// <summary>A type's name in the OpenAPI document: <c>Product</c>, not <c>ProductDetails</c> (and <c>ProductResponse</c>, <c>ProductList</c>).</summary>
 [AttributeUsage(AttributeTargets.Class)]
 public sealed class SchemaNameAttribute(string name) : Attribute
 {

@@ -2,10 +2,7 @@ namespace Catalog.Conventions;
 
 public static class Exceptions
 {
-    /// <summary>
-    /// The first exception of type <typeparamref name="T"/> in the chain of inner exceptions (and inside
-    /// aggregates): Marten and Wolverine wrap what Npgsql throws, so the cause is rarely on top.
-    /// </summary>
+    /// <summary>The first <typeparamref name="T"/> among inner exceptions and aggregates: Marten and Wolverine wrap Npgsql's.</summary>
     public static T? Find<T>(this Exception? exception) where T : Exception
     {
         for (var e = exception; e is not null; e = e.InnerException)

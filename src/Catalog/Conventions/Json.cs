@@ -1,13 +1,11 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Catalog.Conventions;
 
 /// <summary>
-/// The JSON conventions of the public API, in one place: camelCase names, timestamps as
-/// <c>2026-01-10T08:00:00.000Z</c>, and strict reading (unknown or repeated fields are errors, as in Stripe).
-/// Metadata keys keep the case the client gave them.
+/// The API's JSON: camelCase, timestamps as <c>2026-01-10T08:00:00.000Z</c>, strict reading (unknown or repeated fields
+/// are errors); metadata keys keep the client's case.
 /// </summary>
 public static class ApiJson
 {
@@ -58,10 +56,7 @@ public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
         writer.WriteStringValue(value.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture));
 }
 
-/// <summary>
-/// A request field that may be absent, present with a value, or present as null, which PATCH needs to tell
-/// "leave it" from "clear it".
-/// </summary>
+/// <summary>A field absent, or present with a value or null: PATCH tells "leave it" from "clear it".</summary>
 public readonly record struct Optional<T>(bool IsPresent, T? Value)
 {
     public static Optional<T> Absent => default;
@@ -81,8 +76,7 @@ public sealed class OptionalConverterFactory : JsonConverterFactory
     {
         public override bool HandleNull => true;
 
-        // The value's own converter is called directly (not JsonSerializer.Deserialize) so that a wrong type
-        // is reported at this property's path, e.g. $.description, rather than at the root of a nested read.
+        // The value's own converter, so that a wrong type is reported at this property's path, not a nested root.
         public override Optional<T> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             reader.TokenType == JsonTokenType.Null
                 ? new Optional<T>(true, default)

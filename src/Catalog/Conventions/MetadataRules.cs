@@ -1,11 +1,7 @@
-using System.Text.Json;
 
 namespace Catalog.Conventions;
 
-/// <summary>
-/// The contract's rules for <c>metadata</c>, the same on every resource: a JSON object of at most 64 keys of
-/// 1-64 characters, each value a string (at most 512 characters), a number, a boolean or null.
-/// </summary>
+/// <summary><c>metadata</c> on every resource: at most 64 keys of 1-64 characters; values strings (≤ 512), numbers, booleans or null.</summary>
 public static class MetadataRules
 {
     public const int MaxKeys = 64;

@@ -1,8 +1,5 @@
 using System.Reflection;
-using Microsoft.AspNetCore.Http.Metadata;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
-using Wolverine.Http;
 
 namespace Catalog.Conventions;
 
@@ -15,11 +12,7 @@ public record Page<T>(IReadOnlyList<T> Data, PageInfo Pagination);
 [SchemaName("Pagination")]
 public record PageInfo(string? NextCursor, bool HasMore);
 
-/// <summary>
-/// 201 Created with <c>Location</c> and the new resource as <c>{"data": ...}</c>. Wolverine calls
-/// <see cref="IHttpAware.Apply"/> before it writes the body. On the wire it is a <see cref="Resource{T}"/>, and the
-/// API description says so, so that generated clients see one type per resource.
-/// </summary>
+/// <summary>201 Created with <c>Location</c>; described as a <see cref="Resource{T}"/>, one type per resource for clients.</summary>
 public record CreatedResource<T>(T Data) : Resource<T>(Data), IHttpAware where T : IHasLocation
 {
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)

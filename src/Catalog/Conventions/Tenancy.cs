@@ -2,13 +2,9 @@ using System.Security.Claims;
 
 namespace Catalog.Conventions;
 
-/// <summary>
-/// The claims an authenticated request carries. The account is the tenant: Wolverine reads the account claim as
-/// the tenant id, so every Marten session an endpoint opens sees that account's data alone.
-/// </summary>
+/// <summary>An authenticated request's claims. The account is the tenant: an endpoint's sessions see its data alone.</summary>
 public static class CatalogClaims
 {
-    /// <summary>The account of the key: Wolverine reads it as the tenant id, so Marten scopes every session to it.</summary>
     public const string AccountId = "catalog_account";
     public const string ApiKeyId = "catalog_api_key";
     public const string Scope = "scope";

@@ -10,10 +10,7 @@ public static class Text
         return count;
     }
 
-    /// <summary>
-    /// PostgreSQL's jsonb cannot hold the NUL character or half of a surrogate pair; refusing them here keeps
-    /// such input a 400 instead of a database error.
-    /// </summary>
+    /// <summary>Neither NUL nor half a surrogate pair, which jsonb cannot hold: a 400, not a database error.</summary>
     public static bool IsStorable(string value)
     {
         for (var i = 0; i < value.Length; i++)

@@ -1,18 +1,12 @@
 using Catalog.Http;
-using System.ComponentModel.DataAnnotations;
 using System.ComponentModel;
 using System.Security.Claims;
-using System.Text.Json;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Catalog.Hosting;
 using JasperFx.Events;
-using Marten;
 using Marten.Events;
 using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace Catalog.EventLog;
 

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Text.Json;
 using Catalog.Conventions;
 using Catalog.Licenses;
 using Catalog.Products;

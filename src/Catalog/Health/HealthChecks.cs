@@ -1,6 +1,5 @@
 using Catalog.Http;
 using Catalog.Hosting;
-using Marten;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 

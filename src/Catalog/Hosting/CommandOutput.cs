@@ -1,6 +1,4 @@
 using Catalog.Conventions;
-using System.Text.Json;
-using Npgsql;
 
 namespace Catalog.Hosting;
 

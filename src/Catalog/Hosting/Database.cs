@@ -2,7 +2,6 @@ using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.Events;
 using JasperFx.MultiTenancy;
-using Marten;
 using JasperFx.OpenTelemetry;
 using Wolverine;
 
@@ -50,12 +49,8 @@ public static class Database
     }
 
     /// <summary>
-    /// Npgsql settings for a long-running pooled service, applied unless the connection string sets them itself.
-    /// Statements used more than once are prepared, as any tuned PostgreSQL client does (PostgreSQL otherwise
-    /// parses and plans every query again); and a connection going back to the pool is not reset with
-    /// DISCARD ALL, which costs the server a statement per request. Nothing here keeps session state on a pooled
-    /// connection: advisory locks are transaction-scoped or held on connections of their own (Wolverine, Marten's
-    /// daemon), and no temporary tables or SET outlive a request.
+    /// Npgsql settings for a pooled service, unless the connection string sets them: repeated statements prepared, and
+    /// no DISCARD ALL per returned connection (no session state outlives a request here).
     /// </summary>
     public static string WithServiceDefaults(string connectionString)
     {
@@ -63,9 +58,7 @@ public static class Database
         var settings = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
         if (!given.ContainsKey("Max Auto Prepare")) settings.MaxAutoPrepare = 64;
         if (!given.ContainsKey("No Reset On Close")) settings.NoResetOnClose = true;
-        // Several hosts (a primary and its standbys): every connection goes to the primary unless it asks otherwise.
-        // Marten asks for it anyway; Wolverine's inbox, node table and leader lock would otherwise take whichever host
-        // answers first, a standby included. The lagging reads ask for a standby themselves (StandbyReads).
+        // With standbys listed, the primary unless asked otherwise: Wolverine would take whichever host answers first.
         if (settings.Host?.Contains(',') == true && !given.ContainsKey("Target Session Attributes"))
             settings.TargetSessionAttributes = "primary";
         return settings.ConnectionString;
@@ -80,11 +73,7 @@ public static class Database
     /// <summary>Where the shard databases are configured: <c>Sharding:Databases:&lt;name&gt;</c> = a connection string.</summary>
     public const string ShardsSection = "Sharding:Databases";
 
-    /// <summary>
-    /// The shard databases by name, with the service's connection defaults; none for a single-database deployment.
-    /// With shards, <c>ConnectionStrings:Catalog</c> keeps the directory (<see cref="IDirectoryStore"/>) and Marten's
-    /// record of which shard each account lives on.
-    /// </summary>
+    /// <summary>The shard databases by name (none with one database); <c>ConnectionStrings:Catalog</c> is then the directory.</summary>
     public static IReadOnlyDictionary<string, string> Shards(IConfiguration configuration) =>
         configuration.GetSection(ShardsSection).GetChildren()
             .Where(x => !string.IsNullOrWhiteSpace(x.Value))
@@ -96,10 +85,7 @@ public static class Database
     public static AutoCreate SchemaCreation(IHostEnvironment environment) =>
         environment.IsDevelopment() ? AutoCreate.CreateOrUpdate : AutoCreate.None;
 
-    /// <summary>
-    /// An index on a document's table that Marten's fluent mapping cannot state (a partial one on the account and id
-    /// columns, say): declared on the mapping, so that db-apply creates it and db-assert checks it.
-    /// </summary>
+    /// <summary>An index Marten's fluent mapping cannot state, declared on the mapping so that db-apply creates it.</summary>
     public static StoreOptions IndexDocuments<T>(this StoreOptions options, Weasel.Postgresql.Tables.IndexDefinition index)
     {
         options.Policies.ForAllDocuments(mapping =>
@@ -109,30 +95,22 @@ public static class Database
         return options;
     }
 
-    /// <summary>
-    /// The event store and the accounts' documents: on the one PostgreSQL database, or spread over the shard
-    /// databases. Conjoined tenancy: one set of tables per database, every event and tenanted document tagged with
-    /// its account. Every event id is a UUID v7, like every other id.
-    /// </summary>
+    /// <summary>The accounts' events and documents, conjoined (tagged with their account), on one database or the shards.</summary>
     public static StoreOptions UseCatalogDatabase(this StoreOptions options, IConfiguration configuration, IHostEnvironment environment)
     {
         var shards = Shards(configuration);
         if (shards.Count == 0) options.Connection(ConnectionString(configuration));
         else
-            // Marten's sharded tenancy: each account (tenant) lives in one shard database, in list partitions of
-            // its own; the pool of shards and the account -> shard assignments are kept in the directory database.
+            // Each account lives in one shard, in list partitions of its own; the assignments are in the directory.
             options.MultiTenantedWithShardedDatabases(sharding =>
             {
                 sharding.ConnectionString = ConnectionString(configuration);
                 sharding.SchemaName = Schema;
                 sharding.PartitionSchemaName = Schema;
-                // Marten records the configured shards in its two registry tables before anything else, db-apply
-                // included: those two are created when missing whatever the environment (everything else, as ever,
-                // only by db-apply in Production).
+                // Marten's two registry tables are created when missing in any environment (the rest only by db-apply).
                 sharding.AutoCreate = AutoCreate.CreateOrUpdate;
                 foreach (var (name, connectionString) in shards) sharding.AddDatabase(name, connectionString);
-                // Accounts are placed when created (Shards.Place); an account without a place is an error, never
-                // placed silently on first use.
+                // Accounts are placed when created (Shards.Place), never silently on first use.
                 sharding.UseExplicitAssignment();
             });
         options.DatabaseSchemaName = Schema;
@@ -144,10 +122,7 @@ public static class Database
         return options;
     }
 
-    /// <summary>
-    /// The shape of the event tables: conjoined (every event tagged with its account), UUID streams. Declared by the
-    /// directory's store too, which shares the tables on one database (<see cref="DirectoryDatabase"/>).
-    /// </summary>
+    /// <summary>The event tables' shape, declared by the directory's store too (it shares them on one database).</summary>
     public static StoreOptions DeclareEventStore(this StoreOptions options)
     {
         options.Events.TenancyStyle = TenancyStyle.Conjoined;
@@ -155,10 +130,7 @@ public static class Database
         return options;
     }
 
-    /// <summary>
-    /// Wolverine's settings for every slice: one transaction per endpoint, durable local queues, and the generated
-    /// code committed in Internal/Generated.
-    /// </summary>
+    /// <summary>Wolverine for every slice: a transaction per endpoint, durable local queues, generated code committed.</summary>
     public static WolverineOptions UseCatalogHosting(this WolverineOptions options, IConfiguration configuration, IHostEnvironment environment)
     {
         options.AutoBuildMessageStorageOnStartup = SchemaCreation(environment);
@@ -166,18 +138,15 @@ public static class Database
         options.ResourceMigrationFailureMode = ResourceMigrationFailureMode.ContinueOnFailures;
         // Every endpoint that touches Marten runs in one transaction that Wolverine commits after it returns.
         options.Policies.AutoApplyTransactions();
-        // Wolverine generates the code of every endpoint and handler. `codegen write` (scripts/codegen) writes it
-        // into Internal/Generated, where the build compiles it in: the service then starts without compiling
-        // anything. Release builds load only that code (Static, no Roslyn shipped); Debug builds fall back to
-        // compiling at runtime whatever is missing (Auto), which `codegen write` and the tests rely on.
+        // `codegen write` (scripts/codegen) writes the generated code into Internal/Generated. Release loads only that
+        // (no Roslyn shipped); Debug compiles at runtime whatever is missing, as `codegen write` and the tests need.
 #if RUNTIME_COMPILATION
         options.CodeGeneration.TypeLoadMode = TypeLoadMode.Auto;
         options.UseRuntimeCompilation();
 #else
         options.CodeGeneration.TypeLoadMode = TypeLoadMode.Static;
 #endif
-        // With shards an idempotency key is claimed apart from the endpoint's transaction (Http/IdempotencyKeys.cs), so the code
-        // differs: it is generated into a namespace and folder of its own, and the build compiles both.
+        // With shards idempotency keys are claimed apart (Http/IdempotencyKeys.cs): that code is generated apart.
         var sharded = IsSharded(configuration);
         if (sharded) options.CodeGeneration.GeneratedNamespace = GeneratedShardedNamespace;
         var generatedCode = configuration["Catalog:GeneratedCodePath"]
@@ -188,10 +157,8 @@ public static class Database
         options.Policies.UseDurableLocalQueues();
         options.Durability.ScheduledJobPollingTime = TimeSpan.FromSeconds(1);
 
-        // Any number of identical nodes (Balanced): they register in PostgreSQL, elect a leader, and the leader
-        // spreads the agents (each database's webhook feed and durability agent, the delivery purge) over the live
-        // ones. A node that stops beating for 15 s is dead: its agents start elsewhere within about 25 s (15 s, a
-        // 3 s check, up to 5 s for the command to reach the new node), inside the 30 s the service promises.
+        // Identical nodes elect a leader that spreads the agents (webhook feeds, durability, purge) over live ones. A
+        // node silent for 15 s is dead: its agents restart elsewhere within about 25 s, inside the promised 30 s.
         options.Durability.Mode = DurabilityMode.Balanced;
         options.Durability.HealthCheckPollingTime = TimeSpan.FromSeconds(3);
         options.Durability.StaleNodeTimeout = TimeSpan.FromSeconds(15);

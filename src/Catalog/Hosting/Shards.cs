@@ -1,19 +1,14 @@
-using Marten;
 using Marten.Storage;
 
 namespace Catalog.Hosting;
 
 /// <summary>
-/// Which shard database an account lives in: Marten's sharded tenancy keeps the record, in the directory database.
-/// Assignment is explicit: an account is placed when it is created, and one without a place is refused rather than
-/// placed silently on first use (a mistyped account id would otherwise make an empty tenant).
+/// Which shard an account lives in (Marten's sharded tenancy, recorded in the directory). Placed when created: an
+/// account without a place is refused, never placed on first use (a mistyped id would make an empty tenant).
 /// </summary>
 public static class Shards
 {
-    /// <summary>
-    /// Places a new account in <paramref name="shard"/>, or in the configured shard with the fewest accounts when none
-    /// is named, and makes its partitions there. Returns the shard; null without shards.
-    /// </summary>
+    /// <summary>Places a new account in <paramref name="shard"/>, or the configured one with the fewest accounts; null without shards.</summary>
     public static async Task<string?> Place(IDocumentStore store, IConfiguration configuration, Guid account, string? shard,
         CancellationToken token = default)
     {
@@ -39,11 +34,7 @@ public static class Shards
         return shard;
     }
 
-    /// <summary>
-    /// A node or command given no <c>Sharding:Databases</c>, on a directory whose accounts live in shards, would take
-    /// the directory for the one database: read the accounts' data there (none) and write it there. Refused, as
-    /// another master key is.
-    /// </summary>
+    /// <summary>A node or command without <c>Sharding:Databases</c> on a sharded directory would take it for the one database: refused.</summary>
     public static async Task RefuseWithoutShardSettings(IMartenDatabase directory, IConfiguration configuration, CancellationToken token)
     {
         if (Database.IsSharded(configuration)) return;

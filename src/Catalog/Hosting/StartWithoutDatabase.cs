@@ -1,14 +1,10 @@
-using Catalog.Conventions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Catalog.Hosting;
 
 /// <summary>
-/// The service starts while PostgreSQL is away. Wolverine's runtime (its node registry, inbox and scheduled
-/// messages) and Marten's async daemon need the database to start, and one hosted service failing to start aborts
-/// the whole host. So their start is held back until the database answers: the web server starts at once,
-/// <c>/health/live</c> answers 200, and <c>/health/ready</c> and the API (Http/StartingGate.cs) answer 503 until they have started.
-/// When the database answers at start, as it usually does, they start before the web server, as they always did.
+/// The service starts while PostgreSQL is away: Wolverine's and Marten's hosted services, which need it (and one
+/// failing aborts the host), are held back until it answers. Meanwhile <c>/health/ready</c> and the API answer 503.
 /// </summary>
 public static class StartWithoutDatabase
 {
@@ -21,7 +17,7 @@ public static class StartWithoutDatabase
             held.Select(x => (IHostedService)(x.ImplementationInstance ?? x.ImplementationFactory?.Invoke(provider)
                 ?? ActivatorUtilities.CreateInstance(provider, x.ImplementationType!))).ToList,
             provider.GetRequiredService<IDirectoryStore>(),
-            provider.GetServices<IStartCheck>(),
+            provider.GetServices<StartCheck>(),
             provider.GetRequiredService<IConfiguration>(),
             provider.GetRequiredService<IHostApplicationLifetime>(),
             provider.GetRequiredService<ILogger<DatabaseServices>>()));
@@ -41,7 +37,7 @@ public static class StartWithoutDatabase
 public sealed class DatabaseServices(
     Func<List<IHostedService>> resolve,
     IDirectoryStore store,
-    IEnumerable<IStartCheck> checks,
+    IEnumerable<StartCheck> checks,
     IConfiguration configuration,
     IHostApplicationLifetime lifetime,
     ILogger<DatabaseServices> logger) : IHostedService, IHealthCheck
@@ -75,7 +71,7 @@ public sealed class DatabaseServices(
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested) { }
         catch (Exception e)
         {
-            // A start that failed halfway cannot be resumed: stop, and let the supervisor start the process again.
+            // A start that failed halfway cannot be resumed: the supervisor starts the process again.
             logger.LogCritical(e, "Messaging failed to start after PostgreSQL came back; stopping");
             lifetime.StopApplication();
         }
@@ -83,10 +79,8 @@ public sealed class DatabaseServices(
 
     private async Task StartAll(CancellationToken token)
     {
-        // First of all: a node with another master key than the database's must take no message and no feed, whose
-        // secrets it could not open.
-        foreach (var check in checks) await check.Verify(token);
-        // Nor one that was not given the shards of a directory that has them.
+        // A node with another master key, or without the shards of a sharded directory, takes no message and no feed.
+        foreach (var check in checks) await check(token);
         await Shards.RefuseWithoutShardSettings(store.Storage.Database, configuration, token);
         foreach (var service in resolve())
         {
@@ -109,13 +103,5 @@ public sealed class DatabaseServices(
         Task.FromResult(Started ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("Waiting for PostgreSQL to start messaging"));
 }
 
-/// <summary>What must hold before a node takes messages and feeds (a slice's, such as the master key's): else it does not start them.</summary>
-public interface IStartCheck
-{
-    Task Verify(CancellationToken token);
-}
-
-public sealed class StartCheck(Func<CancellationToken, Task> verify) : IStartCheck
-{
-    public Task Verify(CancellationToken token) => verify(token);
-}
+/// <summary>What must hold before a node takes messages and feeds (a slice's, such as the master key's): it throws if not.</summary>
+public delegate Task StartCheck(CancellationToken token);

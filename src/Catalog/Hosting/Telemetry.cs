@@ -1,4 +1,3 @@
-using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -7,9 +6,8 @@ using OpenTelemetry.Trace;
 namespace Catalog.Hosting;
 
 /// <summary>
-/// OpenTelemetry traces and metrics for ASP.NET Core, Wolverine, Marten and Npgsql, exported over OTLP when
-/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the standard OTEL_* variables configure the rest). Without it
-/// (or <c>Telemetry:Enabled=true</c>) nothing is collected, so an unobserved service pays nothing for it.
+/// OpenTelemetry for ASP.NET Core, Wolverine, Marten and Npgsql over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is
+/// set (or <c>Telemetry:Enabled</c>): otherwise nothing is collected, and nothing paid.
 /// </summary>
 public static class Telemetry
 {

@@ -1,11 +1,7 @@
-using Marten;
 
 namespace Catalog.Hosting;
 
-/// <summary>
-/// Every id the service shows is a UUID v7, event ids included (subscribers see them as the webhook body's
-/// <c>id</c>). Marten gives new events random (v4) ids; this sets time-ordered ones before they are saved.
-/// </summary>
+/// <summary>Every id shown is a UUID v7, event ids (a webhook's <c>id</c>) included: Marten draws v4 ones.</summary>
 public sealed class TimeOrderedEventIds : DocumentSessionListenerBase
 {
     public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)

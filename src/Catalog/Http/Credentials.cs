@@ -1,4 +1,3 @@
-using Catalog.Conventions;
 using Microsoft.Extensions.Caching.Memory;
 
 namespace Catalog.Http;
@@ -6,23 +5,16 @@ namespace Catalog.Http;
 /// <summary>A credential this node remembers as valid: whose bucket its requests draw from, before any lookup.</summary>
 public sealed record RecognisedCredential(string Id, Guid AccountId, bool IsLicenseKey);
 
-/// <summary>
-/// Recognises the credential a request presents from memory alone, with no round trip: the rate limiter runs before
-/// authentication and must know whose bucket a request is, so that a request whose credential this node does not
-/// remember as valid (none, malformed, unknown, revoked, or not yet looked up) draws from its client address's bucket
-/// before it can cost a lookup. Each credential's directory (API keys, license keys) is one.
-/// </summary>
+/// <summary>Recognises a request's credential from memory alone, for the rate limiter's choice of bucket.</summary>
 public interface ICredentialRecognition
 {
     RecognisedCredential? Recognise(HttpRequest request);
 }
 
 /// <summary>
-/// What the credential directories remember, found or not found, bounded in entries (and so in memory: each entry is
-/// a hash or key and a small record): a flood of made-up credentials fills it with cheap "unknown" entries, which go
-/// first when it is full, and never makes it grow. API keys and license keys are remembered apart, each up to
-/// <see cref="Capacity"/>: one vendor's hundred thousand license keys in use cannot push the API keys of every vendor
-/// out of memory. Its own caches, so that no other cache's entries need a size.
+/// What lookups of credentials found, or that they found nothing, in size-limited memory caches: made-up keys fill it
+/// with "unknown" entries that go first. API keys and license keys apart, so one vendor's licenses cannot push every
+/// vendor's API keys out.
 /// </summary>
 public sealed class CredentialCache : IDisposable
 {
@@ -68,11 +60,7 @@ public sealed class CredentialMemory(int capacity, CacheItemPriority valid) : ID
             Priority = value is null ? CacheItemPriority.Low : valid
         });
 
-    /// <summary>
-    /// How long a credential found valid keeps its own buckets without another lookup. Only the rate limiter's choice of
-    /// bucket rests on it, never authentication (a revoked key is still refused within 2 seconds): a key in steady use
-    /// never waits behind its address's bucket, which only keys this node has not seen lately, or made-up ones, draw from.
-    /// </summary>
+    /// <summary>How long a valid credential keeps its own bucket without a lookup (only the bucket: never authentication).</summary>
     public static readonly TimeSpan RecognisedFor = TimeSpan.FromMinutes(10);
 
     /// <summary>Remembers what a lookup found for the rate limiter: a valid credential, or that there is none.</summary>

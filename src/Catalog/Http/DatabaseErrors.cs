@@ -1,6 +1,5 @@
 using Catalog.Conventions;
 using Microsoft.AspNetCore.Diagnostics;
-using Npgsql;
 using System.Net.Sockets;
 
 namespace Catalog.Http;
@@ -8,12 +7,9 @@ namespace Catalog.Http;
 public static class DatabaseErrors
 {
     /// <summary>
-    /// Whether PostgreSQL refused a value because <paramref name="declaredIndex"/> (a unique index named
-    /// <c>&lt;table&gt;_uidx_&lt;what&gt;</c>, as every one of ours is) already holds it. Known by what it is, not by the
-    /// name alone: with shards each account's rows are a partition of the table, and the violated index is the
-    /// partition's copy, which PostgreSQL names after the partition (<c>mt_doc_product_&lt;account&gt;_lower_tenant_id_idx</c>).
-    /// A violation on a partition of the index's table is the index's, unless it is the partition's primary key: each of
-    /// these tables has one unique index besides its key.
+    /// Whether <paramref name="declaredIndex"/> (<c>&lt;table&gt;_uidx_&lt;what&gt;</c>) already holds a value. With shards the
+    /// violated index is a partition's copy, named after the partition: any unique violation on a partition of the
+    /// table but its primary key (each table has one unique index besides it).
     /// </summary>
     public static bool IsUniqueViolationOf(this Exception exception, string declaredIndex)
     {
@@ -31,39 +27,32 @@ public static class DatabaseErrors
         services.AddExceptionHandler<DatabaseExceptionHandler>();
 }
 
-/// <summary>
-/// The failures every endpoint shares: the database is away (503 with Retry-After, and the process keeps running),
-/// or it refused a value as data no check caught (400).
-/// A failure that belongs to one endpoint (a taken code, say) is answered by that endpoint's own OnException.
-/// </summary>
+/// <summary>The database away (503, Retry-After), or refusing a value no check caught (400). An endpoint's own failures are its OnException's.</summary>
 public sealed class DatabaseExceptionHandler(IProblemDetailsService problems, ILogger<DatabaseExceptionHandler> logger)
     : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken token)
     {
+        ProblemDetails problem;
         if (exception.Find<PostgresException>() is { SqlState: var state } && state.StartsWith("22", StringComparison.Ordinal))
         {
-            // A data exception: a value PostgreSQL cannot hold or compare (a NUL reaching a query, say) that a
-            // validation missed. The client's input, so a 400, and nothing was stored; logged, to add the check.
+            // A value PostgreSQL cannot hold or compare that a validation missed: the client's, and nothing was stored.
             logger.LogWarning(exception, "A value PostgreSQL refused reached the database while serving {Path}", context.Request.Path);
-            var refused = Problems.Status(400, "A value in the request cannot be stored or compared (a NUL character, say).");
-            context.Response.StatusCode = 400;
-            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = refused, Exception = exception });
+            problem = Problems.Status(400, "A value in the request cannot be stored or compared (a NUL character, say).");
         }
-        if (exception.Find<JasperFx.MultiTenancy.UnknownTenantIdException>() is not null)
+        else if (exception.Find<JasperFx.MultiTenancy.UnknownTenantIdException>() is not null)
         {
-            // With shards: an account (its key authenticated) that was never placed on one. An operator's mistake
-            // (accounts are placed when created), not the client's: its data cannot be reached.
+            // With shards, an account never placed on one: an operator's mistake, not the client's.
             logger.LogError(exception, "An account without a shard was served {Path}: place it (docs/scale-out.md)", context.Request.Path);
-            var unplaced = Problems.Status(503, "The account's data cannot be reached: it has no shard.");
-            context.Response.StatusCode = 503;
-            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = unplaced, Exception = exception });
+            problem = Problems.Status(503, "The account's data cannot be reached: it has no shard.");
         }
-        if (!IsDatabaseUnavailable(exception)) return false;
-
-        logger.LogWarning(exception, "Database unavailable while serving {Path}", context.Request.Path);
-        context.Response.Headers.RetryAfter = "5";
-        var problem = Problems.Status(503, "The database is unavailable; retry shortly.");
+        else if (IsDatabaseUnavailable(exception))
+        {
+            logger.LogWarning(exception, "Database unavailable while serving {Path}", context.Request.Path);
+            context.Response.Headers.RetryAfter = "5";
+            problem = Problems.Status(503, "The database is unavailable; retry shortly.");
+        }
+        else return false;
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
@@ -75,8 +64,7 @@ public sealed class DatabaseExceptionHandler(IProblemDetailsService problems, IL
                    || server.SqlState is PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.AdminShutdown
                        or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.TooManyConnections;
 
-        // Any other Npgsql failure is the connection itself: refused, reset, or timed out; or a connection that broke
-        // under a session, which Marten then refuses to go on using.
+        // Any other Npgsql failure is the connection itself, or one that broke under a Marten session.
         return exception.Find<NpgsqlException>() is not null || exception.Find<SocketException>() is not null
                || exception.Find<Marten.Exceptions.SessionTransactionUnusableException>() is not null;
     }

@@ -1,19 +1,26 @@
+using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.CodeGeneration.Frames;
-using Wolverine.Http;
 
 namespace Catalog.Http;
 
 /// <summary>
-/// The edge's Wolverine middleware runs before the endpoint's own (its loading, validation and idempotency), in the
-/// order the policies are added in Program.cs: each call places its method, and Wolverine's handling of what it
-/// returns (a ProblemDetails stops the request), after the edge's earlier ones.
+/// A Wolverine middleware of the edge, on the chains it <paramref name="selects"/>: it runs before the endpoint's own
+/// (loading, validation, idempotency), after the edge's policies added before it in Program.cs. A ProblemDetails it
+/// returns ends the request.
 /// </summary>
-public static class EdgeMiddleware
+public sealed class EdgePolicy(Func<HttpChain, bool> selects, Func<HttpChain, MethodCall> call) : IHttpPolicy
 {
     private const string Placed = "catalog.edge-middleware";
 
-    public static void AddEdgeMiddleware(this HttpChain chain, GenerationRules rules, MethodCall call)
+    public EdgePolicy(Func<HttpChain, bool> selects, Type type, string method) : this(selects, _ => new MethodCall(type, method)) { }
+
+    public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
+    {
+        foreach (var chain in chains.Where(selects)) Place(chain, rules, call(chain));
+    }
+
+    private static void Place(HttpChain chain, GenerationRules rules, MethodCall call)
     {
         var at = chain.Tags.TryGetValue(Placed, out var placed) ? (int)placed : 0;
         var before = chain.Middleware.Count;

@@ -1,24 +1,17 @@
 using Catalog.Conventions;
-using Catalog.Hosting;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.Core.Reflection;
-using Microsoft.AspNetCore.Mvc;
 using Wolverine;
-using Wolverine.Http;
 
 namespace Catalog.Http;
 
 /// <summary>
-/// <c>Idempotency-Key</c>, as Stripe has it, from Wolverine's own <c>[DeduplicatedWithResponse]</c>: the same key with
-/// the same request (method, path, query and body bytes) within 24 hours answers the first answer (status,
-/// <c>Location</c>, body) without running the endpoint; with another request it is a 422. Keys are per account (the
-/// tenant) and, within it, per credential (the API key, or the license key): a replay answers only the credential that
-/// made the answer, so a key with fewer scopes can never be handed what it could not have done itself. The claim and
-/// the stored answer are written in the endpoint's own Marten transaction, so a keyed request costs no extra
-/// transaction, and a repeat racing the first one loses at commit and is answered with the winner's answer. An answer
-/// of 400 or above is not kept: the key stays free, as at Stripe. Stored answers never hold a secret: the one endpoint
-/// whose answer shows one keeps its key itself (<see cref="KeepsItsIdempotencyKeyAttribute"/>).
+/// <c>Idempotency-Key</c> as Stripe has it, by Wolverine's <c>[DeduplicatedWithResponse]</c>: the same key and request
+/// (method, path, query, body) within 24 hours answers the first answer without running the endpoint; another request
+/// is a 422. Keys are per account and credential, so a narrower key is never handed what it could not have done. The
+/// claim commits in the endpoint's own transaction: a racing repeat loses at commit and gets the winner's answer.
+/// Answers of 400 and above are not kept. No stored answer holds a secret (<see cref="KeepsItsIdempotencyKeyAttribute"/>).
 /// </summary>
 public static class IdempotencyConfiguration
 {
@@ -50,26 +43,17 @@ public static class IdempotencyConfiguration
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class ReadSentAsPostAttribute : Attribute;
 
-/// <summary>
-/// A POST that is idempotent without a key (a machine's activation is keyed by its fingerprint) and comes from the
-/// software vendors ship: keys are kept per account, and one account's many installations must not share them.
-/// </summary>
+/// <summary>A POST idempotent without a key (an activation, by its fingerprint), sent by the installations of one account.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class IdempotentByNatureAttribute : Attribute;
 
-/// <summary>
-/// A POST whose answer shows a secret (a webhook endpoint's): rather than have Wolverine store the answer, the endpoint
-/// keeps the <c>Idempotency-Key</c> on what it made and answers a repeat from it, checking the key itself.
-/// </summary>
+/// <summary>A POST whose answer shows a secret: it keeps its <c>Idempotency-Key</c> on what it made and answers a repeat itself.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class KeepsItsIdempotencyKeyAttribute : Attribute;
 
 /// <summary>
-/// Every POST that changes something takes a key; a read sent as POST does not, nor one idempotent by nature. With
-/// shards the claim cannot be written in the endpoint's transaction (that commits in the account's shard, the claims
-/// are kept in the directory database): Wolverine then claims the key before the work and records the answer after
-/// it, its way for a store over several databases. That code differs, and is generated apart (Hosting/Database.cs).
-/// Before Wolverine looks the key up, <see cref="Repeats"/> checks it.
+/// Every POST that changes something takes a key. With shards the claims live in the directory, not the account's
+/// shard: Wolverine claims the key before the work and records the answer after it (code generated apart).
 /// </summary>
 public sealed class IdempotentPosts(bool claimInTransaction) : IHttpPolicy
 {
@@ -88,11 +72,8 @@ public sealed class IdempotentPosts(bool claimInTransaction) : IHttpPolicy
 }
 
 /// <summary>
-/// What the contract asks beyond Wolverine's deduplication: keys of 1-255 printable characters (else 400 naming the
-/// header), and <c>Idempotent-Replayed: true</c> on an answer that is a stored one rather than this request's own
-/// work. Wolverine marks a request whose own claim committed; any other success on a keyed endpoint was replayed.
-/// Checked before the endpoint (<see cref="Repeats"/>): Wolverine's generated code looks the key up, and answers a
-/// repeat, before any middleware of ours.
+/// What the contract adds to Wolverine's deduplication: a key's form (400), and <c>Idempotent-Replayed: true</c> on a
+/// stored answer. Checked in <see cref="Repeats"/>: Wolverine answers a repeat before any middleware of ours.
 /// </summary>
 public static class IdempotencyKeyHeader
 {
@@ -111,11 +92,7 @@ public static class IdempotencyKeyHeader
         return null;
     }
 
-    /// <summary>
-    /// Whether this request's own work committed (else a success is a stored answer). Claimed in the endpoint's
-    /// transaction, Wolverine marks the claim's commit; claimed apart (shards), the answer is recorded only after the
-    /// work committed, and a replay never does the work.
-    /// </summary>
+    /// <summary>Whether this request's own work committed (else a success is a stored answer).</summary>
     private static bool OwnWorkCommitted(HttpContext context, bool claimedInTransaction) =>
         HttpHandler.IsDeduplicatedResponseCommitted(context)
         || !claimedInTransaction && HttpHandler.IsDeduplicatedWorkDone(context);

@@ -3,21 +3,13 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using Catalog.Conventions;
-using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.CodeGeneration.Frames;
-using Marten;
 using Marten.Linq.MatchesSql;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace Catalog.Http;
 
-/// <summary>
-/// A page of a list: <c>cursor</c> (the last id, or sequence, of the previous page) and <c>limit</c> (1-100, default
-/// 25), bound by Wolverine from the query as the endpoint's <c>[AsParameters]</c> request. A list's filters are
-/// properties of a request type derived from it.
-/// </summary>
+/// <summary>A list's <c>[AsParameters]</c> query: <c>cursor</c> and <c>limit</c>; its filters in a type derived from it.</summary>
 public record PageRequest<TCursor> where TCursor : struct
 {
     [FromQuery(Name = "cursor"), Description(Pagination.CursorDescription)]
@@ -33,10 +25,8 @@ public record PageRequest<TCursor> where TCursor : struct
 public record PageRequest : PageRequest<Guid>;
 
 /// <summary>
-/// Cursor pagination, the same on every list, checked once for all of them (<see cref="PagedLists"/>): unknown and
-/// repeated query parameters are refused, so a typo never silently means "everything", and a limit out of range is a
-/// 400. A value that does not parse is Wolverine's 400 (<c>RejectUnparseableQueryValues</c>), reworded here to name
-/// the parameter.
+/// Cursor pagination, the same on every list: unknown or repeated parameters and a limit out of range are a 400, so a
+/// typo never means "everything". Wolverine's 400 for a value that does not parse is reworded to name the parameter.
 /// </summary>
 public static class Pagination
 {
@@ -46,6 +36,16 @@ public static class Pagination
     public const string LimitDescription = "Items per page, 1-100 (default 25).";
 
     private static readonly ConcurrentDictionary<Type, string[]> QueryNames = new();
+
+    /// <summary>Every list: an endpoint whose <c>[AsParameters]</c> request is a page.</summary>
+    public static readonly IHttpPolicy OnEveryList = new EdgePolicy(x => IsPage(x.AsParametersType), typeof(Pagination), nameof(Check));
+
+    private static bool IsPage(Type? type)
+    {
+        for (; type is not null; type = type.BaseType)
+            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(PageRequest<>)) return true;
+        return false;
+    }
 
     /// <summary>Refuses a query parameter the list does not take, or takes twice, and a limit out of range.</summary>
     public static ProblemDetails Check(HttpContext context)
@@ -64,9 +64,8 @@ public static class Pagination
             .Select(x => x.Name!).ToArray();
 
     /// <summary>
-    /// Newest first, by keyset on the id (UUID v7 ids grow with time): the page after a cursor holds the items with a
-    /// smaller id, so a cursor keeps working when its item is deleted, and items created while a client walks the
-    /// pages land before its cursor instead of shifting the pages under it.
+    /// Newest first, by keyset on the UUID v7 id: a cursor survives its item's deletion, and items created meanwhile
+    /// land before it instead of shifting the pages.
     /// </summary>
     public static async Task<Page<TOut>> NewestFirst<T, TOut>(this IQueryable<T> query, PageRequest page, Func<T, Guid> idOf,
         Func<T, TOut> show, CancellationToken token) where T : notnull
@@ -76,10 +75,7 @@ public static class Pagination
         return Of(fetched, page.Take, show, x => idOf(x).ToString());
     }
 
-    /// <summary>
-    /// The page from up to <c>limit</c> + 1 rows fetched: the extra row only tells that another page exists, without
-    /// counting.
-    /// </summary>
+    /// <summary>The page from up to <c>limit</c> + 1 rows: the extra one tells that another page exists, without counting.</summary>
     public static Page<TOut> Of<T, TOut>(IReadOnlyList<T> fetched, int limit, Func<T, TOut> show, Func<T, string> cursorOf)
     {
         var hasMore = fetched.Count > limit;
@@ -100,22 +96,5 @@ public static class Pagination
             "cursor" => "must be the nextCursor of a previous page",
             _ => "is not a valid value"
         });
-    }
-}
-
-/// <summary>Every list (an endpoint whose <c>[AsParameters]</c> request is a page) checks its query by <see cref="Pagination.Check"/>.</summary>
-public sealed class PagedLists : IHttpPolicy
-{
-    public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
-    {
-        foreach (var chain in chains.Where(x => IsPage(x.AsParametersType)))
-            chain.AddEdgeMiddleware(rules, new MethodCall(typeof(Pagination), nameof(Pagination.Check)));
-    }
-
-    private static bool IsPage(Type? type)
-    {
-        for (; type is not null; type = type.BaseType)
-            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(PageRequest<>)) return true;
-        return false;
     }
 }

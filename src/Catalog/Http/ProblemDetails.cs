@@ -1,15 +1,8 @@
 using Catalog.Conventions;
-using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace Catalog.Http;
 
-/// <summary>
-/// Every error leaves the service as RFC 9457 problem details: status pages for empty error responses
-/// (404 from a missing aggregate, 405), Wolverine's own answers reworded to name the field, and one exception
-/// handler for a database that is away. What reaches the end of it unmapped is a bug, answered as a 500.
-/// </summary>
+/// <summary>Every error leaves as RFC 9457 problem details; Wolverine's own 400s reworded to name the field.</summary>
 public static class ErrorHandling
 {
     /// <summary>What every endpoint shares: the API's JSON for Wolverine and ASP.NET Core, problem details, the clock.</summary>

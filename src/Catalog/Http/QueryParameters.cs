@@ -1,5 +1,4 @@
 using Catalog.Conventions;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Catalog.Http;
 

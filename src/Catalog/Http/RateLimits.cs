@@ -3,15 +3,10 @@ using System.Threading.RateLimiting;
 using Catalog.Conventions;
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.RateLimiting;
 
 namespace Catalog.Http;
 
-/// <summary>
-/// Configuration section <c>RateLimit</c>: a token bucket per API key, one per license key and one per account for
-/// all its license keys together on the client endpoints, and one per client address for requests without a
-/// recognised credential.
-/// </summary>
+/// <summary>Configuration section <c>RateLimit</c>: the buckets of <see cref="RateLimits"/>.</summary>
 public sealed class RateLimitSettings
 {
     public int PermitsPerSecond { get; set; } = 100;
@@ -27,15 +22,10 @@ public sealed class RateLimitSettings
 }
 
 /// <summary>
-/// Each API key gets a token bucket of <see cref="RateLimitSettings.Burst"/> tokens refilled at
-/// <see cref="RateLimitSettings.PermitsPerSecond"/>; each license key its client bucket, and its account a bucket
-/// that all the account's license keys draw from as well. The limiter runs before authentication, so a credential is
-/// recognised from the node's memory alone (<see cref="ICredentialRecognition"/>): a request whose credential this
-/// node does not remember as valid (none, malformed, unknown, revoked, or not looked up in the last 2 seconds) draws
-/// from its client address's bucket (<c>AnonymousPermitsPerSecond</c>, <c>AnonymousBurst</c>) before it can cost a
-/// lookup, so a flood of made-up keys is bounded before it reaches the database. The client address is the
-/// connection's, or the X-Forwarded-For of a proxy listed in <c>ForwardedHeaders:KnownProxies</c>. The buckets live in
-/// the node's memory, so limits are per node. Health and docs are never limited.
+/// A token bucket per API key, per license key, per account for all its license keys together, and per client address
+/// for requests without a credential this node remembers as valid (<see cref="ICredentialRecognition"/>): the limiter
+/// runs before authentication, so a flood of made-up keys is bounded before it costs a lookup. Buckets live in the
+/// node's memory: limits are per node. Health and docs are never limited.
 /// </summary>
 public static class RateLimits
 {
@@ -49,8 +39,7 @@ public static class RateLimits
 
         services.Configure<ForwardedHeadersOptions>(options =>
         {
-            // Only the proxies named. (ASP.NET Core would otherwise believe any loopback address; and with both lists
-            // empty it believes everyone, which is why UseClientAddresses leaves the middleware out when none is named.)
+            // Only the proxies named: ASP.NET Core would believe any loopback address (and everyone, with both lists empty).
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
             options.KnownProxies.Clear();
             options.KnownIPNetworks.Clear();
@@ -112,10 +101,7 @@ public static class RateLimits
         return recognised;
     }
 
-    /// <summary>
-    /// The address a bucket is kept for: an IPv4 address as it is, an IPv6 address by its /64, the least a single
-    /// subscriber is given (a bucket per full IPv6 address would give one host 2^64 buckets of made-up keys).
-    /// </summary>
+    /// <summary>An IPv4 address, or an IPv6 address's /64: the least one subscriber is given (else 2^64 buckets a host).</summary>
     public static string AddressBucket(IPAddress? address)
     {
         if (address is null) return "";
@@ -146,7 +132,7 @@ public static class RateLimits
         return app;
     }
 
-    /// <summary>Refilled in small steps (about ten a second), so that the bucket fills smoothly, not once a second.</summary>
+    /// <summary>Refilled about ten times a second: smoothly, not once a second.</summary>
     private static TokenBucketRateLimiterOptions Bucket(int perSecond, int burst)
     {
         var perPeriod = Math.Max(1, perSecond / 10);

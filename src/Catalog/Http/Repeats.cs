@@ -1,16 +1,12 @@
 using Catalog.Conventions;
 using JasperFx;
 using JasperFx.Events;
-using Npgsql;
-using Wolverine.Http;
 
 namespace Catalog.Http;
 
 /// <summary>
-/// Marks an endpoint whose transaction can lose to a concurrent one (a deadlock, a serialization failure, a stream
-/// version taken by a concurrent writer, a stream a concurrent writer started first) or to a random value drawn twice (a violation of one of
-/// <see cref="UniqueIndexes"/>). Such a request is run again inside the service, up to five times: contention is
-/// never the client's error.
+/// An endpoint whose transaction can lose to a concurrent one (deadlock, serialization failure, a stream version or
+/// stream taken meanwhile) or draw a random value twice (<see cref="UniqueIndexes"/>): it runs again, up to five times.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class RetryOnContentionAttribute(params string[] uniqueIndexes) : Attribute
@@ -32,14 +28,10 @@ public sealed class RetryOnContentionAttribute(params string[] uniqueIndexes) : 
 }
 
 /// <summary>
-/// Requests that happen more than once. A client's repeat: an <c>Idempotency-Key</c> is checked, and a replayed answer
-/// marked, around Wolverine's deduplication (<see cref="IdempotencyKeyHeader"/>). The service's own: a request runs
-/// again, inside the service, when what failed was not the client's doing and nothing was committed or sent: an
-/// endpoint marked <see cref="RetryOnContentionAttribute"/> whose transaction lost to contention (up to five
-/// attempts), or a read marked <see cref="ReadMayLagAttribute"/> that its standby could not answer (once more, on the
-/// primary). The body is held in memory (<see cref="RequestBodies"/>) to be read again. Other endpoints pass straight
-/// through. An ASP.NET Core middleware: Wolverine's generated code answers a repeated key before any middleware of
-/// ours, and cannot run itself twice.
+/// Requests that happen more than once: a client's repeat (the <c>Idempotency-Key</c> checked, a replay marked:
+/// <see cref="IdempotencyKeyHeader"/>), and the service's own, when nothing was committed or sent (contention, or a
+/// standby that could not answer a lagging read). ASP.NET Core middleware: Wolverine's generated code answers a
+/// repeated key before any middleware of ours, and cannot run itself twice.
 /// </summary>
 public sealed class Repeats(RequestDelegate next, StandbyReads standbys, ILogger<Repeats> logger)
 {
@@ -83,8 +75,5 @@ public sealed class Repeats(RequestDelegate next, StandbyReads standbys, ILogger
     }
 }
 
-/// <summary>
-/// A value drawn at random was found taken where no unique index of the endpoint's own transaction could say so (a
-/// license key's entry in the directory, with shards): the request runs again and draws again.
-/// </summary>
+/// <summary>A random value was found taken outside the endpoint's transaction (the directory, with shards): draw again.</summary>
 public sealed class DrawAgainException(string message, Exception inner) : Exception(message, inner);

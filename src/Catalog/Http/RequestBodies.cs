@@ -1,39 +1,36 @@
 using System.Reflection;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Catalog.Conventions;
-using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.CodeGeneration.Frames;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace Catalog.Http;
 
 /// <summary>
-/// The contract's rules for request bodies, as Wolverine middleware on every endpoint that is not a GET: a body must be
-/// JSON (415) of at most 64 KiB (413), and an endpoint that needs one refuses none, or the literal null (400). The body
-/// is then held in memory, for Wolverine to read once into the endpoint's request type and for a request run again
-/// (<see cref="Repeats"/>) to read again. Kestrel's own limit (<c>MaxRequestBodySize</c>) would end a body over the
-/// limit as an exception inside Wolverine's reading, which Wolverine answers as a bare 400: the limit is kept here,
-/// where the answer is the contract's.
+/// The contract's request bodies: JSON (else 415) of at most 64 KiB (else 413); an endpoint that needs one refuses none
+/// or a literal null (400). Held in memory for Wolverine to read once, and for <see cref="Repeats"/> to read again. Not
+/// Kestrel's <c>MaxRequestBodySize</c> alone: Wolverine answers the exception it throws mid-read as a bare 400.
 /// </summary>
 public static partial class RequestBodies
 {
     public const int MaxBytes = 64 * 1024;
 
     /// <summary>
-    /// Kestrel's own cap (30 MB by default). Well above <see cref="MaxBytes"/>: a body a little over the contract's limit is
-    /// still read to its end by Kestrel after the 413, and the connection closes cleanly. Were Kestrel's cap the
-    /// contract's, it would drop the connection with the rest of the body unread, and a client still sending could lose
-    /// the 413 to a reset.
+    /// Kestrel's cap, well above <see cref="MaxBytes"/>: Kestrel reads the rest of a body a little over the limit after
+    /// the 413. At the contract's limit it dropped the connection instead, and a client still sending lost the 413.
     /// </summary>
     public const int KestrelMaxBytes = 1024 * 1024;
 
     /// <summary>The title Wolverine gives the 400 it answers when the body does not deserialize.</summary>
     private const string WolverineJsonTitle = "Invalid JSON format";
+
+    /// <summary>Every endpoint that is not a GET: <see cref="Required"/> when its request type is not nullable.</summary>
+    public static readonly IHttpPolicy OnEveryBody = new EdgePolicy(x => !x.HttpMethods.Contains("GET"), chain =>
+        new MethodCall(typeof(RequestBodies), chain.HasRequestType
+            && chain.Method.Method.GetParameters().FirstOrDefault(x => x.ParameterType == chain.RequestType) is { } body
+            && new NullabilityInfoContext().Create(body).ReadState != NullabilityState.Nullable ? nameof(Required) : nameof(Optional)));
 
     public static Task<ProblemDetails> Required(HttpContext context) => Hold(context, required: true);
 
@@ -95,9 +92,8 @@ public static partial class RequestBodies
     }
 
     /// <summary>
-    /// Wolverine answers a body that does not deserialize with a 400 whose detail is System.Text.Json's message: .NET
-    /// type names, and the field ("Path: $.name", or the property it names). Reworded from that message and the
-    /// endpoint's request type, in the contract's words: the body is not read again.
+    /// Wolverine's 400 for a body that does not deserialize holds System.Text.Json's message (.NET type names, the
+    /// field's path): reworded from it and the request type, without reading the body again.
     /// </summary>
     public static void DescribeRefusedBody(ProblemDetailsContext context)
     {
@@ -168,10 +164,7 @@ public static partial class RequestBodies
     [GeneratedRegex(@"could not be converted to ")]
     private static partial Regex ConvertedTo();
 
-    /// <summary>
-    /// Wolverine logs every body that does not deserialize as an Error, with a stack trace, under the request type's
-    /// name. That is a client's mistake, answered with a 400 that names the field: those categories log only Critical.
-    /// </summary>
+    /// <summary>Wolverine logs a body that does not deserialize as an Error under the request type's name: a client's mistake.</summary>
     public static ILoggingBuilder QuietClientJsonMistakes(this ILoggingBuilder logging, Assembly endpoints)
     {
         var requestBodies = endpoints.GetTypes()
@@ -186,24 +179,7 @@ public static partial class RequestBodies
     }
 }
 
-/// <summary>Every endpoint that is not a GET holds its body by <see cref="RequestBodies"/>' rules first.</summary>
-public sealed class HeldRequestBodies : IHttpPolicy
-{
-    public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
-    {
-        foreach (var chain in chains.Where(x => !x.HttpMethods.Contains("GET")))
-        {
-            var required = chain.HasRequestType && chain.Method.Method.GetParameters().FirstOrDefault(x => x.ParameterType == chain.RequestType) is { } body
-                           && new NullabilityInfoContext().Create(body).ReadState != NullabilityState.Nullable;
-            chain.AddEdgeMiddleware(rules, new MethodCall(typeof(RequestBodies), required ? nameof(RequestBodies.Required) : nameof(RequestBodies.Optional)));
-        }
-    }
-}
-
-/// <summary>
-/// A keyed POST's body is read first by Wolverine's idempotency fingerprint, before <see cref="RequestBodies"/>: one over
-/// Kestrel's cap (<see cref="RequestBodies.KestrelMaxBytes"/>) ends there with an exception, answered here as the same 413.
-/// </summary>
+/// <summary>Wolverine's idempotency fingerprint reads a keyed POST's body first: over Kestrel's cap it throws, answered as the same 413.</summary>
 public sealed class OversizedBodies(IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken token)

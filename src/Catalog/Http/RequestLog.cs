@@ -4,12 +4,10 @@ using System.Diagnostics;
 namespace Catalog.Http;
 
 /// <summary>
-/// One log line per request: method, path, status, duration, account and request id. Never headers, query
-/// strings or bodies, so an API key, a webhook secret or a customer's data cannot end up in the logs.
-/// In Production the console writes each line as JSON (appsettings.Production.json), and a cheaper writer of the
-/// same JSON (<see cref="IRequestLogWriter"/>, in Hosting) takes the line instead of the logger.
+/// One log line per request: method, path, status, duration, account, request id. Never headers, query strings or
+/// bodies (keys, secrets, customers' data). Written as JSON by <see cref="RequestLogLines"/> where the console logs JSON.
 /// </summary>
-public sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLog> logger, IRequestLogWriter writer)
+public sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLog> logger, RequestLogLines writer)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -36,5 +34,3 @@ public sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLog>
 
 public readonly record struct RequestLine(string Method, string Path, int Status, double DurationMs, string? AccountId, string RequestId);
 
-/// <summary>Writes request lines itself, in the logger's stead, when <see cref="Writes"/>.</summary>
-public interface IRequestLogWriter { bool Writes { get; } ValueTask WriteAsync(RequestLine line); }

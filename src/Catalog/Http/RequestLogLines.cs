@@ -1,37 +1,24 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text.Json;
 using System.Threading.Channels;
-using Catalog.Conventions;
 
 namespace Catalog.Http;
 
 /// <summary>
-/// The request log's JSON lines, exactly as .NET's JSON console formatter writes them, without its cost: no
-/// message template, no boxed state, no UTF-16 string per line, and one write to standard error for many lines
-/// (each write at most 4 KiB of whole lines, which a pipe never interleaves with another writer's). On only where
-/// the console logs JSON (Logging:Console:FormatterName = json, as in Production); elsewhere the line goes
-/// through the logger as any other. What the library lacks: its JSON console logger took ≈19% of a read's CPU (template
-/// formatting, boxing, a locked queue), this writer ≈3% (bench/README.md).
+/// The request log's lines exactly as .NET's JSON console formatter writes them, without its cost: no template, no
+/// boxing, one write of whole lines (at most 4 KiB, which a pipe never interleaves) for many. On where the console logs
+/// JSON (Production). Why not the library: its JSON console logger took ≈19% of a read's CPU, this ≈3% (bench/README.md).
 /// </summary>
-public sealed class RequestLogLines : IRequestLogWriter, IHostedService, IAsyncDisposable
+public sealed class RequestLogLines(IConfiguration configuration, TimeProvider time) : IHostedService, IAsyncDisposable
 {
     private const int WriteSize = 4096;
     private static readonly JsonEncodedText Category = JsonEncodedText.Encode(typeof(RequestLog).FullName!);
-    // As many lines as the console logger queues (its MaxQueueLength): when standard error stalls, requests wait
-    // rather than the queue growing (a line holds a path of up to Kestrel's 8 KiB request line).
+    // The console logger's MaxQueueLength: when standard error stalls, requests wait rather than the queue grow.
     private readonly Channel<ArrayBufferWriter<byte>> _queue =
         Channel.CreateBounded<ArrayBufferWriter<byte>>(new BoundedChannelOptions(2_500) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-    private readonly TimeProvider _time;
     private Task _writing = Task.CompletedTask;
 
-    public RequestLogLines(IConfiguration configuration, TimeProvider time)
-    {
-        _time = time;
-        Writes = string.Equals(configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase);
-    }
-
-    public bool Writes { get; }
+    public bool Writes { get; } = string.Equals(configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase);
 
     public ValueTask WriteAsync(RequestLine request)
     {
@@ -41,7 +28,7 @@ public sealed class RequestLogLines : IRequestLogWriter, IHostedService, IAsyncD
             var message = string.Create(CultureInfo.InvariantCulture,
                 $"{request.Method} {request.Path} {request.Status} in {request.DurationMs} ms (account {request.AccountId ?? "(null)"}, request {request.RequestId})");
             json.WriteStartObject();
-            json.WriteString("Timestamp", _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"));
+            json.WriteString("Timestamp", time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"));
             json.WriteNumber("EventId", RequestLog.EventId);
             json.WriteString("LogLevel", "Information");
             json.WriteString("Category", Category);
@@ -100,11 +87,7 @@ public sealed class RequestLogLines : IRequestLogWriter, IHostedService, IAsyncD
         }
     }
 
-    /// <summary>
-    /// Under Console.Error's own lock, which the console logger writes under: a line of its that takes several
-    /// writes is never cut by a batch of ours. A standard error that fails loses the lines; it never stops the
-    /// queue, nor the requests behind it.
-    /// </summary>
+    /// <summary>Under Console.Error's lock, as the console logger writes; a failing standard error loses lines, never stops requests.</summary>
     private static void Write(Stream error, ReadOnlySpan<byte> lines)
     {
         try
@@ -120,7 +103,6 @@ public static class RequestLogLinesRegistration
     public static IServiceCollection AddRequestLogLines(this IServiceCollection services)
     {
         services.AddSingleton<RequestLogLines>();
-        services.AddSingleton<IRequestLogWriter>(provider => provider.GetRequiredService<RequestLogLines>());
         services.AddHostedService(provider => provider.GetRequiredService<RequestLogLines>());
         return services;
     }

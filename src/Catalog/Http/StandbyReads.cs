@@ -1,33 +1,30 @@
 using Catalog.Hosting;
 using System.Security.Claims;
 using Catalog.Conventions;
-using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.CodeGeneration.Frames;
-using Marten;
-using Npgsql;
 using Wolverine.Attributes;
-using Wolverine.Http;
 
 namespace Catalog.Http;
 
 /// <summary>
-/// A read that may lag behind the caller's own writes by the standby's replication delay: a list or the event log,
-/// never a GET by id (a client reads back what it just created), a validation, a client endpoint or a write. Such an
-/// endpoint reads through its own query session, with no transaction and no outbox, which <see cref="StandbyReads"/>
-/// sends to a standby when <c>Database:ReadFromStandby</c> is on.
+/// A read that may lag the caller's own writes by the standby's delay: a list or the event log, never a GET by id, a
+/// validation or a write. It reads through a query session of its own (<see cref="StandbyReads"/>), with no transaction.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class ReadMayLagAttribute : NonTransactionalAttribute;
 
 /// <summary>
 /// <c>Database:ReadFromStandby</c>: with a multi-host connection string (<c>Host=primary,standby</c>), the reads marked
-/// <see cref="ReadMayLagAttribute"/> go to a standby while one is up, and to the primary when none is. Everything
-/// else, Marten's own reads (the webhook feed, idempotent answers) included, stays on the primary: the standby is
-/// reached only through the sessions opened here.
+/// <see cref="ReadMayLagAttribute"/> go to a standby while one is up, else to the primary. Nothing else reaches it.
+/// Npgsql's multi-host source is the library part; Marten has no per-session preference for a standby.
 /// </summary>
 public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<string, NpgsqlDataSource> shardStandbys)
 {
+    /// <summary>Each endpoint marked <see cref="ReadMayLagAttribute"/> gets the session of <see cref="Open"/>.</summary>
+    public static readonly IHttpPolicy LaggingReadSessions =
+        new EdgePolicy(x => x.Method.Method.IsDefined(typeof(ReadMayLagAttribute), false), typeof(StandbyReads), nameof(Open));
+
     /// <summary>The query session of a lagging read, in the caller's account.</summary>
     public static async Task<IQuerySession> Open(IDocumentStore store, StandbyReads reads, HttpContext context, CancellationToken token)
     {
@@ -35,8 +32,7 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
                       ?? throw new InvalidOperationException("a lagging read needs an authenticated account");
         if (context.Items.ContainsKey(OnThePrimary) || await reads.StandbyOf(store, account) is not { } standby)
             return store.QuerySession(account);
-        // Marten uses a connection it is given only when it is open (a closed one it replaces with its own), and
-        // closes it with the session.
+        // Marten uses a connection it is given only when it is open, and closes it with the session.
         var connection = await standby.OpenConnectionAsync(token);
         try
         {
@@ -69,9 +65,8 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
     private IEnumerable<NpgsqlDataSource> AllStandbys => _standby is null ? _shardStandbys.Values : [_standby, .. _shardStandbys.Values];
 
     /// <summary>
-    /// Whether a lagging read runs again on the primary (and is marked to): the standby went away (its pooled
-    /// connections are broken; the pool is cleared so that the next reads find it down), or it cancelled the query for
-    /// a conflict with the changes it was replaying (40001, 40P01), which happens when it lags the most.
+    /// Whether a lagging read runs again on the primary: the standby went away (its pool is cleared, so the next reads
+    /// find it down), or cancelled the query for a conflict with the changes it was replaying (40001, 40P01).
     /// </summary>
     public bool ReadAgainOnThePrimary(HttpContext context, Exception e)
     {
@@ -97,8 +92,7 @@ public static class StandbyReadsConfiguration
         var shardStandbys = new Dictionary<string, NpgsqlDataSource>();
         if (configuration.GetValue<bool>(Setting))
         {
-            // The accounts' data is where lagging reads read: the one database, or with shards each shard (each with
-            // the standbys its own connection string lists).
+            // The one database, or each shard with the standbys its own connection string lists.
             var shards = Database.Shards(configuration);
             if (shards.Count == 0) standby = PreferringStandby(Database.ConnectionString(configuration));
             foreach (var (name, connectionString) in shards) shardStandbys[name] = PreferringStandby(connectionString);
@@ -108,14 +102,4 @@ public static class StandbyReadsConfiguration
 
     private static NpgsqlDataSource PreferringStandby(string connectionString) =>
         new NpgsqlDataSourceBuilder(connectionString).BuildMultiHost().WithTargetSession(TargetSessionAttributes.PreferStandby);
-}
-
-/// <summary>Gives each endpoint marked <see cref="ReadMayLagAttribute"/> the session of <see cref="StandbyReads.Open"/>.</summary>
-public sealed class LaggingReadSessions : IHttpPolicy
-{
-    public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
-    {
-        foreach (var chain in chains.Where(x => x.Method.Method.IsDefined(typeof(ReadMayLagAttribute), false)))
-            chain.AddEdgeMiddleware(rules, new MethodCall(typeof(StandbyReads), nameof(StandbyReads.Open)));
-    }
 }

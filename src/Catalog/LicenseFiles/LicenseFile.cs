@@ -3,18 +3,13 @@ using Catalog.Http;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Catalog.Hosting;
 using Catalog.Licenses;
 using Catalog.Products;
 using Catalog.SigningKeys;
-using Marten;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 using Wolverine.Http.Marten;
 using License = Catalog.Licenses.License;
 

@@ -1,8 +1,6 @@
 using Catalog.Http;
-using Catalog.Conventions;
 using JasperFx.Events.Projections;
 using Catalog.Hosting;
-using Marten;
 using Marten.Schema.Indexing.Unique;
 using Weasel.Postgresql.Tables;
 

@@ -1,7 +1,6 @@
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http;
 using Wolverine.Http.Marten;
 
 namespace Catalog.Licenses;

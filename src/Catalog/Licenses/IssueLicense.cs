@@ -1,14 +1,10 @@
 using Catalog.Http;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using System.Text.Json;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Catalog.Hosting;
 using Catalog.Products;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 using Wolverine.Http.Marten;
 using Wolverine.Marten;
 

@@ -1,16 +1,12 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Catalog.Conventions;
 using Catalog.Products;
-using JasperFx.Events.Projections;
-using Marten;
 using Marten.Events.Projections;
 using Marten.Patching;
 using JasperFx.Events;
-using Microsoft.AspNetCore.Mvc;
 
 namespace Catalog.Licenses;
 

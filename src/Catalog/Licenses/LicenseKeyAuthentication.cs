@@ -1,11 +1,9 @@
 using Catalog.Http;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
-using System.Text.RegularExpressions;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Hosting;
-using Marten;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,6 @@
 using Catalog.Http;
 using Catalog.Hosting;
 using Catalog.Products;
-using Marten;
 
 namespace Catalog.Licenses;
 

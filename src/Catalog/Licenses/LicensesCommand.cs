@@ -1,9 +1,6 @@
 using Catalog.Accounts;
-using Catalog.Conventions;
 using Catalog.Hosting;
-using JasperFx;
 using JasperFx.CommandLine;
-using Marten;
 
 namespace Catalog.Licenses;
 

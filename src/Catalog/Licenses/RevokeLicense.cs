@@ -1,11 +1,8 @@
 using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Catalog.Hosting;
 using Catalog.Products;
-using Marten;
 using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http;
 using Wolverine.Http.Marten;
 
 namespace Catalog.Licenses;

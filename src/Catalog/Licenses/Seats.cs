@@ -1,12 +1,7 @@
-using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Catalog.Conventions;
 using JasperFx.Events;
-using JasperFx.Events.Projections;
-using Marten;
-using Microsoft.AspNetCore.Mvc;
 using Marten.Events.Projections;
 using Marten.Patching;
 

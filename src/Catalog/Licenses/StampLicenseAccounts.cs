@@ -1,7 +1,5 @@
 using Catalog.Hosting;
-using Marten;
 using Marten.Schema;
-using Npgsql;
 
 namespace Catalog.Licenses;
 

@@ -1,11 +1,7 @@
 using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Catalog.Hosting;
-using Marten;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 using Wolverine.Http.Marten;
 
 namespace Catalog.Licenses;

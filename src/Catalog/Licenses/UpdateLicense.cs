@@ -1,14 +1,9 @@
 using Catalog.Http;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using System.Text.Json;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Catalog.Hosting;
-using Marten;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 using Wolverine.Http.Marten;
 
 namespace Catalog.Licenses;

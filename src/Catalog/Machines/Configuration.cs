@@ -1,6 +1,4 @@
-using Catalog.Licenses;
 using JasperFx.Events.Projections;
-using Marten;
 
 namespace Catalog.Machines;
 

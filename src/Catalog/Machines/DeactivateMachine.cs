@@ -2,12 +2,8 @@ using Catalog.Http;
 using System.Security.Claims;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Catalog.Hosting;
 using Catalog.Licenses;
-using Marten;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 using Wolverine.Http.Marten;
 
 namespace Catalog.Machines;

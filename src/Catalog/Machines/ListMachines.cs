@@ -1,15 +1,9 @@
 using Catalog.Http;
-using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Catalog.Licenses;
 using License = Catalog.Licenses.License;
-using Marten;
-using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 using Wolverine.Http.Marten;
 
 namespace Catalog.Machines;

@@ -1,11 +1,7 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Catalog.Conventions;
 using Catalog.Http;
 using Catalog.Licenses;
-using JasperFx.Events;
-using Marten;
-using Microsoft.AspNetCore.Mvc;
 using Marten.Events.Projections;
 using Marten.Patching;
 using License = Catalog.Licenses.License;

@@ -1,10 +1,8 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
-using System.Text.Json;
 using Catalog.Conventions;
 using Catalog.Licenses;
 using Catalog.Products;
-using Microsoft.AspNetCore.Mvc;
 using License = Catalog.Licenses.License;
 
 namespace Catalog.Machines;

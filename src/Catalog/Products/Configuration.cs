@@ -1,9 +1,7 @@
 using Catalog.Hosting;
 using JasperFx.Events.Projections;
-using Marten;
 using Marten.Schema;
 using Marten.Schema.Indexing.Unique;
-using Weasel.Core;
 
 namespace Catalog.Products;
 

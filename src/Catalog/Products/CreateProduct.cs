@@ -1,15 +1,10 @@
 using Catalog.Http;
-using Catalog.Hosting;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
-using System.Text.Json;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Npgsql;
-using Wolverine.Http;
 using Wolverine.Marten;
 
 namespace Catalog.Products;

@@ -1,9 +1,7 @@
 using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Catalog.Hosting;
 using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http;
 using Wolverine.Http.Marten;
 using Wolverine.Marten;
 

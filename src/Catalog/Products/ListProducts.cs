@@ -1,14 +1,9 @@
 using Catalog.Http;
-using System.ComponentModel.DataAnnotations;
 using System.ComponentModel;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Catalog.Hosting;
-using Marten;
 using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace Catalog.Products;
 

@@ -1,7 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Catalog.Conventions;
-using Marten;
 
 namespace Catalog.Products;
 

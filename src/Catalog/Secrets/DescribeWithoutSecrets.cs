@@ -1,7 +1,5 @@
-using Catalog.Hosting;
 using System.Text;
 using System.Text.RegularExpressions;
-using Npgsql;
 using Spectre.Console;
 
 namespace Catalog.Secrets;

@@ -2,8 +2,6 @@ using Catalog.Hosting;
 using System.Security.Cryptography;
 using System.Text;
 using Catalog.Conventions;
-using Marten;
-using Npgsql;
 
 namespace Catalog.Secrets;
 
@@ -292,8 +290,8 @@ public static class SecretsConfiguration
     {
         services.AddSingleton<SecretBox>();
         // A node with another master key than the database's takes no message and no feed, whose secrets it could not open.
-        services.AddSingleton<IStartCheck>(provider => new StartCheck(token =>
-            MasterKeyCheck.Verify(provider.GetRequiredService<IDirectoryStore>(), provider.GetRequiredService<SecretBox>(), token)));
+        services.AddSingleton<StartCheck>(provider => token =>
+            MasterKeyCheck.Verify(provider.GetRequiredService<IDirectoryStore>(), provider.GetRequiredService<SecretBox>(), token));
         services.AddHostedService<MasterKeyRequired>();
         return services;
     }

@@ -1,9 +1,6 @@
 using Catalog.Hosting;
-using JasperFx;
 using JasperFx.CommandLine;
-using Marten;
 using Marten.Storage;
-using Npgsql;
 
 namespace Catalog.Secrets;
 

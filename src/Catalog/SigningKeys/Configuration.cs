@@ -1,5 +1,3 @@
-using Catalog.Secrets;
-using Marten;
 
 namespace Catalog.SigningKeys;
 

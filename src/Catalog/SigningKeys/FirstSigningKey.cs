@@ -1,7 +1,5 @@
 using Catalog.Secrets;
 using Catalog.Accounts;
-using Catalog.Hosting;
-using Marten;
 
 namespace Catalog.SigningKeys;
 

@@ -1,9 +1,6 @@
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Marten;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace Catalog.SigningKeys;
 

@@ -2,8 +2,6 @@ using Catalog.Secrets;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
-using Catalog.Hosting;
 using NSec.Cryptography;
 
 namespace Catalog.SigningKeys;

@@ -1,9 +1,6 @@
 using Catalog.Secrets;
 using Catalog.Hosting;
-using Marten;
-using Npgsql;
 using Catalog.Conventions;
-using System.Text.Json;
 
 namespace Catalog.SigningKeys;
 

@@ -1,9 +1,7 @@
 using Catalog.Secrets;
 using Catalog.Accounts;
 using Catalog.Hosting;
-using JasperFx;
 using JasperFx.CommandLine;
-using Marten;
 
 namespace Catalog.SigningKeys;
 

@@ -7,10 +7,7 @@ using Catalog.Conventions;
 using Catalog.Licenses;
 using Catalog.Products;
 using License = Catalog.Licenses.License;
-using Marten;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace Catalog.Validation;
 

@@ -1,7 +1,4 @@
-using Catalog.Secrets;
-using Marten;
 using Wolverine;
-using Wolverine.Runtime.Agents;
 using Wolverine.Configuration;
 using Wolverine.Transports.Local;
 

@@ -1,7 +1,5 @@
 using Catalog.Accounts;
-using Marten;
 using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http;
 using Wolverine.Http.Marten;
 using Wolverine.Marten;
 

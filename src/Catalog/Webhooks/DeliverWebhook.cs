@@ -1,9 +1,6 @@
 using Catalog.Secrets;
 using System.Text;
-using System.Text.Json;
 using Catalog.Conventions;
-using Catalog.Hosting;
-using Marten;
 using Marten.Patching;
 using Wolverine;
 

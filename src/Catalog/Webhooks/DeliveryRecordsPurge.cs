@@ -1,4 +1,3 @@
-using Marten;
 using Wolverine.Runtime.Agents;
 
 namespace Catalog.Webhooks;

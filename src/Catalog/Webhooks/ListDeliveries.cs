@@ -1,13 +1,8 @@
 using Catalog.Http;
-using System.ComponentModel.DataAnnotations;
 using System.ComponentModel;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Marten;
-using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 using Wolverine.Http.Marten;
 
 namespace Catalog.Webhooks;

@@ -1,6 +1,5 @@
 using Catalog.Secrets;
 using Catalog.Hosting;
-using Marten;
 
 namespace Catalog.Webhooks;
 

@@ -1,6 +1,4 @@
 using Catalog.Secrets;
-using Catalog.Hosting;
-using Marten;
 using Marten.Patching;
 using Marten.Schema;
 

@@ -2,9 +2,7 @@ using Catalog.Secrets;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Catalog.Conventions;
 using Catalog.Hosting;
-using Marten;
 
 namespace Catalog.Webhooks;
 

@@ -1,7 +1,6 @@
 using Catalog.EventLog;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
-using Marten;
 using Wolverine;
 using Wolverine.Marten.Subscriptions;
 
