@@ -14,7 +14,6 @@ using Catalog.Webhooks;
 using JasperFx;
 using Spectre.Console;
 using Wolverine;
-using Wolverine.Marten;
 
 // Catalog: products and license keys for software vendors, event sourced on Marten and Wolverine.
 // With no arguments this runs the web server; with arguments it is the admin command line

@@ -1,7 +1,6 @@
 using Catalog.Http;
 using Catalog.Conventions;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authorization;
 
 namespace Catalog.Accounts;
 

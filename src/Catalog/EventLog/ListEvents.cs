@@ -6,7 +6,6 @@ using Catalog.Conventions;
 using JasperFx.Events;
 using Marten.Events;
 using Marten.Linq.MatchesSql;
-using Microsoft.AspNetCore.Authorization;
 
 namespace Catalog.EventLog;
 

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Catalog.Conventions;
 using Catalog.Licenses;
 using Catalog.Products;

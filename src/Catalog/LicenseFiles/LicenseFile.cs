@@ -1,7 +1,6 @@
 using Catalog.Machines;
 using Catalog.Http;
 using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Catalog.Accounts;
@@ -9,8 +8,6 @@ using Catalog.Conventions;
 using Catalog.Licenses;
 using Catalog.Products;
 using Catalog.SigningKeys;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http.Marten;
 using License = Catalog.Licenses.License;
 
 namespace Catalog.LicenseFiles;

@@ -1,12 +1,8 @@
 using Catalog.Http;
 using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Products;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http.Marten;
-using Wolverine.Marten;
 
 namespace Catalog.Licenses;
 

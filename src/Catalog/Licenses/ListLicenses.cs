@@ -1,10 +1,8 @@
 using Catalog.Http;
 using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Marten.Linq.MatchesSql;
-using Microsoft.AspNetCore.Authorization;
 
 namespace Catalog.Licenses;
 

@@ -2,8 +2,6 @@ using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Products;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http.Marten;
 
 namespace Catalog.Licenses;
 

@@ -1,8 +1,6 @@
 using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http.Marten;
 
 namespace Catalog.Licenses;
 

@@ -1,10 +1,7 @@
 using Catalog.Http;
 using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http.Marten;
 
 namespace Catalog.Licenses;
 

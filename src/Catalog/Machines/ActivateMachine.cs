@@ -4,8 +4,6 @@ using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Licenses;
 using Catalog.Products;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http.Marten;
 
 namespace Catalog.Machines;
 

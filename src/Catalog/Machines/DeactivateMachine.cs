@@ -3,8 +3,6 @@ using System.Security.Claims;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Licenses;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http.Marten;
 
 namespace Catalog.Machines;
 

@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using Catalog.Conventions;
 using Catalog.Licenses;
 using Catalog.Products;

@@ -1,11 +1,8 @@
 using Catalog.Http;
 using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Marten;
 
 namespace Catalog.Products;
 

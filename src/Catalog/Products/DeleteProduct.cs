@@ -1,9 +1,6 @@
 using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http.Marten;
-using Wolverine.Marten;
 
 namespace Catalog.Products;
 

@@ -1,7 +1,5 @@
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http.Marten;
 
 namespace Catalog.Products;
 

@@ -3,7 +3,6 @@ using System.ComponentModel;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Marten.Linq.MatchesSql;
-using Microsoft.AspNetCore.Authorization;
 
 namespace Catalog.Products;
 

@@ -1,11 +1,7 @@
 using Catalog.Http;
 using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http.Marten;
-using Wolverine.Marten;
 
 namespace Catalog.Products;
 

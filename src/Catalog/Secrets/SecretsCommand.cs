@@ -85,6 +85,34 @@ public class SecretsCommand : JasperFxAsyncCommand<SecretsInput>
     });
 }
 
+/// <summary>
+/// A document's sealed field, for <c>secrets reseal</c>: in every database of <typeparamref name="TStore"/>, each
+/// document <paramref name="stale"/> finds (sealed under another key than the current one, whose prefix it is given) is
+/// sealed again under the current key, bound to what it was sealed for.
+/// </summary>
+public sealed class SealedField<T, TStore>(string name, string field, Func<IQueryable<T>, string, IQueryable<T>> stale,
+    Func<T, object> id, Func<T, string> value, Func<T, string> sealedFor) : ISealedValues
+    where T : notnull where TStore : IDocumentStore
+{
+    public string Name => name;
+
+    public async Task<int> Reseal(IServiceProvider services, SecretBox secrets, CancellationToken token)
+    {
+        var store = services.GetRequiredService<TStore>();
+        var table = $"{Database.Schema}.mt_doc_{typeof(T).Name.ToLowerInvariant()}";
+        var resealed = 0;
+        foreach (var database in await store.Storage.AllDatabases())
+        {
+            await using var query = store.QuerySession(Marten.Services.SessionOptions.ForDatabase(database));
+            foreach (var document in await stale(query.Query<T>(), secrets.CurrentPrefix).ToListAsync(token))
+                if (await SealedValues.Replace(database, table, id(document), field, value(document),
+                        secrets.Reseal(value(document), sealedFor(document)), token))
+                    resealed++;
+        }
+        return resealed;
+    }
+}
+
 /// <summary>Replacing one sealed value in place, in SQL, only while it is still the value read (optimistic).</summary>
 public static class SealedValues
 {

@@ -25,7 +25,7 @@ public static class SigningKeysConfiguration
         services.AddSingleton(settings);
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton<Accounts.INewAccountSetup, FirstSigningKey>(); // every account is created with its first key
-        services.AddSingleton<Catalog.Secrets.ISealedValues, ResealSigningKeys>(); // master key rotation
+        services.AddSingleton(ResealSigningKeys.PrivateKeys); // master key rotation
         return services;
     }
 }

@@ -1,6 +1,5 @@
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Microsoft.AspNetCore.Authorization;
 
 namespace Catalog.SigningKeys;
 

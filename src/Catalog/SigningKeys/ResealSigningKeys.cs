@@ -8,29 +8,10 @@ namespace Catalog.SigningKeys;
 /// is sealed again under it, bound to the same account and kid. A key retired meanwhile (its private half erased) is
 /// left as it is.
 /// </summary>
-public sealed class ResealSigningKeys : ISealedValues
+public static class ResealSigningKeys
 {
-    public string Name => "signingKeys";
-
-    public Task<int> Reseal(IServiceProvider services, SecretBox secrets, CancellationToken token) =>
-        Run(services.GetRequiredService<IDirectoryStore>(), secrets, token);
-
-    private const string Table = $"{Database.Schema}.mt_doc_signingkey";
-
-    public static async Task<int> Run(IDirectoryStore store, SecretBox secrets, CancellationToken token = default)
-    {
-        await using var query = store.QuerySession();
-        var stale = await query.Query<SigningKey>()
-            .Where(x => x.SealedPrivateKey != null && !x.SealedPrivateKey.StartsWith(secrets.CurrentPrefix))
-            .ToListAsync(token);
-        var resealed = 0;
-        foreach (var key in stale)
-        {
-            var sealedKey = key.SealedPrivateKey!;
-            if (await SealedValues.Replace(store.Storage.Database, Table, key.Id, nameof(SigningKey.SealedPrivateKey), sealedKey,
-                    secrets.Reseal(sealedKey, SigningKey.SealedFor(key.AccountId, key.Id)), token))
-                resealed++;
-        }
-        return resealed;
-    }
+    public static readonly ISealedValues PrivateKeys = new SealedField<SigningKey, IDirectoryStore>(
+        "signingKeys", nameof(SigningKey.SealedPrivateKey),
+        (keys, current) => keys.Where(x => x.SealedPrivateKey != null && !x.SealedPrivateKey.StartsWith(current)),
+        x => x.Id, x => x.SealedPrivateKey!, x => SigningKey.SealedFor(x.AccountId, x.Id));
 }

@@ -1,13 +1,11 @@
 using Catalog.Machines;
 using Catalog.Http;
 using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Catalog.Conventions;
 using Catalog.Licenses;
 using Catalog.Products;
 using License = Catalog.Licenses.License;
-using Microsoft.AspNetCore.Authorization;
 
 namespace Catalog.Validation;
 

@@ -1,13 +1,11 @@
 using Catalog.Http;
 using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Licenses;
 using Catalog.Machines;
 using Catalog.Products;
 using License = Catalog.Licenses.License;
-using Microsoft.AspNetCore.Authorization;
 
 namespace Catalog.Validation;
 

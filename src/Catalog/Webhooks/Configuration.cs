@@ -85,7 +85,7 @@ public static class WebhooksConfiguration
         services.AddSingularAgent<DeliveryRecordsPurge>(); // one node of the cluster purges (Wolverine's agents)
         services.AddHostedService<RacedFeedRelease>(); // a feed two nodes raced on is assigned again, not left stopped
         services.AddSingleton<Marten.Schema.IInitialData, SealClearSecrets>();
-        services.AddSingleton<Catalog.Secrets.ISealedValues, ResealWebhookSecrets>(); // master key rotation
+        services.AddSingleton(ResealWebhookSecrets.Secrets); // master key rotation
         services.AddHttpClient(HttpClientName, client =>
             {
                 client.Timeout = settings.Timeout;

@@ -1,15 +1,12 @@
 using Catalog.Secrets;
 using Catalog.Http;
 using System.ComponentModel;
-using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json.Serialization;
 using Catalog.Accounts;
 using Catalog.EventLog;
 using Catalog.Conventions;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Marten;
 
 namespace Catalog.Webhooks;
 

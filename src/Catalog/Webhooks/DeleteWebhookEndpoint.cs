@@ -1,7 +1,4 @@
 using Catalog.Accounts;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http.Marten;
-using Wolverine.Marten;
 
 namespace Catalog.Webhooks;
 

@@ -2,8 +2,6 @@ using Catalog.Http;
 using System.ComponentModel;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Microsoft.AspNetCore.Authorization;
-using Wolverine.Http.Marten;
 
 namespace Catalog.Webhooks;
 

@@ -1,8 +1,6 @@
 using Catalog.Http;
-using System.ComponentModel.DataAnnotations;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Microsoft.AspNetCore.Authorization;
 
 namespace Catalog.Webhooks;
 

@@ -1,5 +1,4 @@
 using Catalog.Secrets;
-using Catalog.Hosting;
 
 namespace Catalog.Webhooks;
 
@@ -8,29 +7,10 @@ namespace Catalog.Webhooks;
 /// sealed again under it, in every database (with shards, each holds its accounts' endpoints). Deliveries sign with
 /// the same secret either way. A secret still in clear is <see cref="SealClearSecrets"/>' to seal, at start.
 /// </summary>
-public sealed class ResealWebhookSecrets : ISealedValues
+public static class ResealWebhookSecrets
 {
-    public string Name => "webhookSecrets";
-
-    public Task<int> Reseal(IServiceProvider services, SecretBox secrets, CancellationToken token) =>
-        Run(services.GetRequiredService<IDocumentStore>(), secrets, token);
-
-    private const string Table = $"{Database.Schema}.mt_doc_webhookendpoint";
-
-    public static async Task<int> Run(IDocumentStore store, SecretBox secrets, CancellationToken token = default)
-    {
-        var resealed = 0;
-        foreach (var database in await store.Storage.AllDatabases())
-        {
-            await using var query = store.QuerySession(Marten.Services.SessionOptions.ForDatabase(database));
-            var stale = await query.Query<WebhookEndpoint>()
-                .Where(x => x.AnyTenant() && !x.Secret.StartsWith(secrets.CurrentPrefix) && !x.Secret.StartsWith(WebhookSignature.SecretPrefix))
-                .ToListAsync(token);
-            foreach (var endpoint in stale)
-                if (await SealedValues.Replace(database, Table, endpoint.Id, nameof(WebhookEndpoint.Secret), endpoint.Secret,
-                        secrets.Reseal(endpoint.Secret, WebhookEndpoint.SealedFor(endpoint.Id)), token))
-                    resealed++;
-        }
-        return resealed;
-    }
+    public static readonly ISealedValues Secrets = new SealedField<WebhookEndpoint, IDocumentStore>(
+        "webhookSecrets", nameof(WebhookEndpoint.Secret),
+        (endpoints, current) => endpoints.Where(x => x.AnyTenant() && !x.Secret.StartsWith(current) && !x.Secret.StartsWith(WebhookSignature.SecretPrefix)),
+        x => x.Id, x => x.Secret, x => WebhookEndpoint.SealedFor(x.Id));
 }
