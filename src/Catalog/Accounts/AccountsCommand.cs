@@ -4,7 +4,7 @@ using JasperFx.CommandLine;
 
 namespace Catalog.Accounts;
 
-public class AccountsInput : NetCoreInput
+public class AccountsInput : CommandInput
 {
     [Description("create | list")]
     public string Action { get; set; } = "";
@@ -14,9 +14,6 @@ public class AccountsInput : NetCoreInput
 
     [Description("With shards: the shard database (a name under Sharding:Databases) the account lives in; default the one with the fewest accounts (create)")]
     public string? DatabaseFlag { get; set; }
-
-    [Description("Print the result as one JSON object on the last line")]
-    public bool JsonFlag { get; set; }
 }
 
 [Description("Create and list accounts (the tenants of the API)", Name = "accounts")]

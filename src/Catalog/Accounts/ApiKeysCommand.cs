@@ -3,7 +3,7 @@ using JasperFx.CommandLine;
 
 namespace Catalog.Accounts;
 
-public class ApiKeysInput : NetCoreInput
+public class ApiKeysInput : CommandInput
 {
     [Description("create | list | revoke")]
     public string Action { get; set; } = "";
@@ -19,9 +19,6 @@ public class ApiKeysInput : NetCoreInput
 
     [Description("A name to recognise the key by (create)")]
     public string? NameFlag { get; set; }
-
-    [Description("Print the result as one JSON object on the last line")]
-    public bool JsonFlag { get; set; }
 }
 
 /// <summary>What a listing shows of a key: never its secret or hash.</summary>

@@ -1,4 +1,5 @@
 using Catalog.Conventions;
+using JasperFx.CommandLine;
 
 namespace Catalog.Hosting;
 
@@ -38,6 +39,13 @@ public static class CommandOutput
         Console.Error.WriteLine(message);
         return false;
     }
+}
+
+/// <summary>What every admin command takes: <c>--json</c>, and the host's own flags.</summary>
+public class CommandInput : NetCoreInput
+{
+    [Description("Print the result as one JSON object on the last line")]
+    public bool JsonFlag { get; set; }
 }
 
 /// <summary>A request an operator made that cannot be carried out; its message is one line for the terminal.</summary>

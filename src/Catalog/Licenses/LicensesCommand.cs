@@ -4,7 +4,7 @@ using JasperFx.CommandLine;
 
 namespace Catalog.Licenses;
 
-public class LicensesInput : NetCoreInput
+public class LicensesInput : CommandInput
 {
     [Description("list")]
     public string Action { get; set; } = "";
@@ -14,9 +14,6 @@ public class LicensesInput : NetCoreInput
 
     [Description("Only this product's licenses")]
     public string? ProductFlag { get; set; }
-
-    [Description("Print the result as one JSON object on the last line")]
-    public bool JsonFlag { get; set; }
 }
 
 [Description("List an account's licenses (newest first)", Name = "licenses")]

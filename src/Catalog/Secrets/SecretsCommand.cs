@@ -4,13 +4,10 @@ using Marten.Storage;
 
 namespace Catalog.Secrets;
 
-public class SecretsInput : NetCoreInput
+public class SecretsInput : CommandInput
 {
     [Description("reseal")]
     public string Action { get; set; } = "";
-
-    [Description("Print the result as one JSON object on the last line")]
-    public bool JsonFlag { get; set; }
 }
 
 /// <summary>How many values of each kind one reseal sealed again under the current master key.</summary>

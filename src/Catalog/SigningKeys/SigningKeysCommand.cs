@@ -5,7 +5,7 @@ using JasperFx.CommandLine;
 
 namespace Catalog.SigningKeys;
 
-public class SigningKeysInput : NetCoreInput
+public class SigningKeysInput : CommandInput
 {
     [Description("rotate | list | retire")]
     public string Action { get; set; } = "";
@@ -15,9 +15,6 @@ public class SigningKeysInput : NetCoreInput
 
     [Description("The account whose keys to rotate or list (rotate, list)")]
     public string? AccountFlag { get; set; }
-
-    [Description("Print the result as one JSON object on the last line")]
-    public bool JsonFlag { get; set; }
 }
 
 /// <summary>
