@@ -1,6 +1,7 @@
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Docs;
+using Catalog.Entitlements;
 using Catalog.EventLog;
 using Catalog.Health;
 using Catalog.Hosting;
@@ -44,6 +45,7 @@ builder.Services.AddMarten(marten =>
     {
         marten.UseCatalogDatabase(configuration, builder.Environment);
         marten.ConfigureProducts();
+        marten.ConfigureEntitlements();
         marten.ConfigureLicenses();
         marten.ConfigureMachines();
         marten.ConfigureWebhooks();

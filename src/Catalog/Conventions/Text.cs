@@ -27,6 +27,15 @@ public static class Text
         return true;
     }
 
+    /// <summary>A required name: 1 to <paramref name="maxLength"/> characters, not blank, storable.</summary>
+    public static void Name(ValidationErrors errors, string field, string? value, int maxLength)
+    {
+        if (value is null) errors.Add(field, "is required");
+        else if (string.IsNullOrWhiteSpace(value)) errors.Add(field, "must not be blank");
+        else if (Length(value) > maxLength) errors.Add(field, $"must be at most {maxLength} characters");
+        else MustBeStorable(errors, field, value);
+    }
+
     public static void MustBeStorable(ValidationErrors errors, string field, string value)
     {
         if (!IsStorable(value)) errors.Add(field, "must not contain NUL characters or unpaired surrogates");

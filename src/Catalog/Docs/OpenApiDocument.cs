@@ -197,6 +197,7 @@ public static class OpenApiDocument
     private static readonly Dictionary<string, string> TagDescriptions = new()
     {
         ["Products"] = "The software a vendor sells. Each has a unique code and the prefix of its license keys.",
+        ["Entitlements"] = "Features a license may grant (export-pdf, ...), by code: granted by policies and licenses, asked by validation.",
         ["Licenses"] = "License keys issued for a product: list, read, change, suspend, revoke, validate.",
         ["Machines"] = "The installations using a license, within its seat limit (maxMachines).",
         ["Client"] = "For the software a vendor ships, with its license key alone: activate this machine, validate, read this license, get a signed license file.",

@@ -1,4 +1,5 @@
 using Catalog.Conventions;
+using Catalog.Entitlements;
 using Catalog.Licenses;
 using Catalog.Products;
 
@@ -21,6 +22,9 @@ public static class PublicEvents
     public const string LicenseReinstatedName = "license.reinstated";
     public const string MachineActivatedName = "machine.activated";
     public const string MachineDeactivatedName = "machine.deactivated";
+    public const string EntitlementCreatedName = "entitlement.created";
+    public const string EntitlementUpdatedName = "entitlement.updated";
+    public const string EntitlementDeletedName = "entitlement.deleted";
 
     private static readonly Dictionary<Type, string> NamesByType = new()
     {
@@ -34,6 +38,9 @@ public static class PublicEvents
         [typeof(LicenseReinstated)] = LicenseReinstatedName,
         [typeof(MachineActivated)] = MachineActivatedName,
         [typeof(MachineDeactivated)] = MachineDeactivatedName,
+        [typeof(EntitlementCreated)] = EntitlementCreatedName,
+        [typeof(EntitlementUpdated)] = EntitlementUpdatedName,
+        [typeof(EntitlementDeleted)] = EntitlementDeletedName,
     };
 
     private static readonly Dictionary<string, Type> TypesByName = NamesByType.ToDictionary(x => x.Value, x => x.Key);

@@ -18,13 +18,7 @@ public static partial class ProductRules
     public const string CodeRule = "1-50 characters of A-Z a-z 0-9 - _; unique in the account ignoring case; immutable; stays reserved after deletion.";
     public const string KeyPrefixRule = "How license keys begin: 2-10 uppercase letters A-Z (lowercase is refused, not fixed).";
 
-    public static void Name(ValidationErrors errors, string? name)
-    {
-        if (name is null) errors.Add("name", "is required");
-        else if (string.IsNullOrWhiteSpace(name)) errors.Add("name", "must not be blank");
-        else if (Text.Length(name) > NameMaxLength) errors.Add("name", $"must be at most {NameMaxLength} characters");
-        else Text.MustBeStorable(errors, "name", name);
-    }
+    public static void Name(ValidationErrors errors, string? name) => Text.Name(errors, "name", name, NameMaxLength);
 
     public static void Code(ValidationErrors errors, string? code)
     {

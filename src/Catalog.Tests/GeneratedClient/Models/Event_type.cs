@@ -48,5 +48,17 @@ namespace Catalog.Tests.GeneratedClient.Models
         #pragma warning disable CS1591
         MachineDeactivated,
         #pragma warning restore CS1591
+        [EnumMember(Value = "entitlement.created")]
+        #pragma warning disable CS1591
+        EntitlementCreated,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "entitlement.updated")]
+        #pragma warning disable CS1591
+        EntitlementUpdated,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "entitlement.deleted")]
+        #pragma warning disable CS1591
+        EntitlementDeleted,
+        #pragma warning restore CS1591
     }
 }

@@ -2,6 +2,7 @@
 #pragma warning disable CS0618
 using Catalog.Tests.GeneratedClient.Api.V1.Accounts;
 using Catalog.Tests.GeneratedClient.Api.V1.Client;
+using Catalog.Tests.GeneratedClient.Api.V1.Entitlements;
 using Catalog.Tests.GeneratedClient.Api.V1.Events;
 using Catalog.Tests.GeneratedClient.Api.V1.Licenses;
 using Catalog.Tests.GeneratedClient.Api.V1.Machines;
@@ -30,6 +31,11 @@ namespace Catalog.Tests.GeneratedClient.Api.V1
         public global::Catalog.Tests.GeneratedClient.Api.V1.Client.ClientRequestBuilder Client
         {
             get => new global::Catalog.Tests.GeneratedClient.Api.V1.Client.ClientRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The entitlements property</summary>
+        public global::Catalog.Tests.GeneratedClient.Api.V1.Entitlements.EntitlementsRequestBuilder Entitlements
+        {
+            get => new global::Catalog.Tests.GeneratedClient.Api.V1.Entitlements.EntitlementsRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The events property</summary>
         public global::Catalog.Tests.GeneratedClient.Api.V1.Events.EventsRequestBuilder Events

@@ -1,0 +1,27 @@
+using JasperFx.Events.Projections;
+using Marten.Schema;
+using Marten.Schema.Indexing.Unique;
+
+namespace Catalog.Entitlements;
+
+/// <summary>Entitlements: one stream each, the document projected inline from it.</summary>
+public static class EntitlementsConfiguration
+{
+    /// <summary>Codes are unique per account, whatever their case.</summary>
+    public const string CodeIndex = "mt_doc_entitlement_uidx_code";
+
+    public static StoreOptions ConfigureEntitlements(this StoreOptions options)
+    {
+        options.Projections.Snapshot<Entitlement>(SnapshotLifecycle.Inline);
+        options.Schema.For<Entitlement>()
+            .MultiTenanted()
+            .Index(x => x.Code, index =>
+            {
+                index.Name = CodeIndex;
+                index.IsUnique = true;
+                index.Casing = ComputedIndex.Casings.Lower;
+                index.TenancyScope = TenancyScope.PerTenant;
+            });
+        return options;
+    }
+}
