@@ -8,6 +8,7 @@ using Catalog.Hosting;
 using Catalog.Http;
 using Catalog.Licenses;
 using Catalog.Machines;
+using Catalog.Policies;
 using Catalog.Products;
 using Catalog.Secrets;
 using Catalog.SigningKeys;
@@ -46,6 +47,7 @@ builder.Services.AddMarten(marten =>
         marten.UseCatalogDatabase(configuration, builder.Environment);
         marten.ConfigureProducts();
         marten.ConfigureEntitlements();
+        marten.ConfigurePolicies();
         marten.ConfigureLicenses();
         marten.ConfigureMachines();
         marten.ConfigureWebhooks();
@@ -77,6 +79,7 @@ builder.Services.AddApiConventions();                    // JSON, problem detail
 builder.Services.AddSecrets();                           // Secrets:MasterKey seals signing keys and webhook secrets
 builder.Services.AddDatabaseErrors();                    // database away -> 503, a value it refuses -> 400
 builder.Services.AddAccounts(configuration);             // API keys: authentication, scopes, rate limits
+builder.Services.AddPolicies();                          // a live policy keeps the entitlements it grants
 builder.Services.AddLicenses(configuration);             // license keys drawn at random, unique service-wide
 builder.Services.AddSigningKeys(configuration);          // per-account Ed25519 keys that sign license files
 builder.Services.AddWebhooks(configuration);             // the HTTP client that delivers

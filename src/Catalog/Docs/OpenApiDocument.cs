@@ -197,6 +197,7 @@ public static class OpenApiDocument
     private static readonly Dictionary<string, string> TagDescriptions = new()
     {
         ["Products"] = "The software a vendor sells. Each has a unique code and the prefix of its license keys.",
+        ["Policies"] = "A product's licensing models (perpetual, subscription, trial, node-locked, floating, metered, tiers): every license under one follows it, and a change holds for all of them at once.",
         ["Entitlements"] = "Features a license may grant (export-pdf, ...), by code: granted by policies and licenses, asked by validation.",
         ["Licenses"] = "License keys issued for a product: list, read, change, suspend, revoke, validate.",
         ["Machines"] = "The installations using a license, within its seat limit (maxMachines).",

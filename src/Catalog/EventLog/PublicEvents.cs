@@ -1,6 +1,7 @@
 using Catalog.Conventions;
 using Catalog.Entitlements;
 using Catalog.Licenses;
+using Catalog.Policies;
 using Catalog.Products;
 
 namespace Catalog.EventLog;
@@ -22,6 +23,9 @@ public static class PublicEvents
     public const string LicenseReinstatedName = "license.reinstated";
     public const string MachineActivatedName = "machine.activated";
     public const string MachineDeactivatedName = "machine.deactivated";
+    public const string PolicyCreatedName = "policy.created";
+    public const string PolicyUpdatedName = "policy.updated";
+    public const string PolicyDeletedName = "policy.deleted";
     public const string EntitlementCreatedName = "entitlement.created";
     public const string EntitlementUpdatedName = "entitlement.updated";
     public const string EntitlementDeletedName = "entitlement.deleted";
@@ -38,6 +42,9 @@ public static class PublicEvents
         [typeof(LicenseReinstated)] = LicenseReinstatedName,
         [typeof(MachineActivated)] = MachineActivatedName,
         [typeof(MachineDeactivated)] = MachineDeactivatedName,
+        [typeof(PolicyCreated)] = PolicyCreatedName,
+        [typeof(PolicyUpdated)] = PolicyUpdatedName,
+        [typeof(PolicyDeleted)] = PolicyDeletedName,
         [typeof(EntitlementCreated)] = EntitlementCreatedName,
         [typeof(EntitlementUpdated)] = EntitlementUpdatedName,
         [typeof(EntitlementDeleted)] = EntitlementDeletedName,

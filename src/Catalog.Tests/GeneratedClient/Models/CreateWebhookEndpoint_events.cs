@@ -48,6 +48,18 @@ namespace Catalog.Tests.GeneratedClient.Models
         #pragma warning disable CS1591
         MachineDeactivated,
         #pragma warning restore CS1591
+        [EnumMember(Value = "policy.created")]
+        #pragma warning disable CS1591
+        PolicyCreated,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "policy.updated")]
+        #pragma warning disable CS1591
+        PolicyUpdated,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "policy.deleted")]
+        #pragma warning disable CS1591
+        PolicyDeleted,
+        #pragma warning restore CS1591
         [EnumMember(Value = "entitlement.created")]
         #pragma warning disable CS1591
         EntitlementCreated,

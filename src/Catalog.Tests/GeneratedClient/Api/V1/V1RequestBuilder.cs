@@ -6,6 +6,7 @@ using Catalog.Tests.GeneratedClient.Api.V1.Entitlements;
 using Catalog.Tests.GeneratedClient.Api.V1.Events;
 using Catalog.Tests.GeneratedClient.Api.V1.Licenses;
 using Catalog.Tests.GeneratedClient.Api.V1.Machines;
+using Catalog.Tests.GeneratedClient.Api.V1.Policies;
 using Catalog.Tests.GeneratedClient.Api.V1.Products;
 using Catalog.Tests.GeneratedClient.Api.V1.WebhookEndpoints;
 using Microsoft.Kiota.Abstractions.Extensions;
@@ -51,6 +52,11 @@ namespace Catalog.Tests.GeneratedClient.Api.V1
         public global::Catalog.Tests.GeneratedClient.Api.V1.Machines.MachinesRequestBuilder Machines
         {
             get => new global::Catalog.Tests.GeneratedClient.Api.V1.Machines.MachinesRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The policies property</summary>
+        public global::Catalog.Tests.GeneratedClient.Api.V1.Policies.PoliciesRequestBuilder Policies
+        {
+            get => new global::Catalog.Tests.GeneratedClient.Api.V1.Policies.PoliciesRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The products property</summary>
         public global::Catalog.Tests.GeneratedClient.Api.V1.Products.ProductsRequestBuilder Products
