@@ -106,7 +106,7 @@ public class Authentication(AppFixture fixture) : ApiTest(fixture)
         // Every scope but the one needed: write does not imply read, nor read write.
         var limited = await AKeyFor(owner.AccountId, AllScopes.Where(x => x != scope).ToArray());
 
-        var response = await Send(method, url.Replace("{id}", product.GetProperty("id").GetString()), limited,
+        var response = await Send(method, url.Replace("{id}", product.Id.ToString()), limited,
             method is "POST" or "PATCH" ? JsonSerializer.Serialize(AProduct("scoped-2")) : null);
 
         Assert.Equal(403, response.Status);
@@ -120,7 +120,7 @@ public class Authentication(AppFixture fixture) : ApiTest(fixture)
         var acme = await AClient();
         var globex = await AClient();
         var product = await CreateProduct(acme, AProduct("acme-only"));
-        var url = $"/api/v1/products/{product.GetProperty("id")}";
+        var url = $"/api/v1/products/{product.Id}";
 
         var get = await Get(url, globex);
         var patch = await Patch(url, globex, new { name = "Stolen" });

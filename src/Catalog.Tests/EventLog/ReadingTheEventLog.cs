@@ -7,10 +7,10 @@ public class ReadingTheEventLog(AppFixture fixture) : ApiTest(fixture)
     {
         var client = await AClient();
         var product = await CreateProduct(client, new { name = "Logged", code = "logged", keyPrefix = "LOG" });
-        var productId = product.GetProperty("id").GetString()!;
+        var productId = product.Id;
         await Patch($"/api/v1/products/{productId}", client, new { name = "Renamed" });
         var license = await IssueLicense(client, productId);
-        await Send("POST", $"/api/v1/licenses/{license.GetProperty("id")}/revoke", client);
+        await Send("POST", $"/api/v1/licenses/{license.Id}/revoke", client);
         await Delete($"/api/v1/products/{productId}", client);
 
         var response = await Get("/api/v1/events", client);
@@ -21,14 +21,14 @@ public class ReadingTheEventLog(AppFixture fixture) : ApiTest(fixture)
             events.Select(x => x.GetProperty("type").GetString()));
         Assert.Equal(["sequence", "type", "streamId", "version", "occurredAt", "data"], events[0].EnumerateObject().Select(x => x.Name));
         Assert.Equal(events.Select(x => x.GetProperty("sequence").GetInt64()).Order(), events.Select(x => x.GetProperty("sequence").GetInt64()));
-        Assert.All(events, x => Assert.Equal(productId, x.GetProperty("streamId").GetString()));
+        Assert.All(events, x => Assert.Equal(productId.ToString(), x.GetProperty("streamId").GetString()));
         Assert.Equal([1L, 2, 3, 4, 5], events.Select(x => x.GetProperty("version").GetInt64()));
         Assert.All(events, x => Assert.Matches(Products.CreatingProducts.Timestamp, x.GetProperty("occurredAt").GetString()));
 
         var created = events[0].GetProperty("data");
         Assert.Equal("logged", created.GetProperty("code").GetString());
         Assert.Equal("LOG", created.GetProperty("keyPrefix").GetString());
-        Assert.Equal(license.GetProperty("key").GetString(), events[2].GetProperty("data").GetProperty("key").GetString());
+        Assert.Equal(license.Key, events[2].GetProperty("data").GetProperty("key").GetString());
         Assert.DoesNotContain("Catalog.", response.Text);
         Assert.DoesNotContain("$type", response.Text);
     }
@@ -39,7 +39,7 @@ public class ReadingTheEventLog(AppFixture fixture) : ApiTest(fixture)
         var client = await AClient();
         for (var i = 0; i < 3; i++)
         {
-            var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
+            var productId = (await CreateProduct(client)).Id;
             await IssueLicense(client, productId);
         }
 

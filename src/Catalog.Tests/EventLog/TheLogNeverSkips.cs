@@ -13,8 +13,8 @@ public class TheLogNeverSkips(AppFixture fixture) : ApiTest(fixture)
     public async Task a_reader_following_cursors_during_sixteen_concurrent_writers_sees_the_whole_log()
     {
         var client = await AClient();
-        var products = new List<string>();
-        for (var i = 0; i < 4; i++) products.Add((await CreateProduct(client)).GetProperty("id").GetString()!);
+        var products = new List<Guid>();
+        for (var i = 0; i < 4; i++) products.Add((await CreateProduct(client)).Id);
 
         var followed = new HashSet<long>();
         long? cursor = null;
@@ -66,7 +66,7 @@ public class TheLogNeverSkips(AppFixture fixture) : ApiTest(fixture)
         await using var receiver = await Catalog.Tests.Webhooks.Receiver.Start();
         var client = await AClient();
         Assert.Equal(201, (await Post("/api/v1/webhook-endpoints", client, new { url = receiver.Url, events = new[] { "product.created", "product.updated" } })).Status);
-        var stalled = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var stalled = (await CreateProduct(client)).Id;
         await Eventually(() => Task.FromResult(receiver.Requests.Count == 1), "the first delivery");
 
         // Another transaction holds the product's row: the update takes its sequence number, then waits to commit.
@@ -74,12 +74,12 @@ public class TheLogNeverSkips(AppFixture fixture) : ApiTest(fixture)
         await using var holding = await connection.BeginTransactionAsync();
         await using (var lockRow = new NpgsqlCommand("select 1 from catalog.mt_doc_product where id = @id for update", connection, holding))
         {
-            lockRow.Parameters.AddWithValue("id", Guid.Parse(stalled));
+            lockRow.Parameters.AddWithValue("id", stalled);
             await lockRow.ExecuteScalarAsync();
         }
         var update = Patch($"/api/v1/products/{stalled}", client, new { name = "Committed late" });
         await Task.Delay(500);
-        var later = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var later = (await CreateProduct(client)).Id;
         await Task.Delay(TimeSpan.FromSeconds(6)); // twice the stale-gap threshold
 
         var meanwhile = await Get("/api/v1/events", client);
@@ -92,7 +92,7 @@ public class TheLogNeverSkips(AppFixture fixture) : ApiTest(fixture)
         await Eventually(async () => (await Get("/api/v1/events", client)).Data.GetArrayLength() == 3, "the log to list all three events");
         var log = (await Get("/api/v1/events", client)).Data.EnumerateArray().ToList();
         Assert.Equal(["product.created", "product.updated", "product.created"], log.Select(x => x.GetProperty("type").GetString()));
-        Assert.Equal([stalled, stalled, later], log.Select(x => x.GetProperty("streamId").GetString()));
+        Assert.Equal([stalled.ToString(), stalled.ToString(), later.ToString()], log.Select(x => x.GetProperty("streamId").GetString()));
         await Eventually(() => Task.FromResult(receiver.Requests.Count == 3), "the delivery of the late update and the event after it");
         Assert.Contains(receiver.Requests, x => x.Body.Contains("Committed late"));
     }

@@ -6,7 +6,7 @@ public class LicenseLifecycle(AppFixture fixture) : ApiTest(fixture)
     private async Task<(Client Vendor, string Id, string Key)> ALicenseById(object? body = null)
     {
         var (vendor, license) = await ALicense(body);
-        return (vendor, Id(license), Key(license));
+        return (vendor, license.Id.ToString(), license.Key);
     }
 
     [Fact]

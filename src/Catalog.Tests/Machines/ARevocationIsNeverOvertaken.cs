@@ -26,7 +26,7 @@ public class ARevocationIsNeverOvertaken(AppFixture fixture) : ApiTest(fixture)
     public async Task a_first_activation_and_a_revocation_of_a_license_without_machines_queue_on_its_lock()
     {
         var (vendor, license) = await ALicense();
-        var licenseId = Guid.Parse(Id(license));
+        var licenseId = license.Id;
 
         // Hold the license's lock, as a revocation deciding at this moment does, in whichever database holds it.
         var holders = new List<(NpgsqlConnection Connection, NpgsqlTransaction Transaction)>();
@@ -43,7 +43,7 @@ public class ARevocationIsNeverOvertaken(AppFixture fixture) : ApiTest(fixture)
         Task<ApiResponse> activation, revocation;
         try
         {
-            activation = AsLicense("POST", "/api/v1/client/machines", Key(license), """{"fingerprint":"fp-1"}""");
+            activation = AsLicense("POST", "/api/v1/client/machines", license.Key, """{"fingerprint":"fp-1"}""");
             await Eventually(async () => await WaitingOnLicenseLocks() == 1, "the activation waits for the license's lock");
             revocation = Post($"/api/v1/licenses/{licenseId}/revoke", vendor, new { });
             await Eventually(async () => await WaitingOnLicenseLocks() == 2, "the revocation waits for it too");

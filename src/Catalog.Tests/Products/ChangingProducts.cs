@@ -10,7 +10,7 @@ public class ChangingProducts(AppFixture fixture) : ApiTest(fixture)
     {
         var client = await AClient();
         var product = await CreateProduct(client, new { name = "Old", code = "patched", description = "old", keyPrefix = "OLD", metadata = new { a = "1", b = "2" } });
-        var url = $"/api/v1/products/{product.GetProperty("id")}";
+        var url = $"/api/v1/products/{product.Id}";
         await Task.Delay(5); // so that the update lands on a later millisecond
 
         var response = await Patch(url, client, new { name = "New", keyPrefix = "NEW", metadata = new { c = 3 } });
@@ -22,8 +22,8 @@ public class ChangingProducts(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal("NEW", updated.GetProperty("keyPrefix").GetString());
         Assert.Equal("""{"c":3}""", updated.GetProperty("metadata").GetRawText()); // replaced whole
         Assert.Equal("patched", updated.GetProperty("code").GetString());
-        Assert.Equal(product.GetProperty("createdAt").GetString(), updated.GetProperty("createdAt").GetString());
-        Assert.True(string.CompareOrdinal(updated.GetProperty("updatedAt").GetString(), product.GetProperty("updatedAt").GetString()) > 0);
+        Assert.Equal(product.CreatedAt, updated.GetProperty("createdAt").GetDateTimeOffset());
+        Assert.True(updated.GetProperty("updatedAt").GetDateTimeOffset() > product.UpdatedAt);
 
         var stored = await Get(url, client);
         Assert.Equal(response.Text, stored.Text);
@@ -35,7 +35,7 @@ public class ChangingProducts(AppFixture fixture) : ApiTest(fixture)
         var client = await AClient();
         var product = await CreateProduct(client, new { name = "N", code = "clear", description = "d", metadata = new { a = 1 } });
 
-        var response = await Patch($"/api/v1/products/{product.GetProperty("id")}", client, new { description = (string?)null, metadata = (object?)null });
+        var response = await Patch($"/api/v1/products/{product.Id}", client, new { description = (string?)null, metadata = (object?)null });
 
         Assert.Equal(200, response.Status);
         Assert.Equal(JsonValueKind.Null, response.Data.GetProperty("description").ValueKind);
@@ -47,7 +47,7 @@ public class ChangingProducts(AppFixture fixture) : ApiTest(fixture)
     {
         var client = await AClient();
         var product = await CreateProduct(client, AProduct("fixed"));
-        var url = $"/api/v1/products/{product.GetProperty("id")}";
+        var url = $"/api/v1/products/{product.Id}";
 
         var changed = await Patch(url, client, new { code = "other" });
         var same = await Patch(url, client, new { code = "fixed", name = "Renamed" });
@@ -70,7 +70,7 @@ public class ChangingProducts(AppFixture fixture) : ApiTest(fixture)
     {
         var client = await AClient();
         var product = await CreateProduct(client, AProduct("untouched"));
-        var url = $"/api/v1/products/{product.GetProperty("id")}";
+        var url = $"/api/v1/products/{product.Id}";
         var before = (await Get(url, client)).Text;
 
         var response = await Send("PATCH", url, client, body);
@@ -85,7 +85,7 @@ public class ChangingProducts(AppFixture fixture) : ApiTest(fixture)
     {
         var client = await AClient();
         var product = await CreateProduct(client, AProduct("doomed"));
-        var url = $"/api/v1/products/{product.GetProperty("id")}";
+        var url = $"/api/v1/products/{product.Id}";
 
         var first = await Delete(url, client);
         var second = await Delete(url, client);
@@ -100,7 +100,7 @@ public class ChangingProducts(AppFixture fixture) : ApiTest(fixture)
 
         // Only one ProductDeleted: the second delete appended nothing.
         await using var session = Store.QuerySession(client.AccountId.ToString());
-        var events = await session.Events.FetchStreamAsync(product.GetProperty("id").GetGuid());
+        var events = await session.Events.FetchStreamAsync(product.Id);
         Assert.Equal([typeof(ProductCreated), typeof(ProductDeleted)], events.Select(x => x.EventType));
     }
 
@@ -109,7 +109,7 @@ public class ChangingProducts(AppFixture fixture) : ApiTest(fixture)
     {
         var client = await AClient();
         var product = await CreateProduct(client, AProduct("gone"));
-        var url = $"/api/v1/products/{product.GetProperty("id")}";
+        var url = $"/api/v1/products/{product.Id}";
         await Delete(url, client);
 
         var response = await Patch(url, client, new { name = "Back" });
@@ -123,7 +123,7 @@ public class ChangingProducts(AppFixture fixture) : ApiTest(fixture)
     {
         var client = await AClient();
         var product = await CreateProduct(client, AProduct("evented"));
-        var id = product.GetProperty("id").GetGuid();
+        var id = product.Id;
         await Patch($"/api/v1/products/{id}", client, new { name = "Renamed" });
         await Patch($"/api/v1/products/{id}", client, new { name = "Renamed" }); // no change, no event
         await Delete($"/api/v1/products/{id}", client);

@@ -53,8 +53,10 @@ public class CreatingProducts(AppFixture fixture) : ApiTest(fixture)
     {
         var client = await AClient();
 
-        var product = await CreateProduct(client, new { name = "Minimal", code = "minimal" });
+        var response = await Post("/api/v1/products", client, new { name = "Minimal", code = "minimal" });
 
+        Assert.Equal(201, response.Status);
+        var product = response.Data;
         Assert.Equal(JsonValueKind.Null, product.GetProperty("description").ValueKind);
         Assert.Equal("LIC", product.GetProperty("keyPrefix").GetString());
         Assert.Equal("{}", product.GetProperty("metadata").GetRawText());
@@ -65,7 +67,7 @@ public class CreatingProducts(AppFixture fixture) : ApiTest(fixture)
     {
         var client = await AClient();
         var product = await CreateProduct(client, new { name = "Streamed", code = "streamed" });
-        var id = product.GetProperty("id").GetGuid();
+        var id = product.Id;
 
         await using var session = Store.QuerySession(client.AccountId.ToString());
         var events = await session.Events.FetchStreamAsync(id);

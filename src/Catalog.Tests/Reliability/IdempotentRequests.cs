@@ -45,12 +45,12 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
     public async Task a_replayed_license_issuance_issues_one_license()
     {
         var client = await AClient();
-        var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var productId = (await CreateProduct(client)).Id;
 
         var first = await PostWithKey($"/api/v1/products/{productId}/licenses", client, "{}", "issue-1");
         var again = await PostWithKey($"/api/v1/products/{productId}/licenses", client, "{}", "issue-1");
 
-        Assert.Equal(first.Data.GetProperty("key").GetString(), again.Data.GetProperty("key").GetString());
+        Assert.Equal(first.As<Catalog.Licenses.LicenseDetails>().Key, again.As<Catalog.Licenses.LicenseDetails>().Key);
         Assert.Equal(1, await LicensesCount(client, productId));
     }
 
@@ -178,12 +178,12 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
     public async Task validation_is_a_read_and_ignores_the_key()
     {
         var client = await AClient();
-        var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var productId = (await CreateProduct(client)).Id;
         var license = await IssueLicense(client, productId);
-        var body = $$"""{"key":"{{license.GetProperty("key").GetString()}}"}""";
+        var body = $$"""{"key":"{{license.Key}}"}""";
 
         var before = await PostWithKey("/api/v1/licenses/validate", client, body, "check");
-        await Post($"/api/v1/licenses/{license.GetProperty("id").GetString()}/revoke", client, new { });
+        await Post($"/api/v1/licenses/{license.Id}/revoke", client, new { });
         var after = await PostWithKey("/api/v1/licenses/validate", client, body, "check");
 
         Assert.Equal("VALID", before.Data.GetProperty("code").GetString());

@@ -29,8 +29,8 @@ public class RotatingSigningKeys(AppFixture fixture) : ApiTest(fixture)
     public async Task rotation_keeps_files_already_handed_out_valid_and_new_files_carry_the_new_kid_until_the_old_key_is_retired()
     {
         var vendor = await AClient();
-        var product = (await CreateProduct(vendor)).GetProperty("id").GetString()!;
-        var licenseKey = (await IssueLicense(vendor, product)).GetProperty("key").GetString()!;
+        var product = (await CreateProduct(vendor)).Id;
+        var licenseKey = (await IssueLicense(vendor, product)).Key;
         var account = vendor.AccountId.ToString();
 
         var before = await AFile(licenseKey);

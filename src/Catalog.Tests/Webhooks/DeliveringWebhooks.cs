@@ -29,7 +29,7 @@ public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
         var (_, secret) = await Subscribe(client, receiver, "product.created");
 
         var product = await CreateProduct(client, AProduct("hooked"));
-        await Patch($"/api/v1/products/{product.GetProperty("id")}", client, new { name = "Not subscribed" });
+        await Patch($"/api/v1/products/{product.Id}", client, new { name = "Not subscribed" });
 
         await Eventually(() => Task.FromResult(!receiver.Requests.IsEmpty), "the delivery of product.created");
         var received = Assert.Single(receiver.Requests);
@@ -126,7 +126,7 @@ public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
             await using var receiver = await Receiver.Start(failFirst: 1);
             var client = await AClient();
             var (endpointId, _) = await Subscribe(client, receiver, "license.issued");
-            await IssueLicense(client, (await CreateProduct(client)).GetProperty("id").GetString()!);
+            await IssueLicense(client, (await CreateProduct(client)).Id);
             await Eventually(() => Task.FromResult(receiver.Requests.Count == 1), "the first, failing attempt");
 
             await Fixture.RestartAsync(builder => builder.UseSetting("Webhooks:RetrySchedule", "3s"));
