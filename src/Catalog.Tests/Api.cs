@@ -33,6 +33,9 @@ public sealed record ApiResponse(int Status, IHeaderDictionary Headers, string T
     /// <summary>The <c>data</c> as the service's own type (the API's JSON: strict, so a field the type lacks fails).</summary>
     public T As<T>() => Data.Deserialize<T>(ApiJson.Options)!;
 
+    /// <summary>A list's answer, its <c>pagination</c> too, as the service's own types (strict, as <see cref="As{T}"/>).</summary>
+    public Page<T> AsPage<T>() => Json.Deserialize<Page<T>>(ApiJson.Options)!;
+
     /// <summary>A refusal's <c>code</c> (SUSPENDED, MACHINE_LIMIT_REACHED, ...).</summary>
     public string Code => Json.GetProperty("code").GetString()!;
 

@@ -1,3 +1,4 @@
+using Catalog.Licenses;
 using Marten;
 namespace Catalog.Tests.Licenses;
 
@@ -9,9 +10,9 @@ public class ListingLicenses(AppFixture fixture) : ApiTest(fixture)
         var client = await AClient();
         var withThree = await AProductWithLicenses(client, 3);
         var withOne = await AProductWithLicenses(client, 1);
-        var first = withThree.Id.ToString();
-        var ids = withThree.Licenses.Select(x => x.Id.ToString()).ToList();
-        var other = withOne.Licenses[0].Id.ToString();
+        var first = withThree.Id;
+        var ids = withThree.Licenses.Select(x => x.Id).ToList();
+        var other = withOne.Licenses[0].Id;
         await Send("POST", $"/api/v1/licenses/{ids[0]}/revoke", client);
 
         var all = await Get("/api/v1/licenses", client);
@@ -19,16 +20,17 @@ public class ListingLicenses(AppFixture fixture) : ApiTest(fixture)
         var revoked = await Get("/api/v1/licenses?status=revoked", client);
         var activeOfFirst = await Get($"/api/v1/licenses?productId={first}&status=active", client);
         var page1 = await Get("/api/v1/licenses?limit=3", client);
-        var page2 = await Get($"/api/v1/licenses?limit=3&cursor={page1.Json.GetProperty("pagination").GetProperty("nextCursor").GetString()}", client);
+        var page2 = await Get($"/api/v1/licenses?limit=3&cursor={page1.AsPage<LicenseDetails>().Pagination.NextCursor}", client);
 
-        static IEnumerable<string?> Ids(ApiResponse r) => r.Data.EnumerateArray().Select(x => x.GetProperty("id").GetString());
+        static IEnumerable<Guid> Ids(ApiResponse r) => r.As<List<LicenseDetails>>().Select(x => x.Id);
         Assert.Equal([other, ids[2], ids[1], ids[0]], Ids(all));
         Assert.Equal([ids[2], ids[1], ids[0]], Ids(ofFirst));
         Assert.Equal([ids[0]], Ids(revoked));
         Assert.Equal([ids[2], ids[1]], Ids(activeOfFirst));
         Assert.Equal([other, ids[2], ids[1]], Ids(page1));
-        Assert.True(page1.Json.GetProperty("pagination").GetProperty("hasMore").GetBoolean());
+        Assert.True(page1.AsPage<LicenseDetails>().Pagination.HasMore);
         Assert.Equal([ids[0]], Ids(page2));
+        // The last page's pagination as the wire writes it: a null cursor, present.
         Assert.Equal("""{"nextCursor":null,"hasMore":false}""", page2.Json.GetProperty("pagination").GetRawText());
     }
 
@@ -75,10 +77,11 @@ public class ListingLicenses(AppFixture fixture) : ApiTest(fixture)
         {
             var response = await Get($"/api/v1/licenses?productId={product}&" + query, client);
             Assert.True(response.Status == 200, response.ToString());
-            var ids = response.Data.EnumerateArray().Select(x => x.GetProperty("id").GetGuid()).Order().ToArray();
+            var listed = response.As<List<LicenseDetails>>();
+            var ids = listed.Select(x => x.Id).Order().ToArray();
             // Every license listed is in the status asked for, as its own answer says.
-            foreach (var license in response.Data.EnumerateArray())
-                Assert.Equal(query["status=".Length..], license.GetProperty("status").GetString());
+            foreach (var license in listed)
+                Assert.Equal(query["status=".Length..], license.Status);
             return ids;
         }
 
