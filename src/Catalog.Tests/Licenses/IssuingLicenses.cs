@@ -23,17 +23,21 @@ public class IssuingLicenses(AppFixture fixture) : ApiTest(fixture)
         var license = response.Data;
         Assert.Equal(["id", "productId", "key", "status", "expiresAt", "revokedAt", "createdAt", "updatedAt", "metadata", "maxMachines", "machinesCount"],
             license.EnumerateObject().Select(x => x.Name));
-        Assert.Equal($"/api/v1/licenses/{license.GetProperty("id")}", response.Headers.Location.ToString());
-        Assert.Equal(7, license.GetProperty("id").GetGuid().Version);
+        var issued = response.As<LicenseDetails>();
+        Assert.Equal($"/api/v1/licenses/{issued.Id}", response.Headers.Location.ToString());
+        Assert.Equal(7, issued.Id.Version);
+        // The ids as the wire writes them: lower-case, hyphenated.
         Assert.Equal(productId.ToString(), license.GetProperty("productId").GetString());
-        Assert.Matches(KeyFormat, license.GetProperty("key").GetString());
-        Assert.Equal("active", license.GetProperty("status").GetString());
+        Assert.Equal(issued.Id.ToString(), license.GetProperty("id").GetString());
+        Assert.Matches(KeyFormat, issued.Key);
+        Assert.Equal("active", issued.Status);
+        // Present and null, not left out.
         Assert.Equal(JsonValueKind.Null, license.GetProperty("expiresAt").ValueKind);
         Assert.Equal(JsonValueKind.Null, license.GetProperty("revokedAt").ValueKind);
         Assert.Matches(CreatingProducts.Timestamp, license.GetProperty("createdAt").GetString());
         Assert.Equal("""{"seat":"alice"}""", license.GetProperty("metadata").GetRawText());
 
-        Assert.Equal(response.Text, (await Get($"/api/v1/licenses/{license.GetProperty("id")}", client)).Text);
+        Assert.Equal(response.Text, (await Get($"/api/v1/licenses/{issued.Id}", client)).Text);
         Assert.Equal(1, await LicensesCount(client, productId));
     }
 
@@ -61,7 +65,7 @@ public class IssuingLicenses(AppFixture fixture) : ApiTest(fixture)
         await Patch($"/api/v1/products/{productId}", client, new { keyPrefix = "NEWAPP" });
         var after = await IssueLicense(client, productId);
 
-        Assert.StartsWith("DSK-", (await Get($"/api/v1/licenses/{before.Id}", client)).Data.GetProperty("key").GetString());
+        Assert.StartsWith("DSK-", (await Get($"/api/v1/licenses/{before.Id}", client)).As<LicenseDetails>().Key);
         Assert.StartsWith("NEWAPP-", after.Key);
     }
 
@@ -78,7 +82,7 @@ public class IssuingLicenses(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(201, noBody.Status);
         Assert.Equal(201, expiring.Status);
         Assert.Equal("2099-12-31T21:59:59.123Z", expiring.Data.GetProperty("expiresAt").GetString());
-        Assert.Equal("active", expiring.Data.GetProperty("status").GetString());
+        Assert.Equal("active", expiring.As<LicenseDetails>().Status);
     }
 
     public static TheoryData<string, string> BadBodies => new()
@@ -147,7 +151,7 @@ public class IssuingLicenses(AppFixture fixture) : ApiTest(fixture)
             Post($"/api/v1/products/{productId}/licenses", client, new { })));
 
         Assert.All(responses, r => Assert.True(r.Status == 201, r.ToString()));
-        Assert.Equal(50, responses.Select(r => r.Data.GetProperty("key").GetString()).Distinct().Count());
+        Assert.Equal(50, responses.Select(r => r.As<LicenseDetails>().Key).Distinct().Count());
         Assert.Equal(50, await LicensesCount(client, productId));
 
         await using (var session = Store.QuerySession(client.AccountId.ToString()))
