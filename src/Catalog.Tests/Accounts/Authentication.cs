@@ -128,11 +128,12 @@ public class Authentication(AppFixture fixture) : ApiTest(fixture)
         var missing = await Get($"/api/v1/products/{Guid.CreateVersion7()}", globex);
 
         Assert.Equal([404, 404, 404], new[] { get.Status, patch.Status, delete.Status });
-        Assert.Equal(missing.Json.GetProperty("detail").GetString(), get.Json.GetProperty("detail").GetString());
+        Assert.Equal(missing.Detail, get.Detail);
         Assert.Equal(0, (await Get("/api/v1/products", globex)).Data.GetArrayLength());
 
         var untouched = await Get(url, acme);
-        Assert.Equal("Desktop App Pro", untouched.Data.GetProperty("name").GetString());
+        Assert.Equal("Desktop App Pro", untouched.As<ProductDetails>().Name);
+        // Not deleted: deletedAt present and null.
         Assert.Equal(JsonValueKind.Null, untouched.Data.GetProperty("deletedAt").ValueKind);
     }
 
@@ -148,8 +149,8 @@ public class Authentication(AppFixture fixture) : ApiTest(fixture)
         var acmeList = await Get("/api/v1/products", acme);
         var globexList = await Get("/api/v1/products", globex);
 
-        Assert.Equal(["a2", "a1"], acmeList.Data.EnumerateArray().Select(x => x.GetProperty("code").GetString()));
-        Assert.Equal(["g1"], globexList.Data.EnumerateArray().Select(x => x.GetProperty("code").GetString()));
+        Assert.Equal(["a2", "a1"], acmeList.As<List<ProductSummary>>().Select(x => x.Code));
+        Assert.Equal(["g1"], globexList.As<List<ProductSummary>>().Select(x => x.Code));
 
         await using var session = Store.QuerySession(globex.AccountId.ToString());
         Assert.Equal(1, await session.Events.QueryAllRawEvents().CountAsync());

@@ -1,4 +1,8 @@
+using Catalog.Conventions;
+using Catalog.EventLog;
+using Catalog.LicenseFiles;
 using Catalog.Licenses;
+using Catalog.Machines;
 using Microsoft.AspNetCore.Hosting;
 
 namespace Catalog.Tests.Machines;
@@ -30,7 +34,7 @@ public class SeatsHoldOffline(AppFixture fixture) : ApiTest(fixture)
             if (activation.Status != 201)
             {
                 Assert.True(activation.Status == 409, activation.ToString());
-                Assert.Equal("MACHINE_LIMIT_REACHED", activation.Json.GetProperty("code").GetString());
+                Assert.Equal("MACHINE_LIMIT_REACHED", activation.Code);
                 continue;
             }
             if ((await FileFor(license, $"fp-{i}")).Status == 200) files++;
@@ -38,7 +42,7 @@ public class SeatsHoldOffline(AppFixture fixture) : ApiTest(fixture)
             // The machine is gone, its seat is not: its file still runs offline.
             Assert.Equal(1, await MachinesCount(vendor, license));
             Assert.Equal("NOT_ACTIVATED", (await Post("/api/v1/licenses/validate", vendor, new { key = license.Key, fingerprint = $"fp-{i}" }))
-                .Data.GetProperty("code").GetString());
+                .As<LicenseValidation>().Code);
         }
 
         Assert.Equal(1, files);
@@ -69,7 +73,7 @@ public class SeatsHoldOffline(AppFixture fixture) : ApiTest(fixture)
     public async Task the_installation_that_holds_the_seat_comes_back_on_it_and_the_vendor_can_free_it_at_once()
     {
         var (vendor, license) = await ALicense(new { maxMachines = 1 });
-        var first = (await Activate(license, "fp-1")).Data.GetProperty("id").GetString();
+        var first = (await Activate(license, "fp-1")).As<MachineDetails>().Id;
         Assert.Equal(200, (await FileFor(license, "fp-1")).Status);
         Assert.Equal(204, (await AsLicense("DELETE", "/api/v1/client/machines/fp-1", license.Key)).Status);
 
@@ -80,9 +84,10 @@ public class SeatsHoldOffline(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(409, (await Activate(license, "fp-2")).Status);
 
         // The vendor frees the seat the old machine still holds, by that machine's id: without force it holds no active machine.
-        var latest = (await Get($"/api/v1/events?type=machine.deactivated", vendor)).Data.EnumerateArray().Last().GetProperty("data");
-        Assert.NotEqual(JsonValueKind.Null, latest.GetProperty("seatHeldUntil").ValueKind);
-        var machine = latest.GetProperty("machineId").GetString();
+        var latest = (await Get($"/api/v1/events?type=machine.deactivated", vendor)).As<List<EventLogEntry>>().Last()
+            .Data.Deserialize<MachineDeactivated>(ApiJson.Options)!;
+        Assert.NotNull(latest.SeatHeldUntil);
+        var machine = latest.MachineId;
         Assert.NotEqual(first, machine);
         Assert.Equal(404, (await Delete($"/api/v1/machines/{machine}", vendor)).Status);
         Assert.Equal(400, (await Delete($"/api/v1/machines/{machine}?force=maybe", vendor)).Status);
@@ -93,7 +98,7 @@ public class SeatsHoldOffline(AppFixture fixture) : ApiTest(fixture)
 
         // Forced on an active machine with a file, the seat is free at once too; another account cannot.
         Assert.Equal(200, (await FileFor(license, "fp-2")).Status);
-        var second = (await Get($"/api/v1/licenses/{license.Id}/machines", vendor)).Data[0].GetProperty("id").GetString();
+        var second = (await Get($"/api/v1/licenses/{license.Id}/machines", vendor)).As<List<MachineDetails>>()[0].Id;
         var stranger = await AClient();
         Assert.Equal(404, (await Delete($"/api/v1/machines/{second}?force=true", stranger)).Status);
         Assert.Equal(204, (await Delete($"/api/v1/machines/{second}?force=true", vendor)).Status);
@@ -116,7 +121,7 @@ public class SeatsHoldOffline(AppFixture fixture) : ApiTest(fixture)
             Assert.Equal(204, (await AsLicense("DELETE", "/api/v1/client/machines/fp-1", license.Key)).Status);
             Assert.Equal(409, (await Activate(license, "fp-2")).Status);
 
-            var expiresAt = file.Data.GetProperty("expiresAt").GetDateTimeOffset();
+            var expiresAt = file.As<LicenseFileDetails>().ExpiresAt;
             await Task.Delay(expiresAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(200));
 
             Assert.Equal(0, await MachinesCount(vendor, license));
