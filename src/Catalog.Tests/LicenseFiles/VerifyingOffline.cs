@@ -35,12 +35,13 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     public async Task a_machine_gets_a_file_that_verifies_with_the_accounts_jwk_set_in_another_language()
     {
         var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
-        var machine = (await Activate(license, "host-8f2a")).Data;
+        var machine = (await Activate(license, "host-8f2a")).As<Catalog.Machines.MachineDetails>();
 
         var response = await FileFor(license, "host-8f2a");
         Assert.True(response.Status == 200, response.ToString());
         Assert.Equal(["file", "kid", "issuedAt", "expiresAt"], response.Data.EnumerateObject().Select(x => x.Name));
-        var file = response.Data.GetProperty("file").GetString()!;
+        var answer = response.As<Catalog.LicenseFiles.LicenseFileDetails>();
+        var file = answer.File;
 
         var jwks = await Jwks(vendor.AccountId);
         var verdict = await Jose.Verify(file, jwks);
@@ -48,7 +49,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
 
         Assert.Equal("EdDSA", verdict.Header.GetProperty("alg").GetString());
         Assert.Equal("license+jwt", verdict.Header.GetProperty("typ").GetString());
-        Assert.Equal(response.Data.GetProperty("kid").GetString(), verdict.Header.GetProperty("kid").GetString());
+        Assert.Equal(answer.Kid, verdict.Header.GetProperty("kid").GetString());
 
         var claims = verdict.Claims;
         Assert.Equal("catalog", claims.GetProperty("iss").GetString());
@@ -58,8 +59,8 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(iat, claims.GetProperty("nbf").GetInt64());
         Assert.Equal(iat + (long)TimeSpan.FromDays(30).TotalSeconds, claims.GetProperty("exp").GetInt64());
         Assert.InRange(iat, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
-        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(iat), response.Data.GetProperty("issuedAt").GetDateTimeOffset());
-        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(claims.GetProperty("exp").GetInt64()), response.Data.GetProperty("expiresAt").GetDateTimeOffset());
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(iat), answer.IssuedAt);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(claims.GetProperty("exp").GetInt64()), answer.ExpiresAt);
 
         var granted = claims.GetProperty("license");
         Assert.Equal(["id", "productId", "productCode", "status", "expiresAt", "maxMachines", "metadata"],
@@ -73,12 +74,12 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(JsonValueKind.Null, granted.GetProperty("expiresAt").ValueKind);
         Assert.Equal(3, granted.GetProperty("maxMachines").GetInt32());
         Assert.Equal("pro", granted.GetProperty("metadata").GetProperty("plan").GetString());
-        Assert.Equal(machine.GetProperty("id").GetString(), claims.GetProperty("machine").GetProperty("id").GetString());
+        Assert.Equal(machine.Id.ToString(), claims.GetProperty("machine").GetProperty("id").GetString());
         Assert.Equal("host-8f2a", claims.GetProperty("machine").GetProperty("fingerprint").GetString());
 
         // Without a fingerprint (the vendor's own decision: the software gets none on a license with seats) the file
         // names no machine.
-        var unbound = (await Get($"/api/v1/licenses/{license.Id}/file", vendor)).Data.GetProperty("file").GetString()!;
+        var unbound = (await Get($"/api/v1/licenses/{license.Id}/file", vendor)).As<Catalog.LicenseFiles.LicenseFileDetails>().File;
         Assert.False(Part(unbound, 1).TryGetProperty("machine", out _));
         Assert.True((await Jose.Verify(unbound, jwks)).Valid);
 
@@ -91,7 +92,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     public async Task one_changed_byte_of_the_payload_or_the_signature_and_the_file_no_longer_verifies()
     {
         var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
-        var file = (await Get($"/api/v1/licenses/{license.Id}/file", vendor)).Data.GetProperty("file").GetString()!;
+        var file = (await Get($"/api/v1/licenses/{license.Id}/file", vendor)).As<Catalog.LicenseFiles.LicenseFileDetails>().File;
         var jwks = await Jwks(vendor.AccountId);
         var parts = file.Split('.');
 
@@ -116,7 +117,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
         var product = await ProductCodeOf(vendor, license);
         Assert.Equal(201, (await Activate(license, "host-8f2a")).Status);
-        var file = (await FileFor(license, "host-8f2a")).Data.GetProperty("file").GetString()!;
+        var file = (await FileFor(license, "host-8f2a")).As<Catalog.LicenseFiles.LicenseFileDetails>().File;
         var jwks = await Jwks(vendor.AccountId);
         var exp = DateTimeOffset.FromUnixTimeSeconds(Part(file, 1).GetProperty("exp").GetInt64());
 
@@ -154,7 +155,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         var response = await FileFor(license);
         Assert.True(response.Status == 200, response.ToString());
 
-        var claims = Part(response.Data.GetProperty("file").GetString()!, 1);
+        var claims = Part(response.As<Catalog.LicenseFiles.LicenseFileDetails>().File, 1);
         var licenseExpiry = license.ExpiresAt!.Value;
         Assert.Equal(licenseExpiry.ToUnixTimeSeconds(), claims.GetProperty("exp").GetInt64());
         Assert.True(DateTimeOffset.FromUnixTimeSeconds(claims.GetProperty("exp").GetInt64()) <= licenseExpiry);
@@ -169,7 +170,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
 
         var response = await Get($"/api/v1/licenses/{license.Id}/file?fingerprint=host-8f2a", vendor);
         Assert.True(response.Status == 200, response.ToString());
-        var verdict = await Jose.Verify(response.Data.GetProperty("file").GetString()!, await Jwks(vendor.AccountId));
+        var verdict = await Jose.Verify(response.As<Catalog.LicenseFiles.LicenseFileDetails>().File, await Jwks(vendor.AccountId));
         Assert.True(verdict.Valid, verdict.Error);
         Assert.Equal("host-8f2a", verdict.Claims.GetProperty("machine").GetProperty("fingerprint").GetString());
         Assert.Equal(200, (await Get($"/api/v1/licenses/{license.Id}/file", vendor)).Status);
@@ -208,26 +209,26 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
 
         var notActive = await FileFor(license, "host-never-seen");
         Assert.Equal(403, notActive.Status);
-        Assert.Equal("NOT_ACTIVATED", notActive.Json.GetProperty("code").GetString());
-        Assert.Equal("NOT_ACTIVATED", (await Get(url + "?fingerprint=host-never-seen", vendor)).Json.GetProperty("code").GetString());
+        Assert.Equal("NOT_ACTIVATED", notActive.Code);
+        Assert.Equal("NOT_ACTIVATED", (await Get(url + "?fingerprint=host-never-seen", vendor)).Code);
 
         Assert.Equal(200, (await Post($"/api/v1/licenses/{license.Id}/suspend", vendor, new { })).Status);
         var suspended = await FileFor(license, "host-1");
         Assert.Equal(403, suspended.Status);
-        Assert.Equal("SUSPENDED", suspended.Json.GetProperty("code").GetString());
-        Assert.Equal("SUSPENDED", (await Get(url, vendor)).Json.GetProperty("code").GetString());
+        Assert.Equal("SUSPENDED", suspended.Code);
+        Assert.Equal("SUSPENDED", (await Get(url, vendor)).Code);
         Assert.Equal(200, (await Post($"/api/v1/licenses/{license.Id}/reinstate", vendor, new { })).Status);
         Assert.Equal(200, (await FileFor(license, "host-1")).Status);
 
         Assert.Equal(200, (await Post($"/api/v1/licenses/{license.Id}/revoke", vendor, new { })).Status);
         var revoked = await Get(url, vendor);
         Assert.Equal(403, revoked.Status);
-        Assert.Equal("REVOKED", revoked.Json.GetProperty("code").GetString());
+        Assert.Equal("REVOKED", revoked.Code);
         // The revoked key is no credential any more (each node may believe it for up to 2 seconds: meanwhile, no file).
         await Eventually(async () =>
         {
             var client = await FileFor(license, "host-1");
-            if (client.Status == 403) Assert.Equal("REVOKED", client.Json.GetProperty("code").GetString());
+            if (client.Status == 403) Assert.Equal("REVOKED", client.Code);
             else Assert.Equal(("License", 401), (client.Headers.WWWAuthenticate.ToString(), client.Status));
             return client.Status == 401;
         }, "the revoked key refused", seconds: 10);
