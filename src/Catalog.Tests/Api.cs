@@ -33,6 +33,9 @@ public sealed record ApiResponse(int Status, IHeaderDictionary Headers, string T
     /// <summary>The <c>data</c> as the service's own type (the API's JSON: strict, so a field the type lacks fails).</summary>
     public T As<T>() => Data.Deserialize<T>(ApiJson.Options)!;
 
+    /// <summary>A list's answer, its <c>pagination</c> too, as the service's own types (strict, as <see cref="As{T}"/>).</summary>
+    public Page<T> AsPage<T>() => Json.Deserialize<Page<T>>(ApiJson.Options)!;
+
     /// <summary>A refusal's <c>code</c> (SUSPENDED, MACHINE_LIMIT_REACHED, ...).</summary>
     public string Code => Json.GetProperty("code").GetString()!;
 
@@ -236,19 +239,20 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
 
     protected static object AProduct(string code, string name = "Desktop App Pro") => new { name, code };
 
-    protected async Task<JsonElement> IssueLicense(Client client, string productId, object? body = null)
+    /// <summary>A license of the product issued with these fields (maxMachines, expiresAt, ...): 201, read strictly.</summary>
+    protected async Task<LicenseDetails> IssueLicense(Client client, Guid productId, object? body = null)
     {
         var response = await Post($"/api/v1/products/{productId}/licenses", client, body ?? new { });
         Assert.True(response.Status == 201, response.ToString());
-        return response.Data;
+        return response.As<LicenseDetails>();
     }
 
     /// <summary>A vendor, and a license of a new product issued with these fields (maxMachines, expiresAt, ...).</summary>
-    protected async Task<(Client Vendor, JsonElement License)> ALicense(object? body = null)
+    protected async Task<(Client Vendor, LicenseDetails License)> ALicense(object? body = null)
     {
         var vendor = await AClient();
-        var product = (await CreateProduct(vendor)).GetProperty("id").GetString()!;
-        return (vendor, await IssueLicense(vendor, product, body ?? new { maxMachines = 3 }));
+        var product = await CreateProduct(vendor);
+        return (vendor, await IssueLicense(vendor, product.Id, body ?? new { maxMachines = 3 }));
     }
 
     /// <summary>A vendor, and a license of a new product with <paramref name="maxMachines"/> seats, these machines active on it.</summary>
@@ -267,11 +271,12 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
         return new LicenseWithSeatsTaken(vendor, license, machines);
     }
 
-    protected static string Key(JsonElement license) => license.GetProperty("key").GetString()!;
-    protected static string Id(JsonElement license) => license.GetProperty("id").GetString()!;
-
-    protected async Task<int> LicensesCount(Client client, string productId) =>
-        (await Get($"/api/v1/products/{productId}", client)).Data.GetProperty("licensesCount").GetInt32();
+    protected async Task<int> LicensesCount(Client client, Guid productId)
+    {
+        var response = await Get($"/api/v1/products/{productId}", client);
+        Assert.True(response.Status == 200, response.ToString());
+        return response.As<ProductDetails>().LicensesCount;
+    }
 
     /// <summary>The account has no product and no event: a refused request wrote nothing.</summary>
     protected async Task NothingWasStored(Client client)
@@ -338,11 +343,12 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
         return new ProductWithLicenses(product, issued);
     }
 
-    protected async Task<JsonElement> CreateProduct(Client client, object? body = null)
+    /// <summary>A product made with this body (a fresh code when none): 201, read strictly.</summary>
+    protected async Task<ProductDetails> CreateProduct(Client client, object? body = null)
     {
         var response = await Post("/api/v1/products", client, body ?? AProduct("code-" + Guid.NewGuid().ToString("N")[..8]));
         Assert.True(response.Status == 201, response.ToString());
-        return response.Data;
+        return response.As<ProductDetails>();
     }
 
     /// <summary>

@@ -21,8 +21,8 @@ public class ScopesKeepLicenseKeysIn(AppFixture fixture) : ApiTest(fixture)
         var reading = await Get($"/api/v1/licenses/{product.Licenses[0].Id}", validator);
         var withNeither = await Post("/api/v1/licenses/validate", await AKeyFor(owner.AccountId, Scopes.ProductsRead), body);
 
-        Assert.Equal("VALID", byValidator.Data.GetProperty("code").GetString());
-        Assert.Equal("VALID", byReader.Data.GetProperty("code").GetString());
+        Assert.Equal("VALID", byValidator.As<Catalog.Licenses.LicenseValidation>().Code);
+        Assert.Equal("VALID", byReader.As<Catalog.Licenses.LicenseValidation>().Code);
         Assert.Equal([403, 403], new[] { listing.Status, reading.Status });
         Assert.Equal(403, withNeither.Status);
         Assert.Contains("'licenses:validate'", withNeither.Detail);
@@ -43,7 +43,7 @@ public class ScopesKeepLicenseKeysIn(AppFixture fixture) : ApiTest(fixture)
         var askedForIssuances = await Get("/api/v1/events?type=license.issued", eventsOnly);
         var withLicenses = await Get("/api/v1/events", eventsAndLicenses);
 
-        static string[] Types(ApiResponse r) => r.Data.EnumerateArray().Select(x => x.GetProperty("type").GetString()!).ToArray();
+        static string[] Types(ApiResponse r) => r.As<List<Catalog.EventLog.EventLogEntry>>().Select(x => x.Type).ToArray();
         Assert.Equal(["product.created"], Types(withoutLicenses));
         Assert.DoesNotContain(product.Licenses[0].Key, withoutLicenses.Text);
         Assert.Empty(Types(askedForIssuances));

@@ -152,7 +152,7 @@ public class BadInput(AppFixture fixture) : ApiTest(fixture)
         var client = await AClient();
         var product = await CreateProduct(client);
 
-        var response = await Send(method, string.Format(url, product.GetProperty("id").GetString()), client, " \uFEFF null ".Trim());
+        var response = await Send(method, string.Format(url, product.Id.ToString()), client, " \uFEFF null ".Trim());
 
         Assert.True(response.Status == 400, response.ToString());
         Assert.Contains("body", response.ErrorFields);

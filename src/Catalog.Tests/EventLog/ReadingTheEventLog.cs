@@ -1,3 +1,7 @@
+using Catalog.Conventions;
+using Catalog.EventLog;
+using Catalog.Products;
+
 namespace Catalog.Tests.EventLog;
 
 public class ReadingTheEventLog(AppFixture fixture) : ApiTest(fixture)
@@ -7,28 +11,31 @@ public class ReadingTheEventLog(AppFixture fixture) : ApiTest(fixture)
     {
         var client = await AClient();
         var product = await CreateProduct(client, new { name = "Logged", code = "logged", keyPrefix = "LOG" });
-        var productId = product.GetProperty("id").GetString()!;
+        var productId = product.Id;
         await Patch($"/api/v1/products/{productId}", client, new { name = "Renamed" });
         var license = await IssueLicense(client, productId);
-        await Send("POST", $"/api/v1/licenses/{license.GetProperty("id")}/revoke", client);
+        await Send("POST", $"/api/v1/licenses/{license.Id}/revoke", client);
         await Delete($"/api/v1/products/{productId}", client);
 
         var response = await Get("/api/v1/events", client);
 
         Assert.Equal(200, response.Status);
-        var events = response.Data.EnumerateArray().ToList();
+        var events = response.As<List<EventLogEntry>>();
         Assert.Equal(["product.created", "product.updated", "license.issued", "license.revoked", "product.deleted"],
-            events.Select(x => x.GetProperty("type").GetString()));
-        Assert.Equal(["sequence", "type", "streamId", "version", "occurredAt", "data"], events[0].EnumerateObject().Select(x => x.Name));
-        Assert.Equal(events.Select(x => x.GetProperty("sequence").GetInt64()).Order(), events.Select(x => x.GetProperty("sequence").GetInt64()));
-        Assert.All(events, x => Assert.Equal(productId, x.GetProperty("streamId").GetString()));
-        Assert.Equal([1L, 2, 3, 4, 5], events.Select(x => x.GetProperty("version").GetInt64()));
-        Assert.All(events, x => Assert.Matches(Products.CreatingProducts.Timestamp, x.GetProperty("occurredAt").GetString()));
+            events.Select(x => x.Type));
+        // The entry's fields, and its timestamps, as the wire writes them.
+        var wire = response.Data.EnumerateArray().ToList();
+        Assert.Equal(["sequence", "type", "streamId", "version", "occurredAt", "data"], wire[0].EnumerateObject().Select(x => x.Name));
+        Assert.All(wire, x => Assert.Matches(Tests.Products.CreatingProducts.Timestamp, x.GetProperty("occurredAt").GetString()));
+        Assert.Equal(events.Select(x => x.Sequence).Order(), events.Select(x => x.Sequence));
+        Assert.All(events, x => Assert.Equal(productId, x.StreamId));
+        Assert.Equal([1L, 2, 3, 4, 5], events.Select(x => x.Version));
 
-        var created = events[0].GetProperty("data");
-        Assert.Equal("logged", created.GetProperty("code").GetString());
-        Assert.Equal("LOG", created.GetProperty("keyPrefix").GetString());
-        Assert.Equal(license.GetProperty("key").GetString(), events[2].GetProperty("data").GetProperty("key").GetString());
+        // The payloads are the event records, written with the API's conventions (read strictly).
+        var created = events[0].Data.Deserialize<ProductCreated>(ApiJson.Options)!;
+        Assert.Equal("logged", created.Code);
+        Assert.Equal("LOG", created.KeyPrefix);
+        Assert.Equal(license.Key, events[2].Data.Deserialize<LicenseIssued>(ApiJson.Options)!.Key);
         Assert.DoesNotContain("Catalog.", response.Text);
         Assert.DoesNotContain("$type", response.Text);
     }
@@ -39,7 +46,7 @@ public class ReadingTheEventLog(AppFixture fixture) : ApiTest(fixture)
         var client = await AClient();
         for (var i = 0; i < 3; i++)
         {
-            var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
+            var productId = (await CreateProduct(client)).Id;
             await IssueLicense(client, productId);
         }
 
@@ -48,16 +55,18 @@ public class ReadingTheEventLog(AppFixture fixture) : ApiTest(fixture)
         do
         {
             var page = await Get("/api/v1/events?limit=4" + (cursor is null ? "" : $"&cursor={cursor}"), client);
-            sequences.AddRange(page.Data.EnumerateArray().Select(x => x.GetProperty("sequence").GetInt64()));
-            cursor = page.Json.GetProperty("pagination").GetProperty("nextCursor").GetString();
+            var (entries, pagination) = page.AsPage<EventLogEntry>();
+            sequences.AddRange(entries.Select(x => x.Sequence));
+            cursor = pagination.NextCursor;
             if (cursor is not null) Assert.Equal(sequences[^1].ToString(), cursor);
         } while (cursor is not null);
         var issued = await Get("/api/v1/events?type=license.issued", client);
 
         Assert.Equal(6, sequences.Count);
         Assert.Equal(sequences.Order(), sequences);
-        Assert.Equal(3, issued.Data.GetArrayLength());
-        Assert.All(issued.Data.EnumerateArray(), x => Assert.Equal("license.issued", x.GetProperty("type").GetString()));
+        var issuedEntries = issued.As<List<EventLogEntry>>();
+        Assert.Equal(3, issuedEntries.Count);
+        Assert.All(issuedEntries, x => Assert.Equal("license.issued", x.Type));
     }
 
     [Fact]
@@ -70,8 +79,8 @@ public class ReadingTheEventLog(AppFixture fixture) : ApiTest(fixture)
 
         var response = await Get("/api/v1/events", globex);
 
-        var only = Assert.Single(response.Data.EnumerateArray());
-        Assert.Equal("globex", only.GetProperty("data").GetProperty("code").GetString());
+        var only = Assert.Single(response.As<List<EventLogEntry>>());
+        Assert.Equal("globex", only.Data.Deserialize<ProductCreated>(ApiJson.Options)!.Code);
     }
 
     [Theory]

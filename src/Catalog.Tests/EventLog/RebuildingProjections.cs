@@ -15,10 +15,10 @@ public class RebuildingProjections(AppFixture fixture) : ApiTest(fixture)
         {
             for (var i = 0; i < 3; i++)
             {
-                var productId = (await CreateProduct(client, new { name = $"P{i}", code = $"p{i}", metadata = new { n = i } })).GetProperty("id").GetString()!;
+                var productId = (await CreateProduct(client, new { name = $"P{i}", code = $"p{i}", metadata = new { n = i } })).Id;
                 var license = await IssueLicense(client, productId, new { expiresAt = "2099-01-01T00:00:00Z" });
                 await IssueLicense(client, productId);
-                if (i == 1) await Send("POST", $"/api/v1/licenses/{license.GetProperty("id")}/revoke", client);
+                if (i == 1) await Send("POST", $"/api/v1/licenses/{license.Id}/revoke", client);
                 if (i == 2) await Delete($"/api/v1/products/{productId}", client);
                 if (i == 0) await Patch($"/api/v1/products/{productId}", client, new { name = "Renamed", keyPrefix = "NEW" });
             }

@@ -1,3 +1,4 @@
+using Catalog.EventLog;
 using Npgsql;
 
 namespace Catalog.Tests.EventLog;
@@ -13,8 +14,8 @@ public class TheLogNeverSkips(AppFixture fixture) : ApiTest(fixture)
     public async Task a_reader_following_cursors_during_sixteen_concurrent_writers_sees_the_whole_log()
     {
         var client = await AClient();
-        var products = new List<string>();
-        for (var i = 0; i < 4; i++) products.Add((await CreateProduct(client)).GetProperty("id").GetString()!);
+        var products = new List<Guid>();
+        for (var i = 0; i < 4; i++) products.Add((await CreateProduct(client)).Id);
 
         var followed = new HashSet<long>();
         long? cursor = null;
@@ -22,7 +23,7 @@ public class TheLogNeverSkips(AppFixture fixture) : ApiTest(fixture)
         {
             var page = await Get("/api/v1/events?limit=100" + (cursor is null ? "" : $"&cursor={cursor}"), client);
             Assert.Equal(200, page.Status);
-            var sequences = page.Data.EnumerateArray().Select(x => x.GetProperty("sequence").GetInt64()).ToList();
+            var sequences = page.As<List<EventLogEntry>>().Select(x => x.Sequence).ToList();
             foreach (var sequence in sequences) Assert.True(followed.Add(sequence), $"{sequence} listed twice");
             if (sequences.Count > 0) cursor = sequences[^1];
             return sequences.Count;
@@ -66,7 +67,7 @@ public class TheLogNeverSkips(AppFixture fixture) : ApiTest(fixture)
         await using var receiver = await Catalog.Tests.Webhooks.Receiver.Start();
         var client = await AClient();
         Assert.Equal(201, (await Post("/api/v1/webhook-endpoints", client, new { url = receiver.Url, events = new[] { "product.created", "product.updated" } })).Status);
-        var stalled = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var stalled = (await CreateProduct(client)).Id;
         await Eventually(() => Task.FromResult(receiver.Requests.Count == 1), "the first delivery");
 
         // Another transaction holds the product's row: the update takes its sequence number, then waits to commit.
@@ -74,25 +75,25 @@ public class TheLogNeverSkips(AppFixture fixture) : ApiTest(fixture)
         await using var holding = await connection.BeginTransactionAsync();
         await using (var lockRow = new NpgsqlCommand("select 1 from catalog.mt_doc_product where id = @id for update", connection, holding))
         {
-            lockRow.Parameters.AddWithValue("id", Guid.Parse(stalled));
+            lockRow.Parameters.AddWithValue("id", stalled);
             await lockRow.ExecuteScalarAsync();
         }
         var update = Patch($"/api/v1/products/{stalled}", client, new { name = "Committed late" });
         await Task.Delay(500);
-        var later = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var later = (await CreateProduct(client)).Id;
         await Task.Delay(TimeSpan.FromSeconds(6)); // twice the stale-gap threshold
 
         var meanwhile = await Get("/api/v1/events", client);
-        Assert.Equal(["product.created"], meanwhile.Data.EnumerateArray().Select(x => x.GetProperty("type").GetString()));
+        Assert.Equal(["product.created"], meanwhile.As<List<EventLogEntry>>().Select(x => x.Type));
         Assert.Single(receiver.Requests);
 
         await holding.CommitAsync();
         Assert.Equal(200, (await update).Status);
 
         await Eventually(async () => (await Get("/api/v1/events", client)).Data.GetArrayLength() == 3, "the log to list all three events");
-        var log = (await Get("/api/v1/events", client)).Data.EnumerateArray().ToList();
-        Assert.Equal(["product.created", "product.updated", "product.created"], log.Select(x => x.GetProperty("type").GetString()));
-        Assert.Equal([stalled, stalled, later], log.Select(x => x.GetProperty("streamId").GetString()));
+        var log = (await Get("/api/v1/events", client)).As<List<EventLogEntry>>();
+        Assert.Equal(["product.created", "product.updated", "product.created"], log.Select(x => x.Type));
+        Assert.Equal([stalled, stalled, later], log.Select(x => x.StreamId));
         await Eventually(() => Task.FromResult(receiver.Requests.Count == 3), "the delivery of the late update and the event after it");
         Assert.Contains(receiver.Requests, x => x.Body.Contains("Committed late"));
     }

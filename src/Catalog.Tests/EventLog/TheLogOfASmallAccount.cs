@@ -13,7 +13,7 @@ public class TheLogOfASmallAccount(AppFixture fixture) : ApiTest(fixture)
     public async Task is_read_from_its_own_index_behind_a_big_neighbour()
     {
         var neighbour = await AClient();
-        var neighbourProduct = (await CreateProduct(neighbour)).GetProperty("id").GetString()!;
+        var neighbourProduct = (await CreateProduct(neighbour)).Id;
         await using (var connection = await OpenDatabase())
         {
             // 20,000 events of the neighbour: copies of its first one, as bench/growth seeds millions.

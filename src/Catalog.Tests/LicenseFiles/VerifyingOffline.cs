@@ -13,11 +13,11 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     /// <summary>What the licenses here are issued with, unless a test says otherwise.</summary>
     private static readonly object ThreeSeatsOnThePro = new { maxMachines = 3, metadata = new { plan = "pro" } };
 
-    private Task<ApiResponse> Activate(JsonElement license, string fingerprint) =>
-        AsLicense("POST", "/api/v1/client/machines", Key(license), JsonSerializer.Serialize(new { fingerprint }));
+    private Task<ApiResponse> Activate(Catalog.Licenses.LicenseDetails license, string fingerprint) =>
+        AsLicense("POST", "/api/v1/client/machines", license.Key, JsonSerializer.Serialize(new { fingerprint }));
 
-    private Task<ApiResponse> FileFor(JsonElement license, string? fingerprint = null) =>
-        AsLicense("POST", "/api/v1/client/license-file", Key(license), JsonSerializer.Serialize(new { fingerprint }));
+    private Task<ApiResponse> FileFor(Catalog.Licenses.LicenseDetails license, string? fingerprint = null) =>
+        AsLicense("POST", "/api/v1/client/license-file", license.Key, JsonSerializer.Serialize(new { fingerprint }));
 
     private async Task<string> Jwks(Guid accountId)
     {
@@ -26,8 +26,8 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         return response.Text;
     }
 
-    private async Task<string> ProductCodeOf(Client vendor, JsonElement license) =>
-        (await Get($"/api/v1/products/{license.GetProperty("productId").GetString()}", vendor)).Data.GetProperty("code").GetString()!;
+    private async Task<string> ProductCodeOf(Client vendor, Catalog.Licenses.LicenseDetails license) =>
+        (await Read<Catalog.Products.ProductDetails>("GET", $"/api/v1/products/{license.ProductId}", vendor)).Code;
 
     private static JsonElement Part(string file, int index) => JsonDocument.Parse(Base64Url.DecodeFromChars(file.Split('.')[index])).RootElement;
 
@@ -35,12 +35,13 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     public async Task a_machine_gets_a_file_that_verifies_with_the_accounts_jwk_set_in_another_language()
     {
         var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
-        var machine = (await Activate(license, "host-8f2a")).Data;
+        var machine = (await Activate(license, "host-8f2a")).As<Catalog.Machines.MachineDetails>();
 
         var response = await FileFor(license, "host-8f2a");
         Assert.True(response.Status == 200, response.ToString());
         Assert.Equal(["file", "kid", "issuedAt", "expiresAt"], response.Data.EnumerateObject().Select(x => x.Name));
-        var file = response.Data.GetProperty("file").GetString()!;
+        var answer = response.As<Catalog.LicenseFiles.LicenseFileDetails>();
+        var file = answer.File;
 
         var jwks = await Jwks(vendor.AccountId);
         var verdict = await Jose.Verify(file, jwks);
@@ -48,37 +49,37 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
 
         Assert.Equal("EdDSA", verdict.Header.GetProperty("alg").GetString());
         Assert.Equal("license+jwt", verdict.Header.GetProperty("typ").GetString());
-        Assert.Equal(response.Data.GetProperty("kid").GetString(), verdict.Header.GetProperty("kid").GetString());
+        Assert.Equal(answer.Kid, verdict.Header.GetProperty("kid").GetString());
 
         var claims = verdict.Claims;
         Assert.Equal("catalog", claims.GetProperty("iss").GetString());
-        Assert.Equal(Id(license), claims.GetProperty("sub").GetString());
+        Assert.Equal(license.Id.ToString(), claims.GetProperty("sub").GetString());
         Assert.Equal(await ProductCodeOf(vendor, license), claims.GetProperty("aud").GetString());
         var iat = claims.GetProperty("iat").GetInt64();
         Assert.Equal(iat, claims.GetProperty("nbf").GetInt64());
         Assert.Equal(iat + (long)TimeSpan.FromDays(30).TotalSeconds, claims.GetProperty("exp").GetInt64());
         Assert.InRange(iat, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
-        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(iat), response.Data.GetProperty("issuedAt").GetDateTimeOffset());
-        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(claims.GetProperty("exp").GetInt64()), response.Data.GetProperty("expiresAt").GetDateTimeOffset());
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(iat), answer.IssuedAt);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(claims.GetProperty("exp").GetInt64()), answer.ExpiresAt);
 
         var granted = claims.GetProperty("license");
         Assert.Equal(["id", "productId", "productCode", "status", "expiresAt", "maxMachines", "metadata"],
             granted.EnumerateObject().Select(x => x.Name));
-        Assert.Equal(Id(license), granted.GetProperty("id").GetString());
+        Assert.Equal(license.Id.ToString(), granted.GetProperty("id").GetString());
         // A copied file does not hand out the license key.
-        Assert.DoesNotContain(Key(license), Encoding.UTF8.GetString(Base64Url.DecodeFromChars(file.Split('.')[1])));
-        Assert.Equal(license.GetProperty("productId").GetString(), granted.GetProperty("productId").GetString());
+        Assert.DoesNotContain(license.Key, Encoding.UTF8.GetString(Base64Url.DecodeFromChars(file.Split('.')[1])));
+        Assert.Equal(license.ProductId.ToString(), granted.GetProperty("productId").GetString());
         Assert.StartsWith("code-", granted.GetProperty("productCode").GetString());
         Assert.Equal("active", granted.GetProperty("status").GetString());
         Assert.Equal(JsonValueKind.Null, granted.GetProperty("expiresAt").ValueKind);
         Assert.Equal(3, granted.GetProperty("maxMachines").GetInt32());
         Assert.Equal("pro", granted.GetProperty("metadata").GetProperty("plan").GetString());
-        Assert.Equal(machine.GetProperty("id").GetString(), claims.GetProperty("machine").GetProperty("id").GetString());
+        Assert.Equal(machine.Id.ToString(), claims.GetProperty("machine").GetProperty("id").GetString());
         Assert.Equal("host-8f2a", claims.GetProperty("machine").GetProperty("fingerprint").GetString());
 
         // Without a fingerprint (the vendor's own decision: the software gets none on a license with seats) the file
         // names no machine.
-        var unbound = (await Get($"/api/v1/licenses/{Id(license)}/file", vendor)).Data.GetProperty("file").GetString()!;
+        var unbound = (await Get($"/api/v1/licenses/{license.Id}/file", vendor)).As<Catalog.LicenseFiles.LicenseFileDetails>().File;
         Assert.False(Part(unbound, 1).TryGetProperty("machine", out _));
         Assert.True((await Jose.Verify(unbound, jwks)).Valid);
 
@@ -91,7 +92,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     public async Task one_changed_byte_of_the_payload_or_the_signature_and_the_file_no_longer_verifies()
     {
         var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
-        var file = (await Get($"/api/v1/licenses/{Id(license)}/file", vendor)).Data.GetProperty("file").GetString()!;
+        var file = (await Get($"/api/v1/licenses/{license.Id}/file", vendor)).As<Catalog.LicenseFiles.LicenseFileDetails>().File;
         var jwks = await Jwks(vendor.AccountId);
         var parts = file.Split('.');
 
@@ -116,13 +117,13 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
         var product = await ProductCodeOf(vendor, license);
         Assert.Equal(201, (await Activate(license, "host-8f2a")).Status);
-        var file = (await FileFor(license, "host-8f2a")).Data.GetProperty("file").GetString()!;
+        var file = (await FileFor(license, "host-8f2a")).As<Catalog.LicenseFiles.LicenseFileDetails>().File;
         var jwks = await Jwks(vendor.AccountId);
         var exp = DateTimeOffset.FromUnixTimeSeconds(Part(file, 1).GetProperty("exp").GetInt64());
 
         var granted = LicenseFileVerifier.Verify(file, jwks, "catalog", product, "host-8f2a", DateTimeOffset.UtcNow);
-        Assert.Equal(Id(license), granted.GetProperty("id").GetString());
-        Assert.Equal(Id(license), LicenseFileVerifier.Verify(file, jwks, "catalog", product.ToUpperInvariant(), "host-8f2a", exp.AddSeconds(-1))
+        Assert.Equal(license.Id.ToString(), granted.GetProperty("id").GetString());
+        Assert.Equal(license.Id.ToString(), LicenseFileVerifier.Verify(file, jwks, "catalog", product.ToUpperInvariant(), "host-8f2a", exp.AddSeconds(-1))
             .GetProperty("id").GetString());
 
         Assert.Contains("expired", Assert.Throws<LicenseFileRejected>(() => LicenseFileVerifier.Verify(file, jwks, "catalog", product, "host-8f2a", exp)).Message);
@@ -154,8 +155,8 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         var response = await FileFor(license);
         Assert.True(response.Status == 200, response.ToString());
 
-        var claims = Part(response.Data.GetProperty("file").GetString()!, 1);
-        var licenseExpiry = license.GetProperty("expiresAt").GetDateTimeOffset();
+        var claims = Part(response.As<Catalog.LicenseFiles.LicenseFileDetails>().File, 1);
+        var licenseExpiry = license.ExpiresAt!.Value;
         Assert.Equal(licenseExpiry.ToUnixTimeSeconds(), claims.GetProperty("exp").GetInt64());
         Assert.True(DateTimeOffset.FromUnixTimeSeconds(claims.GetProperty("exp").GetInt64()) <= licenseExpiry);
         Assert.Equal(licenseExpiry, claims.GetProperty("license").GetProperty("expiresAt").GetDateTimeOffset());
@@ -167,34 +168,34 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
         Assert.Equal(201, (await Activate(license, "host-8f2a")).Status);
 
-        var response = await Get($"/api/v1/licenses/{Id(license)}/file?fingerprint=host-8f2a", vendor);
+        var response = await Get($"/api/v1/licenses/{license.Id}/file?fingerprint=host-8f2a", vendor);
         Assert.True(response.Status == 200, response.ToString());
-        var verdict = await Jose.Verify(response.Data.GetProperty("file").GetString()!, await Jwks(vendor.AccountId));
+        var verdict = await Jose.Verify(response.As<Catalog.LicenseFiles.LicenseFileDetails>().File, await Jwks(vendor.AccountId));
         Assert.True(verdict.Valid, verdict.Error);
         Assert.Equal("host-8f2a", verdict.Claims.GetProperty("machine").GetProperty("fingerprint").GetString());
-        Assert.Equal(200, (await Get($"/api/v1/licenses/{Id(license)}/file", vendor)).Status);
+        Assert.Equal(200, (await Get($"/api/v1/licenses/{license.Id}/file", vendor)).Status);
 
         var readOnly = await AKeyFor(vendor.AccountId, Scopes.LicensesRead);
-        Assert.Equal(200, (await Get($"/api/v1/licenses/{Id(license)}/file", readOnly)).Status);
+        Assert.Equal(200, (await Get($"/api/v1/licenses/{license.Id}/file", readOnly)).Status);
         foreach (var scope in new[] { Scopes.LicensesValidate, Scopes.LicensesWrite, Scopes.ProductsRead })
-            Assert.Equal(403, (await Get($"/api/v1/licenses/{Id(license)}/file", await AKeyFor(vendor.AccountId, scope))).Status);
-        Assert.Equal(401, (await Get($"/api/v1/licenses/{Id(license)}/file", null)).Status);
+            Assert.Equal(403, (await Get($"/api/v1/licenses/{license.Id}/file", await AKeyFor(vendor.AccountId, scope))).Status);
+        Assert.Equal(401, (await Get($"/api/v1/licenses/{license.Id}/file", null)).Status);
         // A license key is no API key.
-        Assert.Equal(401, (await AsLicense("GET", $"/api/v1/licenses/{Id(license)}/file", Key(license))).Status);
+        Assert.Equal(401, (await AsLicense("GET", $"/api/v1/licenses/{license.Id}/file", license.Key)).Status);
 
         var stranger = await AClient();
-        Assert.Equal(404, (await Get($"/api/v1/licenses/{Id(license)}/file", stranger)).Status);
+        Assert.Equal(404, (await Get($"/api/v1/licenses/{license.Id}/file", stranger)).Status);
 
-        var bad = await Get($"/api/v1/licenses/{Id(license)}/file?fingerprint=", vendor);
+        var bad = await Get($"/api/v1/licenses/{license.Id}/file?fingerprint=", vendor);
         Assert.Equal(400, bad.Status);
         Assert.Equal(["fingerprint"], bad.ErrorFields);
-        Assert.Equal(400, (await Get($"/api/v1/licenses/{Id(license)}/file?fingerprint=" + new string('f', 256), vendor)).Status);
+        Assert.Equal(400, (await Get($"/api/v1/licenses/{license.Id}/file?fingerprint=" + new string('f', 256), vendor)).Status);
         Assert.Equal(400, (await FileFor(license, new string('f', 256))).Status);
         // Its query is refused as every list's is: a repeated fingerprint is not joined "a,b", a typo not ignored.
-        var repeated = await Get($"/api/v1/licenses/{Id(license)}/file?fingerprint=host-8f2a&fingerprint=other", vendor);
+        var repeated = await Get($"/api/v1/licenses/{license.Id}/file?fingerprint=host-8f2a&fingerprint=other", vendor);
         Assert.Equal(400, repeated.Status);
         Assert.Equal(["fingerprint"], repeated.ErrorFields);
-        var unknown = await Get($"/api/v1/licenses/{Id(license)}/file?fingerprnt=host-8f2a", vendor);
+        var unknown = await Get($"/api/v1/licenses/{license.Id}/file?fingerprnt=host-8f2a", vendor);
         Assert.Equal(400, unknown.Status);
         Assert.Equal(["fingerprnt"], unknown.ErrorFields);
     }
@@ -203,31 +204,31 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
     public async Task no_file_for_a_machine_not_active_nor_for_a_suspended_or_revoked_license()
     {
         var (vendor, license) = await ALicense(ThreeSeatsOnThePro);
-        var url = $"/api/v1/licenses/{Id(license)}/file";
+        var url = $"/api/v1/licenses/{license.Id}/file";
         Assert.Equal(201, (await Activate(license, "host-1")).Status);
 
         var notActive = await FileFor(license, "host-never-seen");
         Assert.Equal(403, notActive.Status);
-        Assert.Equal("NOT_ACTIVATED", notActive.Json.GetProperty("code").GetString());
-        Assert.Equal("NOT_ACTIVATED", (await Get(url + "?fingerprint=host-never-seen", vendor)).Json.GetProperty("code").GetString());
+        Assert.Equal("NOT_ACTIVATED", notActive.Code);
+        Assert.Equal("NOT_ACTIVATED", (await Get(url + "?fingerprint=host-never-seen", vendor)).Code);
 
-        Assert.Equal(200, (await Post($"/api/v1/licenses/{Id(license)}/suspend", vendor, new { })).Status);
+        Assert.Equal(200, (await Post($"/api/v1/licenses/{license.Id}/suspend", vendor, new { })).Status);
         var suspended = await FileFor(license, "host-1");
         Assert.Equal(403, suspended.Status);
-        Assert.Equal("SUSPENDED", suspended.Json.GetProperty("code").GetString());
-        Assert.Equal("SUSPENDED", (await Get(url, vendor)).Json.GetProperty("code").GetString());
-        Assert.Equal(200, (await Post($"/api/v1/licenses/{Id(license)}/reinstate", vendor, new { })).Status);
+        Assert.Equal("SUSPENDED", suspended.Code);
+        Assert.Equal("SUSPENDED", (await Get(url, vendor)).Code);
+        Assert.Equal(200, (await Post($"/api/v1/licenses/{license.Id}/reinstate", vendor, new { })).Status);
         Assert.Equal(200, (await FileFor(license, "host-1")).Status);
 
-        Assert.Equal(200, (await Post($"/api/v1/licenses/{Id(license)}/revoke", vendor, new { })).Status);
+        Assert.Equal(200, (await Post($"/api/v1/licenses/{license.Id}/revoke", vendor, new { })).Status);
         var revoked = await Get(url, vendor);
         Assert.Equal(403, revoked.Status);
-        Assert.Equal("REVOKED", revoked.Json.GetProperty("code").GetString());
+        Assert.Equal("REVOKED", revoked.Code);
         // The revoked key is no credential any more (each node may believe it for up to 2 seconds: meanwhile, no file).
         await Eventually(async () =>
         {
             var client = await FileFor(license, "host-1");
-            if (client.Status == 403) Assert.Equal("REVOKED", client.Json.GetProperty("code").GetString());
+            if (client.Status == 403) Assert.Equal("REVOKED", client.Code);
             else Assert.Equal(("License", 401), (client.Headers.WWWAuthenticate.ToString(), client.Status));
             return client.Status == 401;
         }, "the revoked key refused", seconds: 10);

@@ -33,13 +33,13 @@ public class KeyCollisions(AppFixture fixture) : ApiTest(fixture)
     public async Task a_repeated_key_is_drawn_again_inside_the_service()
     {
         var client = await AClient();
-        var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var productId = (await CreateProduct(client)).Id;
 
         var first = await IssueLicense(client, productId);
         var second = await IssueLicense(client, productId); // the 2nd and 3rd draws collide; the 4th is used
 
-        Assert.Equal("LIC-SAME-SAME-SAME-SAME", first.GetProperty("key").GetString());
-        Assert.NotEqual(first.GetProperty("key").GetString(), second.GetProperty("key").GetString());
+        Assert.Equal("LIC-SAME-SAME-SAME-SAME", first.Key);
+        Assert.NotEqual(first.Key, second.Key);
         Assert.Equal(2, await LicensesCount(client, productId));
     }
 }

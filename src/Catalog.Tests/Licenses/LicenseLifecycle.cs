@@ -1,12 +1,16 @@
+using Catalog.EventLog;
+using Catalog.Licenses;
+using Catalog.Validation;
+
 namespace Catalog.Tests.Licenses;
 
 /// <summary>Renewal, seats and metadata by PATCH; suspension and reinstatement; their events in the log.</summary>
 public class LicenseLifecycle(AppFixture fixture) : ApiTest(fixture)
 {
-    private async Task<(Client Vendor, string Id, string Key)> ALicenseById(object? body = null)
+    private async Task<(Client Vendor, Guid Id, string Key)> ALicenseById(object? body = null)
     {
         var (vendor, license) = await ALicense(body);
-        return (vendor, Id(license), Key(license));
+        return (vendor, license.Id, license.Key);
     }
 
     [Fact]
@@ -18,14 +22,17 @@ public class LicenseLifecycle(AppFixture fixture) : ApiTest(fixture)
         var patched = await Patch($"/api/v1/licenses/{id}", vendor, new { expiresAt = renewal, maxMachines = 5 });
 
         Assert.Equal(200, patched.Status);
-        Assert.Equal(5, patched.Data.GetProperty("maxMachines").GetInt32());
+        var license = patched.As<LicenseDetails>();
+        Assert.Equal(5, license.MaxMachines);
+        // The timestamp as the wire writes it: UTC, milliseconds, Z.
         Assert.Equal(renewal.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"), patched.Data.GetProperty("expiresAt").GetString());
-        Assert.Equal("alice", patched.Data.GetProperty("metadata").GetProperty("seat").GetString());
-        var stored = (await Get($"/api/v1/licenses/{id}", vendor)).Data;
+        Assert.Equal("alice", license.Metadata["seat"].GetString());
+        var stored = (await Get($"/api/v1/licenses/{id}", vendor)).As<LicenseDetails>();
         Assert.Equal(patched.Text, (await Get($"/api/v1/licenses/{id}", vendor)).Text);
-        Assert.Equal(5, stored.GetProperty("maxMachines").GetInt32());
+        Assert.Equal(5, stored.MaxMachines);
 
         var unlimited = await Send("PATCH", $"/api/v1/licenses/{id}", vendor, """{"maxMachines":null,"expiresAt":null}""");
+        // Written as null, not left out.
         Assert.Equal(JsonValueKind.Null, unlimited.Data.GetProperty("maxMachines").ValueKind);
         Assert.Equal(JsonValueKind.Null, unlimited.Data.GetProperty("expiresAt").ValueKind);
     }
@@ -41,7 +48,7 @@ public class LicenseLifecycle(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(200, (await Patch($"/api/v1/licenses/{id}", vendor, new { maxMachines = 2 })).Status);
         var full = await AsLicense("POST", "/api/v1/client/machines", key, """{"fingerprint":"c"}""");
         Assert.Equal(409, full.Status);
-        Assert.Equal("MACHINE_LIMIT_REACHED", full.Json.GetProperty("code").GetString());
+        Assert.Equal("MACHINE_LIMIT_REACHED", full.Code);
     }
 
     [Theory]
@@ -70,21 +77,21 @@ public class LicenseLifecycle(AppFixture fixture) : ApiTest(fixture)
 
         var suspended = await Post($"/api/v1/licenses/{id}/suspend", vendor, new { });
         Assert.Equal(200, suspended.Status);
-        Assert.Equal("suspended", suspended.Data.GetProperty("status").GetString());
+        Assert.Equal("suspended", suspended.As<LicenseDetails>().Status);
         Assert.Equal(200, (await Post($"/api/v1/licenses/{id}/suspend", vendor, new { })).Status);
         var verdict = await Post("/api/v1/licenses/validate", vendor, new { key });
-        Assert.Equal("SUSPENDED", verdict.Data.GetProperty("code").GetString());
-        Assert.Equal("SUSPENDED", (await AsLicense("POST", "/api/v1/client/validate", key, "{}")).Data.GetProperty("code").GetString());
-        Assert.Single((await Get($"/api/v1/licenses?status=suspended", vendor)).Data.EnumerateArray());
+        Assert.Equal("SUSPENDED", verdict.As<LicenseValidation>().Code);
+        Assert.Equal("SUSPENDED", (await AsLicense("POST", "/api/v1/client/validate", key, "{}")).As<ClientLicenseValidation>().Code);
+        Assert.Single((await Get($"/api/v1/licenses?status=suspended", vendor)).As<List<LicenseDetails>>());
 
         var reinstated = await Post($"/api/v1/licenses/{id}/reinstate", vendor, new { });
-        Assert.Equal("active", reinstated.Data.GetProperty("status").GetString());
+        Assert.Equal("active", reinstated.As<LicenseDetails>().Status);
         Assert.Equal(200, (await Post($"/api/v1/licenses/{id}/reinstate", vendor, new { })).Status);
-        Assert.Equal("VALID", (await Post("/api/v1/licenses/validate", vendor, new { key })).Data.GetProperty("code").GetString());
+        Assert.Equal("VALID", (await Post("/api/v1/licenses/validate", vendor, new { key })).As<LicenseValidation>().Code);
 
         // The log holds one event of each, on the license's own stream.
-        var log = (await Get("/api/v1/events?limit=100", vendor)).Data.EnumerateArray()
-            .Where(x => x.GetProperty("streamId").GetString() == id).Select(x => x.GetProperty("type").GetString());
+        var log = (await Get("/api/v1/events?limit=100", vendor)).As<List<EventLogEntry>>()
+            .Where(x => x.StreamId == id).Select(x => x.Type);
         Assert.Equal(["license.suspended", "license.reinstated"], log);
     }
 
@@ -117,7 +124,7 @@ public class LicenseLifecycle(AppFixture fixture) : ApiTest(fixture)
 
         string[] expected = ["machine.activated", "machine.deactivated", "license.updated", "license.suspended", "license.reinstated"];
         await Eventually(async () => (await Get($"/api/v1/events?limit=100&cursor=0", vendor)).Data.GetArrayLength() >= 7, "the log");
-        var log = (await Get("/api/v1/events?limit=100", vendor)).Data.EnumerateArray().Select(x => x.GetProperty("type").GetString()).ToList();
+        var log = (await Get("/api/v1/events?limit=100", vendor)).As<List<EventLogEntry>>().Select(x => x.Type).ToList();
         Assert.Equal(expected, log.Where(x => x is not ("product.created" or "license.issued")));
         await Eventually(() => Task.FromResult(receiver.Requests.Count >= 5), "the deliveries");
         Assert.Equal(expected.Order(), receiver.Requests.Select(x => JsonDocument.Parse(x.Body).RootElement.GetProperty("type").GetString()).Order());

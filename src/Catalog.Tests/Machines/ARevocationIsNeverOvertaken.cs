@@ -26,7 +26,7 @@ public class ARevocationIsNeverOvertaken(AppFixture fixture) : ApiTest(fixture)
     public async Task a_first_activation_and_a_revocation_of_a_license_without_machines_queue_on_its_lock()
     {
         var (vendor, license) = await ALicense();
-        var licenseId = Guid.Parse(Id(license));
+        var licenseId = license.Id;
 
         // Hold the license's lock, as a revocation deciding at this moment does, in whichever database holds it.
         var holders = new List<(NpgsqlConnection Connection, NpgsqlTransaction Transaction)>();
@@ -43,7 +43,7 @@ public class ARevocationIsNeverOvertaken(AppFixture fixture) : ApiTest(fixture)
         Task<ApiResponse> activation, revocation;
         try
         {
-            activation = AsLicense("POST", "/api/v1/client/machines", Key(license), """{"fingerprint":"fp-1"}""");
+            activation = AsLicense("POST", "/api/v1/client/machines", license.Key, """{"fingerprint":"fp-1"}""");
             await Eventually(async () => await WaitingOnLicenseLocks() == 1, "the activation waits for the license's lock");
             revocation = Post($"/api/v1/licenses/{licenseId}/revoke", vendor, new { });
             await Eventually(async () => await WaitingOnLicenseLocks() == 2, "the revocation waits for it too");
@@ -64,10 +64,10 @@ public class ARevocationIsNeverOvertaken(AppFixture fixture) : ApiTest(fixture)
         // that was not yet revoked; an activation second is refused.
         if (activated.Status == 201)
         {
-            List<string?> order = [];
+            List<string> order = [];
             await Eventually(async () =>
             {
-                order = (await Get("/api/v1/events?limit=100", vendor)).Data.EnumerateArray().Select(x => x.GetProperty("type").GetString()).ToList();
+                order = (await Get("/api/v1/events?limit=100", vendor)).As<List<Catalog.EventLog.EventLogEntry>>().Select(x => x.Type).ToList();
                 return order.Contains("license.revoked");
             }, "the revocation is in the event log");
             Assert.True(order.IndexOf("machine.activated") is >= 0 and var activatedAt && activatedAt < order.IndexOf("license.revoked"),
@@ -76,7 +76,7 @@ public class ARevocationIsNeverOvertaken(AppFixture fixture) : ApiTest(fixture)
         else
         {
             Assert.True(activated.Status == 403, activated.ToString());
-            Assert.Equal("REVOKED", activated.Json.GetProperty("code").GetString());
+            Assert.Equal("REVOKED", activated.Code);
         }
         await ReadModelsAgreeWithTheEvents();
     }

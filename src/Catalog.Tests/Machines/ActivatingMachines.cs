@@ -277,7 +277,7 @@ public class ActivatingMachines(AppFixture fixture) : ApiTest(fixture)
     public async Task max_machines_out_of_range_is_400(string value)
     {
         var vendor = await AClient();
-        var product = (await CreateProduct(vendor)).GetProperty("id").GetString()!;
+        var product = (await CreateProduct(vendor)).Id;
 
         var answer = await Send("POST", $"/api/v1/products/{product}/licenses", vendor, $$"""{"maxMachines":{{value}}}""");
 

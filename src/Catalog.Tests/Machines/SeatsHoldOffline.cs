@@ -1,3 +1,8 @@
+using Catalog.Conventions;
+using Catalog.EventLog;
+using Catalog.LicenseFiles;
+using Catalog.Licenses;
+using Catalog.Machines;
 using Microsoft.AspNetCore.Hosting;
 
 namespace Catalog.Tests.Machines;
@@ -8,14 +13,14 @@ namespace Catalog.Tests.Machines;
 /// </summary>
 public class SeatsHoldOffline(AppFixture fixture) : ApiTest(fixture)
 {
-    private Task<ApiResponse> Activate(JsonElement license, string fingerprint) =>
-        AsLicense("POST", "/api/v1/client/machines", Key(license), JsonSerializer.Serialize(new { fingerprint }));
+    private Task<ApiResponse> Activate(LicenseDetails license, string fingerprint) =>
+        AsLicense("POST", "/api/v1/client/machines", license.Key, JsonSerializer.Serialize(new { fingerprint }));
 
-    private Task<ApiResponse> FileFor(JsonElement license, string? fingerprint) =>
-        AsLicense("POST", "/api/v1/client/license-file", Key(license), JsonSerializer.Serialize(new { fingerprint }));
+    private Task<ApiResponse> FileFor(LicenseDetails license, string? fingerprint) =>
+        AsLicense("POST", "/api/v1/client/license-file", license.Key, JsonSerializer.Serialize(new { fingerprint }));
 
-    private async Task<int> MachinesCount(Client vendor, JsonElement license) =>
-        (await Get($"/api/v1/licenses/{Id(license)}", vendor)).Data.GetProperty("machinesCount").GetInt32();
+    private async Task<int> MachinesCount(Client vendor, LicenseDetails license) =>
+        (await Get($"/api/v1/licenses/{license.Id}", vendor)).As<LicenseDetails>().MachinesCount;
 
     [Fact]
     public async Task activate_take_a_file_deactivate_again_and_again_gives_one_working_machine_on_one_seat()
@@ -29,21 +34,21 @@ public class SeatsHoldOffline(AppFixture fixture) : ApiTest(fixture)
             if (activation.Status != 201)
             {
                 Assert.True(activation.Status == 409, activation.ToString());
-                Assert.Equal("MACHINE_LIMIT_REACHED", activation.Json.GetProperty("code").GetString());
+                Assert.Equal("MACHINE_LIMIT_REACHED", activation.Code);
                 continue;
             }
             if ((await FileFor(license, $"fp-{i}")).Status == 200) files++;
-            Assert.Equal(204, (await AsLicense("DELETE", $"/api/v1/client/machines/fp-{i}", Key(license))).Status);
+            Assert.Equal(204, (await AsLicense("DELETE", $"/api/v1/client/machines/fp-{i}", license.Key)).Status);
             // The machine is gone, its seat is not: its file still runs offline.
             Assert.Equal(1, await MachinesCount(vendor, license));
-            Assert.Equal("NOT_ACTIVATED", (await Post("/api/v1/licenses/validate", vendor, new { key = Key(license), fingerprint = $"fp-{i}" }))
-                .Data.GetProperty("code").GetString());
+            Assert.Equal("NOT_ACTIVATED", (await Post("/api/v1/licenses/validate", vendor, new { key = license.Key, fingerprint = $"fp-{i}" }))
+                .As<LicenseValidation>().Code);
         }
 
         Assert.Equal(1, files);
-        Assert.Equal(0, (await Get($"/api/v1/licenses/{Id(license)}/machines", vendor)).Data.GetArrayLength());
+        Assert.Equal(0, (await Get($"/api/v1/licenses/{license.Id}/machines", vendor)).Data.GetArrayLength());
         // The seat limit cannot be lowered under the held seat either.
-        Assert.Equal(200, (await Patch($"/api/v1/licenses/{Id(license)}", vendor, new { maxMachines = 1 })).Status);
+        Assert.Equal(200, (await Patch($"/api/v1/licenses/{license.Id}", vendor, new { maxMachines = 1 })).Status);
         await ReadModelsAgreeWithTheEvents();
     }
 
@@ -56,32 +61,33 @@ public class SeatsHoldOffline(AppFixture fixture) : ApiTest(fixture)
         var unbound = await FileFor(license, null);
         Assert.Equal(400, unbound.Status);
         Assert.Equal(["fingerprint"], unbound.ErrorFields);
-        Assert.Equal(400, (await AsLicense("POST", "/api/v1/client/license-file", Key(license), "{}")).Status);
+        Assert.Equal(400, (await AsLicense("POST", "/api/v1/client/license-file", license.Key, "{}")).Status);
 
         // A license without a seat limit still gets one; and the vendor may give one: its own decision.
         var (_, unlimited) = await ALicense(new { });
         Assert.Equal(200, (await FileFor(unlimited, null)).Status);
-        Assert.Equal(200, (await Get($"/api/v1/licenses/{Id(license)}/file", vendor)).Status);
+        Assert.Equal(200, (await Get($"/api/v1/licenses/{license.Id}/file", vendor)).Status);
     }
 
     [Fact]
     public async Task the_installation_that_holds_the_seat_comes_back_on_it_and_the_vendor_can_free_it_at_once()
     {
         var (vendor, license) = await ALicense(new { maxMachines = 1 });
-        var first = (await Activate(license, "fp-1")).Data.GetProperty("id").GetString();
+        var first = (await Activate(license, "fp-1")).As<MachineDetails>().Id;
         Assert.Equal(200, (await FileFor(license, "fp-1")).Status);
-        Assert.Equal(204, (await AsLicense("DELETE", "/api/v1/client/machines/fp-1", Key(license))).Status);
+        Assert.Equal(204, (await AsLicense("DELETE", "/api/v1/client/machines/fp-1", license.Key)).Status);
 
         // The same installation activating again takes its own held seat: no second seat.
         Assert.Equal(201, (await Activate(license, "fp-1")).Status);
         Assert.Equal(1, await MachinesCount(vendor, license));
-        Assert.Equal(204, (await AsLicense("DELETE", "/api/v1/client/machines/fp-1", Key(license))).Status);
+        Assert.Equal(204, (await AsLicense("DELETE", "/api/v1/client/machines/fp-1", license.Key)).Status);
         Assert.Equal(409, (await Activate(license, "fp-2")).Status);
 
         // The vendor frees the seat the old machine still holds, by that machine's id: without force it holds no active machine.
-        var latest = (await Get($"/api/v1/events?type=machine.deactivated", vendor)).Data.EnumerateArray().Last().GetProperty("data");
-        Assert.NotEqual(JsonValueKind.Null, latest.GetProperty("seatHeldUntil").ValueKind);
-        var machine = latest.GetProperty("machineId").GetString();
+        var latest = (await Get($"/api/v1/events?type=machine.deactivated", vendor)).As<List<EventLogEntry>>().Last()
+            .Data.Deserialize<MachineDeactivated>(ApiJson.Options)!;
+        Assert.NotNull(latest.SeatHeldUntil);
+        var machine = latest.MachineId;
         Assert.NotEqual(first, machine);
         Assert.Equal(404, (await Delete($"/api/v1/machines/{machine}", vendor)).Status);
         Assert.Equal(400, (await Delete($"/api/v1/machines/{machine}?force=maybe", vendor)).Status);
@@ -92,7 +98,7 @@ public class SeatsHoldOffline(AppFixture fixture) : ApiTest(fixture)
 
         // Forced on an active machine with a file, the seat is free at once too; another account cannot.
         Assert.Equal(200, (await FileFor(license, "fp-2")).Status);
-        var second = (await Get($"/api/v1/licenses/{Id(license)}/machines", vendor)).Data[0].GetProperty("id").GetString();
+        var second = (await Get($"/api/v1/licenses/{license.Id}/machines", vendor)).As<List<MachineDetails>>()[0].Id;
         var stranger = await AClient();
         Assert.Equal(404, (await Delete($"/api/v1/machines/{second}?force=true", stranger)).Status);
         Assert.Equal(204, (await Delete($"/api/v1/machines/{second}?force=true", vendor)).Status);
@@ -112,10 +118,10 @@ public class SeatsHoldOffline(AppFixture fixture) : ApiTest(fixture)
             Assert.Equal(201, (await Activate(license, "fp-1")).Status);
             var file = await FileFor(license, "fp-1");
             Assert.Equal(200, file.Status);
-            Assert.Equal(204, (await AsLicense("DELETE", "/api/v1/client/machines/fp-1", Key(license))).Status);
+            Assert.Equal(204, (await AsLicense("DELETE", "/api/v1/client/machines/fp-1", license.Key)).Status);
             Assert.Equal(409, (await Activate(license, "fp-2")).Status);
 
-            var expiresAt = file.Data.GetProperty("expiresAt").GetDateTimeOffset();
+            var expiresAt = file.As<LicenseFileDetails>().ExpiresAt;
             await Task.Delay(expiresAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(200));
 
             Assert.Equal(0, await MachinesCount(vendor, license));

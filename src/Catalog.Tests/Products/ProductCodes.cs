@@ -46,7 +46,7 @@ public class ProductCodes(AppFixture fixture) : ApiTest(fixture)
     {
         var client = await AClient();
         var product = await CreateProduct(client, AProduct("retired"));
-        Assert.Equal(204, (await Delete($"/api/v1/products/{product.GetProperty("id")}", client)).Status);
+        Assert.Equal(204, (await Delete($"/api/v1/products/{product.Id}", client)).Status);
 
         var response = await Post("/api/v1/products", client, AProduct("RETIRED"));
 

@@ -111,9 +111,9 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
     public async Task no_generated_hostile_request_gets_a_500_or_changes_data_when_refused()
     {
         var client = await AClient();
-        var productId = (await CreateProduct(client, AProduct("target"))).GetProperty("id").GetString()!;
+        var productId = (await CreateProduct(client, AProduct("target"))).Id;
         var license = await IssueLicense(client, productId, new { maxMachines = 5 });
-        var (licenseId, licenseKey) = (license.GetProperty("id").GetString()!, license.GetProperty("key").GetString()!);
+        var (licenseId, licenseKey) = (license.Id.ToString(), license.Key);
         // Every database holding accounts' data: the one database, or each shard.
         var connections = new List<NpgsqlConnection>();
         foreach (var database in StorageMode.AccountDatabases) connections.Add(await OpenDatabase(database));
@@ -121,7 +121,7 @@ public class HostileInput(AppFixture fixture) : ApiTest(fixture)
         var random = new Random(20261127);
         var count = 0;
         var webhookAnswers = new List<int>();
-        foreach (var (method, url, body, contentType) in Requests(random, productId, licenseId))
+        foreach (var (method, url, body, contentType) in Requests(random, productId.ToString(), licenseId))
         {
             var before = await State(connections, client.AccountId);
             // The client endpoints take the license key, everything else the API key.

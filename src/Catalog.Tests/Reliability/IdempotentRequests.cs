@@ -45,12 +45,12 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
     public async Task a_replayed_license_issuance_issues_one_license()
     {
         var client = await AClient();
-        var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var productId = (await CreateProduct(client)).Id;
 
         var first = await PostWithKey($"/api/v1/products/{productId}/licenses", client, "{}", "issue-1");
         var again = await PostWithKey($"/api/v1/products/{productId}/licenses", client, "{}", "issue-1");
 
-        Assert.Equal(first.Data.GetProperty("key").GetString(), again.Data.GetProperty("key").GetString());
+        Assert.Equal(first.As<Catalog.Licenses.LicenseDetails>().Key, again.As<Catalog.Licenses.LicenseDetails>().Key);
         Assert.Equal(1, await LicensesCount(client, productId));
     }
 
@@ -83,7 +83,7 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
 
         Assert.Equal(201, a.Status);
         Assert.Equal(201, b.Status);
-        Assert.NotEqual(a.Data.GetProperty("id").GetString(), b.Data.GetProperty("id").GetString());
+        Assert.NotEqual(a.As<Catalog.Products.ProductDetails>().Id, b.As<Catalog.Products.ProductDetails>().Id);
     }
 
     /// <summary>
@@ -105,7 +105,7 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(201, made.Status);
         Assert.Equal(403, replayedToOther.Status);
         Assert.Contains("licenses:read", replayedToOther.Text);
-        Assert.DoesNotContain(made.Data.GetProperty("secret").GetString()!, replayedToOther.Text);
+        Assert.DoesNotContain(made.As<Catalog.Webhooks.WebhookEndpointCreated>().Secret, replayedToOther.Text);
         Assert.Equal(201, replayedToSame.Status);
         Assert.Equal("true", replayedToSame.Headers["Idempotent-Replayed"].ToString());
         Assert.Equal(made.Text, replayedToSame.Text);
@@ -146,15 +146,16 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(1, (await Get("/api/v1/webhook-endpoints", client)).Data.GetArrayLength());
 
         // 24 hours on, the key is spent: a repeat never shows the secret again, nor makes a second endpoint.
+        var made = first.As<Catalog.Webhooks.WebhookEndpointCreated>();
         await using (var session = Store.LightweightSession(client.AccountId.ToString()))
         {
-            var endpoint = (await session.LoadAsync<Catalog.Webhooks.WebhookEndpoint>(first.Data.GetProperty("id").GetGuid()))!;
+            var endpoint = (await session.LoadAsync<Catalog.Webhooks.WebhookEndpoint>(made.Id))!;
             session.Store(endpoint with { CreatedAt = endpoint.CreatedAt.AddHours(-25) });
             await session.SaveChangesAsync();
         }
         var dayLater = await PostWithKey("/api/v1/webhook-endpoints", client, body, "hook-a");
         Assert.Equal(422, dayLater.Status);
-        Assert.DoesNotContain(first.Data.GetProperty("secret").GetString()!, dayLater.Text);
+        Assert.DoesNotContain(made.Secret, dayLater.Text);
         Assert.Equal(1, (await Get("/api/v1/webhook-endpoints", client)).Data.GetArrayLength());
     }
 
@@ -178,16 +179,16 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
     public async Task validation_is_a_read_and_ignores_the_key()
     {
         var client = await AClient();
-        var productId = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var productId = (await CreateProduct(client)).Id;
         var license = await IssueLicense(client, productId);
-        var body = $$"""{"key":"{{license.GetProperty("key").GetString()}}"}""";
+        var body = $$"""{"key":"{{license.Key}}"}""";
 
         var before = await PostWithKey("/api/v1/licenses/validate", client, body, "check");
-        await Post($"/api/v1/licenses/{license.GetProperty("id").GetString()}/revoke", client, new { });
+        await Post($"/api/v1/licenses/{license.Id}/revoke", client, new { });
         var after = await PostWithKey("/api/v1/licenses/validate", client, body, "check");
 
-        Assert.Equal("VALID", before.Data.GetProperty("code").GetString());
-        Assert.Equal("REVOKED", after.Data.GetProperty("code").GetString());
+        Assert.Equal("VALID", before.As<Catalog.Licenses.LicenseValidation>().Code);
+        Assert.Equal("REVOKED", after.As<Catalog.Licenses.LicenseValidation>().Code);
         Assert.False(after.Headers.ContainsKey("Idempotent-Replayed"));
     }
 

@@ -43,9 +43,9 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
         await WithSettings([("RateLimit:ClientPermitsPerSecond", "1"), ("RateLimit:ClientBurst", "3")], async () =>
         {
             var vendor = await AClient();
-            var product = (await CreateProduct(vendor)).GetProperty("id").GetString()!;
-            var key = (await IssueLicense(vendor, product)).GetProperty("key").GetString()!;
-            var otherKey = (await IssueLicense(vendor, product)).GetProperty("key").GetString()!;
+            var product = (await CreateProduct(vendor)).Id;
+            var key = (await IssueLicense(vendor, product)).Key;
+            var otherKey = (await IssueLicense(vendor, product)).Key;
 
             var statuses = new List<int>();
             for (var i = 0; i < 10; i++) statuses.Add((await AsLicense("GET", "/api/v1/client/license", key)).Status);
@@ -181,16 +181,16 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
         await WithSettings([("RateLimit:ClientAccountPermitsPerSecond", "1"), ("RateLimit:ClientAccountBurst", "5")], async () =>
         {
             var (vendor, first) = await ALicense();
-            var product = first.GetProperty("productId").GetString()!;
-            var keys = new List<string> { Key(first) };
-            for (var i = 0; i < 3; i++) keys.Add((await IssueLicense(vendor, product)).GetProperty("key").GetString()!);
+            var product = first.ProductId;
+            var keys = new List<string> { first.Key };
+            for (var i = 0; i < 3; i++) keys.Add((await IssueLicense(vendor, product)).Key);
             var (_, stranger) = await ALicense();
 
             var responses = new List<ApiResponse>();
             for (var round = 0; round < 5; round++)
                 foreach (var key in keys)
                     responses.Add(await AsLicense("GET", "/api/v1/client/license", key));
-            var strangers = new[] { await AsLicense("GET", "/api/v1/client/license", Key(stranger)), await AsLicense("GET", "/api/v1/client/license", Key(stranger)) };
+            var strangers = new[] { await AsLicense("GET", "/api/v1/client/license", stranger.Key), await AsLicense("GET", "/api/v1/client/license", stranger.Key) };
 
             Assert.All(responses, x => Assert.Contains(x.Status, new[] { 200, 429 }));
             var limited = responses.Where(x => x.Status == 429).ToList();

@@ -1,4 +1,8 @@
 using Catalog.Secrets;
+using Catalog.Conventions;
+using Catalog.LicenseFiles;
+using Catalog.Licenses;
+using Catalog.Products;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Catalog.Hosting;
@@ -54,11 +58,10 @@ public class RotatingTheMasterKey(AppFixture fixture) : ApiTest(fixture)
         await using (var underA = await ServiceProcess.Start(With(a)))
         {
             var http = Load.ClientFor(underA.BaseUrl, client.Key);
-            var product = await Created(await http.PostAsync("/api/v1/products", Json("""{"name":"Rotated","code":"rotated"}""")));
-            licenseId = (await Created(await http.PostAsync($"/api/v1/products/{product.GetProperty("id").GetString()}/licenses", null)))
-                .GetProperty("id").GetString()!;
+            var product = await Created<ProductDetails>(await http.PostAsync("/api/v1/products", Json("""{"name":"Rotated","code":"rotated"}""")));
+            licenseId = (await Created<LicenseDetails>(await http.PostAsync($"/api/v1/products/{product.Id}/licenses", null))).Id.ToString();
             endpointBody = $$"""{"url":"{{receiver.Url}}","events":["product.created"]}""";
-            secret = (await Created(await KeyedPost(http, "/api/v1/webhook-endpoints", endpointBody, "rotated-hook"))).GetProperty("secret").GetString()!;
+            secret = (await Created<WebhookEndpointCreated>(await KeyedPost(http, "/api/v1/webhook-endpoints", endpointBody, "rotated-hook"))).Secret;
             await FileVerifies(http, licenseId, client.AccountId);
         }
 
@@ -69,17 +72,18 @@ public class RotatingTheMasterKey(AppFixture fixture) : ApiTest(fixture)
 
             var reseal = await CommandLineRunner.Run(["secrets", "reseal", "--json"], With(b, previous: a));
             Assert.True(reseal.ExitCode == 0, reseal.Output + reseal.Error);
-            var resealed = reseal.LastJson;
-            Assert.Equal(SecretBox.IdOf(Convert.FromBase64String(b)), resealed.GetProperty("keyId").GetString());
-            Assert.True(resealed.GetProperty("signingKeys").GetInt32() >= 1, resealed.ToString());
-            Assert.Equal(1, resealed.GetProperty("webhookSecrets").GetInt32());
-            Assert.True(resealed.GetProperty("masterKeyCheck").GetBoolean());
+            var resealed = reseal.LastJson.Deserialize<Resealed>(ApiJson.Options)!;
+            Assert.Equal(SecretBox.IdOf(Convert.FromBase64String(b)), resealed.KeyId);
+            Assert.True(resealed.SigningKeys >= 1, resealed.ToString());
+            Assert.Equal(1, resealed.WebhookSecrets);
+            Assert.True(resealed.MasterKeyCheck);
 
             // Again: nothing is left to reseal.
             var again = await CommandLineRunner.Run(["secrets", "reseal", "--json"], With(b, previous: a));
             Assert.True(again.ExitCode == 0, again.Output + again.Error);
-            Assert.Equal([0, 0], new[] { "signingKeys", "webhookSecrets" }.Select(x => again.LastJson.GetProperty(x).GetInt32()));
-            Assert.False(again.LastJson.GetProperty("masterKeyCheck").GetBoolean());
+            var resealedAgain = again.LastJson.Deserialize<Resealed>(ApiJson.Options)!;
+            Assert.Equal((0, 0), (resealedAgain.SigningKeys, resealedAgain.WebhookSecrets));
+            Assert.False(resealedAgain.MasterKeyCheck);
         }
 
         // B alone: the file still signs and verifies with the account's JWK Set, a repeat of the keyed create still
@@ -91,9 +95,9 @@ public class RotatingTheMasterKey(AppFixture fixture) : ApiTest(fixture)
 
             var replayed = await KeyedPost(http, "/api/v1/webhook-endpoints", endpointBody, "rotated-hook");
             Assert.Equal("true", replayed.Headers.GetValues("Idempotent-Replayed").Single());
-            Assert.Equal(secret, (await Created(replayed)).GetProperty("secret").GetString());
+            Assert.Equal(secret, (await Created<WebhookEndpointCreated>(replayed)).Secret);
 
-            await Created(await http.PostAsync("/api/v1/products", Json("""{"name":"After rotation","code":"after-rotation"}""")));
+            await Created<ProductDetails>(await http.PostAsync("/api/v1/products", Json("""{"name":"After rotation","code":"after-rotation"}""")));
             Receiver.Received? delivery = null;
             await Eventually(() => Task.FromResult((delivery = receiver.Requests.FirstOrDefault(x => x.Body.Contains("after-rotation"))) is not null),
                 "the delivery after rotation");
@@ -153,17 +157,18 @@ public class RotatingTheMasterKey(AppFixture fixture) : ApiTest(fixture)
         return await http.SendAsync(request);
     }
 
-    private static async Task<JsonElement> Created(HttpResponseMessage response)
+    /// <summary>The <c>data</c> of a successful answer as the service's own type (the API's JSON, strict).</summary>
+    private static async Task<T> Created<T>(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode is 200 or 201, $"{(int)response.StatusCode}: {body}");
-        return JsonDocument.Parse(body).RootElement.GetProperty("data");
+        return JsonSerializer.Deserialize<Resource<T>>(body, ApiJson.Options)!.Data;
     }
 
     /// <summary>A license file signed now, which verifies against the account's published JWK Set.</summary>
     private static async Task FileVerifies(HttpClient http, string licenseId, Guid accountId)
     {
-        var file = (await Created(await http.GetAsync($"/api/v1/licenses/{licenseId}/file"))).GetProperty("file").GetString()!;
+        var file = (await Created<LicenseFileDetails>(await http.GetAsync($"/api/v1/licenses/{licenseId}/file"))).File;
         var jwks = await http.GetStringAsync($"/api/v1/accounts/{accountId}/jwks.json");
         var verdict = await Jose.Verify(file, jwks);
         Assert.True(verdict.Valid, verdict.Error);

@@ -53,9 +53,9 @@ public class Secrets(AppFixture fixture) : ApiTest(fixture)
     public async Task the_database_holds_no_private_signing_key_webhook_secret_or_api_key_in_clear()
     {
         var client = await AClient();
-        var product = (await CreateProduct(client)).GetProperty("id").GetString()!;
+        var product = (await CreateProduct(client)).Id;
         var license = await IssueLicense(client, product);
-        var file = await AsLicense("POST", "/api/v1/client/license-file", license.GetProperty("key").GetString()!, "{}");
+        var file = await AsLicense("POST", "/api/v1/client/license-file", license.Key, "{}");
         Assert.Equal(200, file.Status);
         Assert.Equal(0, (await CommandLineRunner.Run("signing-keys", "rotate", "--account", client.AccountId.ToString())).ExitCode);
 

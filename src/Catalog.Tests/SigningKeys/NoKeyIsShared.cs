@@ -20,7 +20,7 @@ public class NoKeyIsShared(AppFixture fixture) : ApiTest(fixture)
     private const string NoAccount = "00000000-0000-0000-0000-000000000000";
 
     /// <summary>Makes the stored license look as it was before accounts were kept: no field, or the empty id.</summary>
-    private static async Task StoreAsOfOld(string licenseId, bool emptyId)
+    private static async Task StoreAsOfOld(Guid licenseId, bool emptyId)
     {
         var changed = 0;
         foreach (var database in StorageMode.AccountDatabases)
@@ -30,19 +30,19 @@ public class NoKeyIsShared(AppFixture fixture) : ApiTest(fixture)
                 emptyId
                     ? $"update catalog.mt_doc_license set data = jsonb_set(data, '{{AccountId}}', '\"{NoAccount}\"') where id = @id"
                     : "update catalog.mt_doc_license set data = data - 'AccountId' where id = @id", connection);
-            command.Parameters.AddWithValue("id", Guid.Parse(licenseId));
+            command.Parameters.AddWithValue("id", licenseId);
             changed += await command.ExecuteNonQueryAsync();
         }
         Assert.Equal(1, changed);
     }
 
-    private static async Task<string?> StoredAccountOf(string licenseId)
+    private static async Task<string?> StoredAccountOf(Guid licenseId)
     {
         foreach (var database in StorageMode.AccountDatabases)
         {
             await using var connection = await OpenDatabase(database);
             await using var command = new NpgsqlCommand("select data ->> 'AccountId' from catalog.mt_doc_license where id = @id", connection);
-            command.Parameters.AddWithValue("id", Guid.Parse(licenseId));
+            command.Parameters.AddWithValue("id", licenseId);
             if (await command.ExecuteScalarAsync() is { } found) return found as string;
         }
         throw new InvalidOperationException($"license {licenseId} is in no database");
@@ -60,27 +60,27 @@ public class NoKeyIsShared(AppFixture fixture) : ApiTest(fixture)
     {
         var (vendor, withoutField) = await ALicense(new { });
         var (other, emptyId) = await ALicense(new { });
-        await StoreAsOfOld(Id(withoutField), emptyId: false);
-        await StoreAsOfOld(Id(emptyId), emptyId: true);
-        Assert.Null(await StoredAccountOf(Id(withoutField)));
+        await StoreAsOfOld(withoutField.Id, emptyId: false);
+        await StoreAsOfOld(emptyId.Id, emptyId: true);
+        Assert.Null(await StoredAccountOf(withoutField.Id));
 
         // What each node does at start (it is one of the store's initial data).
         var stamp = Host.Services.GetServices<IInitialData>().OfType<StampLicenseAccounts>().Single();
         await stamp.Populate(Store, CancellationToken.None);
         await stamp.Populate(Store, CancellationToken.None); // again, as a second node would: nothing changes
 
-        Assert.Equal(vendor.AccountId.ToString(), await StoredAccountOf(Id(withoutField)));
-        Assert.Equal(other.AccountId.ToString(), await StoredAccountOf(Id(emptyId)));
+        Assert.Equal(vendor.AccountId.ToString(), await StoredAccountOf(withoutField.Id));
+        Assert.Equal(other.AccountId.ToString(), await StoredAccountOf(emptyId.Id));
         foreach (var (account, license) in new[] { (vendor, withoutField), (other, emptyId) })
         {
-            var file = await AsLicense("POST", "/api/v1/client/license-file", Key(license), "{}");
+            var file = await AsLicense("POST", "/api/v1/client/license-file", license.Key, "{}");
             Assert.True(file.Status == 200, file.ToString());
-            var verdict = await Jose.Verify(file.Data.GetProperty("file").GetString()!, await JwksOf(account.AccountId));
+            var verdict = await Jose.Verify(file.As<Catalog.LicenseFiles.LicenseFileDetails>().File, await JwksOf(account.AccountId));
             Assert.True(verdict.Valid, verdict.Error);
-            Assert.Equal(Id(license), verdict.Claims.GetProperty("sub").GetString());
+            Assert.Equal(license.Id.ToString(), verdict.Claims.GetProperty("sub").GetString());
         }
         // Each account's file verifies with its own set only.
-        var vendorsFile = (await AsLicense("POST", "/api/v1/client/license-file", Key(withoutField), "{}")).Data.GetProperty("file").GetString()!;
+        var vendorsFile = (await AsLicense("POST", "/api/v1/client/license-file", withoutField.Key, "{}")).As<Catalog.LicenseFiles.LicenseFileDetails>().File;
         Assert.False((await Jose.Verify(vendorsFile, await JwksOf(other.AccountId))).Valid);
         Assert.Equal(404, (await Get($"/api/v1/accounts/{NoAccount}/jwks.json", null)).Status);
     }

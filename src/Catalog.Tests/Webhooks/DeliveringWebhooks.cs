@@ -1,16 +1,25 @@
 using System.Security.Cryptography;
 using System.Text;
+using Catalog.Webhooks;
 using Microsoft.AspNetCore.Hosting;
 
 namespace Catalog.Tests.Webhooks;
 
 public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
 {
-    private async Task<(string Id, string Secret)> Subscribe(Client client, Receiver receiver, params string[] events)
+    private async Task<(Guid Id, string Secret)> Subscribe(Client client, Receiver receiver, params string[] events)
     {
         var response = await Post("/api/v1/webhook-endpoints", client, new { url = receiver.Url, events });
         Assert.Equal(201, response.Status);
-        return (response.Data.GetProperty("id").GetString()!, response.Data.GetProperty("secret").GetString()!);
+        var endpoint = response.As<WebhookEndpointCreated>();
+        return (endpoint.Id, endpoint.Secret);
+    }
+
+    private async Task<List<DeliveryAttempt>> Deliveries(Client client, Guid endpointId)
+    {
+        var response = await Get($"/api/v1/webhook-endpoints/{endpointId}/deliveries", client);
+        Assert.True(response.Status == 200, response.ToString());
+        return response.As<List<DeliveryAttempt>>();
     }
 
     private static bool SignatureVerifies(Receiver.Received received, string secret)
@@ -29,7 +38,7 @@ public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
         var (_, secret) = await Subscribe(client, receiver, "product.created");
 
         var product = await CreateProduct(client, AProduct("hooked"));
-        await Patch($"/api/v1/products/{product.GetProperty("id")}", client, new { name = "Not subscribed" });
+        await Patch($"/api/v1/products/{product.Id}", client, new { name = "Not subscribed" });
 
         await Eventually(() => Task.FromResult(!receiver.Requests.IsEmpty), "the delivery of product.created");
         var received = Assert.Single(receiver.Requests);
@@ -65,12 +74,12 @@ public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
             deliveries = await Get($"/api/v1/webhook-endpoints/{endpointId}/deliveries", client);
             return deliveries.Data.GetArrayLength() == 3;
         }, "three recorded attempts");
-        var attempts = deliveries.Data.EnumerateArray().ToList();
-        Assert.Equal(["id", "eventId", "type", "attempt", "status", "responseCode", "attemptedAt"], attempts[0].EnumerateObject().Select(x => x.Name));
-        Assert.Equal([3, 2, 1], attempts.Select(x => x.GetProperty("attempt").GetInt32()));
-        Assert.Equal(["succeeded", "failed", "failed"], attempts.Select(x => x.GetProperty("status").GetString()));
-        Assert.Equal([200, 503, 503], attempts.Select(x => x.GetProperty("responseCode").GetInt32()));
-        Assert.All(attempts, x => Assert.Equal(ids[0], x.GetProperty("eventId").GetString()));
+        Assert.Equal(["id", "eventId", "type", "attempt", "status", "responseCode", "attemptedAt"], deliveries.Data[0].EnumerateObject().Select(x => x.Name));
+        var attempts = deliveries.As<List<DeliveryAttempt>>();
+        Assert.Equal([3, 2, 1], attempts.Select(x => x.Attempt));
+        Assert.Equal(["succeeded", "failed", "failed"], attempts.Select(x => x.Status));
+        Assert.Equal([200, 503, 503], attempts.Select(x => x.ResponseCode!.Value));
+        Assert.All(attempts, x => Assert.Equal(ids[0], x.EventId.ToString()));
 
         await Task.Delay(1000); // succeeded: no more attempts
         Assert.Equal(3, receiver.Requests.Count);
@@ -83,20 +92,18 @@ public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
         await using var receiver = await Receiver.Start();
         var url = receiver.Url;
         await receiver.DisposeAsync(); // nothing listens there any more
-        var endpoint = (await Post("/api/v1/webhook-endpoints", client, new { url, events = new[] { "product.created" } })).Data;
+        var created = await Post("/api/v1/webhook-endpoints", client, new { url, events = new[] { "product.created" } });
+        Assert.Equal(201, created.Status);
+        var endpoint = created.As<WebhookEndpointCreated>();
 
         await CreateProduct(client);
 
-        await Eventually(async () =>
-            (await Get($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}/deliveries", client)).Data.GetArrayLength() >= 2,
-            "two failed attempts");
-        var attempts = (await Get($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}/deliveries", client)).Data.EnumerateArray().ToList();
-        Assert.All(attempts, x =>
-        {
-            Assert.Equal("failed", x.GetProperty("status").GetString());
-            Assert.Equal(JsonValueKind.Null, x.GetProperty("responseCode").ValueKind);
-        });
-        await Delete($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}", client); // and deleting it stops the retries
+        await Eventually(async () => (await Deliveries(client, endpoint.Id)).Count >= 2, "two failed attempts");
+        var deliveries = await Get($"/api/v1/webhook-endpoints/{endpoint.Id}/deliveries", client);
+        Assert.All(deliveries.As<List<DeliveryAttempt>>(), x => Assert.Equal("failed", x.Status));
+        // No answer, so no code: present and null.
+        Assert.All(deliveries.Data.EnumerateArray(), x => Assert.Equal(JsonValueKind.Null, x.GetProperty("responseCode").ValueKind));
+        await Delete($"/api/v1/webhook-endpoints/{endpoint.Id}", client); // and deleting it stops the retries
     }
 
     [Fact]
@@ -126,7 +133,7 @@ public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
             await using var receiver = await Receiver.Start(failFirst: 1);
             var client = await AClient();
             var (endpointId, _) = await Subscribe(client, receiver, "license.issued");
-            await IssueLicense(client, (await CreateProduct(client)).GetProperty("id").GetString()!);
+            await IssueLicense(client, (await CreateProduct(client)).Id);
             await Eventually(() => Task.FromResult(receiver.Requests.Count == 1), "the first, failing attempt");
 
             await Fixture.RestartAsync(builder => builder.UseSetting("Webhooks:RetrySchedule", "3s"));
@@ -136,8 +143,7 @@ public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
             Assert.Single(ids.Distinct());
             await Task.Delay(1500);
             Assert.Equal(2, receiver.Requests.Count);
-            var attempts = (await Get($"/api/v1/webhook-endpoints/{endpointId}/deliveries", client)).Data.EnumerateArray().ToList();
-            Assert.Equal(["succeeded", "failed"], attempts.Select(x => x.GetProperty("status").GetString()));
+            Assert.Equal(["succeeded", "failed"], (await Deliveries(client, endpointId)).Select(x => x.Status));
         }
         finally
         {
@@ -156,10 +162,9 @@ public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
 
         await CreateProduct(client);
 
-        await Eventually(async () =>
-            (await Get($"/api/v1/webhook-endpoints/{id}/deliveries", client)).Data.GetArrayLength() >= 1, "the delivery");
-        var attempt = (await Get($"/api/v1/webhook-endpoints/{id}/deliveries", client)).Data[0];
-        Assert.Equal(("succeeded", 200), (attempt.GetProperty("status").GetString(), attempt.GetProperty("responseCode").GetInt32()));
+        await Eventually(async () => (await Deliveries(client, id)).Count >= 1, "the delivery");
+        var attempt = (await Deliveries(client, id))[0];
+        Assert.Equal(("succeeded", (int?)200), (attempt.Status, attempt.ResponseCode));
         Assert.Single(receiver.Requests);
     }
 }

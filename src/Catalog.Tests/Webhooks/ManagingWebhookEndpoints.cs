@@ -1,4 +1,5 @@
 using Catalog.Secrets;
+using Catalog.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Catalog.Tests.Webhooks;
@@ -13,18 +14,18 @@ public class ManagingWebhookEndpoints(AppFixture fixture) : ApiTest(fixture)
         var created = await Post("/api/v1/webhook-endpoints", client, new { url = "https://example.com/hooks", events = new[] { "product.created", "license.issued" } });
 
         Assert.Equal(201, created.Status);
-        var endpoint = created.Data;
-        Assert.Equal(["id", "url", "events", "secret", "createdAt"], endpoint.EnumerateObject().Select(x => x.Name));
-        Assert.Equal($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}", created.Headers.Location.ToString());
-        Assert.StartsWith("whsec_", endpoint.GetProperty("secret").GetString());
-        Assert.Equal(["product.created", "license.issued"], endpoint.GetProperty("events").EnumerateArray().Select(x => x.GetString()));
+        Assert.Equal(["id", "url", "events", "secret", "createdAt"], created.Data.EnumerateObject().Select(x => x.Name));
+        var endpoint = created.As<WebhookEndpointCreated>();
+        Assert.Equal($"/api/v1/webhook-endpoints/{endpoint.Id}", created.Headers.Location.ToString());
+        Assert.StartsWith("whsec_", endpoint.Secret);
+        Assert.Equal(["product.created", "license.issued"], endpoint.Events);
 
         var listed = await Get("/api/v1/webhook-endpoints", client);
         var item = Assert.Single(listed.Data.EnumerateArray());
         Assert.Equal(["id", "url", "events", "status", "createdAt"], item.EnumerateObject().Select(x => x.Name));
-        Assert.DoesNotContain(endpoint.GetProperty("secret").GetString()!, listed.Text);
+        Assert.DoesNotContain(endpoint.Secret, listed.Text);
 
-        var url = $"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}";
+        var url = $"/api/v1/webhook-endpoints/{endpoint.Id}";
         Assert.Equal(204, (await Delete(url, client)).Status);
         Assert.Equal(404, (await Delete(url, client)).Status);
         Assert.Equal(0, (await Get("/api/v1/webhook-endpoints", client)).Data.GetArrayLength());
@@ -88,13 +89,13 @@ public class ManagingWebhookEndpoints(AppFixture fixture) : ApiTest(fixture)
     {
         var owner = await AClient();
         var other = await AClient();
-        var endpoint = (await Post("/api/v1/webhook-endpoints", owner, new { url = "https://example.com/x", events = new[] { "product.created" } })).Data;
+        var endpoint = (await Post("/api/v1/webhook-endpoints", owner, new { url = "https://example.com/x", events = new[] { "product.created" } })).As<WebhookEndpointCreated>();
         var limited = await AKeyFor(owner.AccountId, AllScopes.Where(x => x != Scopes.WebhooksWrite).ToArray());
 
         Assert.Equal(403, (await Get("/api/v1/webhook-endpoints", limited)).Status);
         Assert.Equal(0, (await Get("/api/v1/webhook-endpoints", other)).Data.GetArrayLength());
-        Assert.Equal(404, (await Delete($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}", other)).Status);
-        Assert.Equal(404, (await Get($"/api/v1/webhook-endpoints/{endpoint.GetProperty("id")}/deliveries", other)).Status);
+        Assert.Equal(404, (await Delete($"/api/v1/webhook-endpoints/{endpoint.Id}", other)).Status);
+        Assert.Equal(404, (await Get($"/api/v1/webhook-endpoints/{endpoint.Id}/deliveries", other)).Status);
     }
 
     [Fact]

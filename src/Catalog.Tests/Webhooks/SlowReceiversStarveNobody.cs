@@ -15,12 +15,12 @@ public class SlowReceiversStarveNobody(AppFixture fixture) : ApiTest(fixture)
         await using var receiver = await Receiver.Start();
         var flooding = await AClient();
         var waiting = await AClient();
-        var endpoints = new List<string>();
+        var endpoints = new List<Guid>();
         for (var i = 0; i < 20; i++)
         {
             var created = await Post("/api/v1/webhook-endpoints", flooding, new { url = $"{silent.BaseUrl}/dead/{i}", events = new[] { "product.created" } });
             Assert.Equal(201, created.Status);
-            endpoints.Add(created.Data.GetProperty("id").GetString()!);
+            endpoints.Add(created.As<Catalog.Webhooks.WebhookEndpointCreated>().Id);
         }
         Assert.Equal(201, (await Post("/api/v1/webhook-endpoints", waiting, new { url = receiver.Url, events = new[] { "product.created" } })).Status);
 
