@@ -50,6 +50,8 @@ public class ManagingEntitlements(AppFixture fixture) : ApiTest(fixture)
     [InlineData("""{"name": "No code"}""", "code")]
     [InlineData("""{"code": "has space", "name": "N"}""", "code")]
     [InlineData("""{"code": "x/y", "name": "N"}""", "code")]
+    [InlineData("""{"code": "export-pdf\n", "name": "N"}""", "code")]
+    [InlineData("""{"code": "exp\u0000ort", "name": "N"}""", "code")]
     [InlineData("""{"code": "123456789012345678901234567890123456789012345678901", "name": "N"}""", "code")]
     [InlineData("""{"code": "ok"}""", "name")]
     [InlineData("""{"code": "ok", "name": "  "}""", "name")]

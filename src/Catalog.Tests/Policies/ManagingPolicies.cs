@@ -88,6 +88,9 @@ public class ManagingPolicies(AppFixture fixture) : ApiTest(fixture)
     [InlineData("""{"name": "P", "trial": "yes"}""", "trial")]
     [InlineData("""{"name": "P", "entitlements": ["no-such"]}""", "entitlements")]
     [InlineData("""{"name": "P", "entitlements": "export-pdf"}""", "entitlements")]
+    [InlineData("""{"name": "P", "entitlements": ["export-pdf", null]}""", "entitlements")]
+    [InlineData("""{"name": "P", "entitlements": ["export\u0000pdf"]}""", "entitlements")]
+    [InlineData("""{"name": "P", "entitlements": ["export-pdf\n"]}""", "entitlements")]
     [InlineData("""{"name": "P", "seats": 3}""", "seats")]
     public async Task a_field_out_of_its_range_is_400_naming_it_and_stores_nothing(string body, string field)
     {
@@ -157,6 +160,7 @@ public class ManagingPolicies(AppFixture fixture) : ApiTest(fixture)
     [InlineData("""{"name": null}""", "name")]
     [InlineData("""{"maxMachines": 0}""", "maxMachines")]
     [InlineData("""{"entitlements": ["gone"]}""", "entitlements")]
+    [InlineData("""{"entitlements": [null]}""", "entitlements")]
     [InlineData("""{"productId": "0193f0a1-4c82-7e6f-a023-9b7c4d8e5f60"}""", "productId")]
     public async Task a_bad_patch_is_400_naming_the_field_and_changes_nothing(string body, string field)
     {
@@ -195,9 +199,8 @@ public class ManagingPolicies(AppFixture fixture) : ApiTest(fixture)
         for (var i = 0; i < 3; i++) ids.Add((await APolicy(vendor, product.Id, new { name = $"P{i}" })).Id);
         await APolicy(vendor, other.Id, new { name = "Elsewhere" });
 
-        var first = (await Get($"/api/v1/products/{product.Id}/policies?limit=2", vendor)).Json.Deserialize<Page<PolicyDetails>>(ApiJson.Options)!;
-        var second = (await Get($"/api/v1/products/{product.Id}/policies?limit=2&cursor={first.Pagination.NextCursor}", vendor)).Json
-            .Deserialize<Page<PolicyDetails>>(ApiJson.Options)!;
+        var first = (await Get($"/api/v1/products/{product.Id}/policies?limit=2", vendor)).AsPage<PolicyDetails>();
+        var second = (await Get($"/api/v1/products/{product.Id}/policies?limit=2&cursor={first.Pagination.NextCursor}", vendor)).AsPage<PolicyDetails>();
 
         Assert.Equal([ids[2], ids[1]], first.Data.Select(x => x.Id));
         Assert.True(first.Pagination.HasMore);
@@ -223,6 +226,42 @@ public class ManagingPolicies(AppFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
+    public async Task a_policy_cannot_name_another_accounts_entitlement()
+    {
+        var (vendor, product) = await AProductWithEntitlements();
+        var (other, _) = await AProductWithEntitlements("export-pdf");
+
+        var response = await Post($"/api/v1/products/{product.Id}/policies", vendor, new { name = "Pro", entitlements = new[] { "export-pdf" } });
+
+        Assert.Equal(400, response.Status);
+        Assert.Equal(["entitlements"], response.ErrorFields);
+        Assert.Single((await Get("/api/v1/entitlements", other)).As<List<EntitlementDetails>>());
+    }
+
+    /// <summary>
+    /// A grant and a deletion of the same entitlement at once: the policy is refused (the code is gone) or the deletion
+    /// is (the policy grants it), never both done, which would leave a policy granting a code that no longer exists.
+    /// </summary>
+    [Fact]
+    public async Task an_entitlement_deleted_while_a_policy_grants_it_is_never_both_deleted_and_granted()
+    {
+        var (vendor, product) = await AProductWithEntitlements();
+        for (var round = 0; round < 10; round++)
+        {
+            var code = $"race-{round}";
+            var entitlement = (await Post("/api/v1/entitlements", vendor, new { code, name = code })).As<EntitlementDetails>();
+
+            var granting = Post($"/api/v1/products/{product.Id}/policies", vendor, new { name = code, entitlements = new[] { code } });
+            var deleting = Delete($"/api/v1/entitlements/{entitlement.Id}", vendor);
+            var (granted, deleted) = (await granting, await deleting);
+
+            Assert.True(granted.Status == 201 ^ deleted.Status == 204, $"round {round}: policy {granted}, delete {deleted}");
+            Assert.Contains(granted.Status, new[] { 201, 400 });
+            Assert.Contains(deleted.Status, new[] { 204, 409 });
+        }
+    }
+
+    [Fact]
     public async Task reading_takes_products_read_and_changing_takes_products_write()
     {
         var (vendor, product) = await AProductWithEntitlements();
@@ -237,6 +276,12 @@ public class ManagingPolicies(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(403, (await Delete($"/api/v1/policies/{policy.Id}", reader)).Status);
         Assert.Equal(403, (await Get($"/api/v1/policies/{policy.Id}", licenses)).Status);
         Assert.Equal(401, (await Get($"/api/v1/policies/{policy.Id}", null)).Status);
+        var writer = await AKeyFor(vendor.AccountId, Scopes.ProductsWrite);
+        Assert.Equal(403, (await Get($"/api/v1/policies/{policy.Id}", writer)).Status);
+        Assert.Equal(403, (await Get($"/api/v1/products/{product.Id}/policies", writer)).Status);
+        var license = await Read<Catalog.Licenses.LicenseDetails>("POST", $"/api/v1/products/{product.Id}/licenses", vendor, new { });
+        var asLicense = await Send("GET", $"/api/v1/policies/{policy.Id}", null, configure: r => r.Headers.Authorization = "License " + license.Key);
+        Assert.Equal(401, asLicense.Status);
     }
 
     [Fact]
@@ -260,17 +305,26 @@ public class when_changing_a_policy
     private static readonly Policy Pro = Policy.Create(new PolicyCreated(Guid.CreateVersion7(), Guid.CreateVersion7(), "Pro",
         PolicyTerms.Default with { MaxMachines = 3, Entitlements = ["export-pdf"] }, [], Given.Now.AddDays(-3)));
 
-    private static UpdatePolicy Change(Optional<int?> maxMachines = default, Optional<List<string>> entitlements = default) =>
+    private static UpdatePolicy Change(Optional<int?> maxMachines = default, Optional<List<string?>> entitlements = default) =>
         new(default, default, default, maxMachines, default, default, default, default, default, default, default, entitlements, default);
 
     [Fact]
     public void the_same_values_append_nothing()
     {
-        var (shown, events) = UpdatePolicyEndpoint.Patch(Change(maxMachines: new(true, 3)), Pro,
-            new NamedEntitlements(["export-pdf"], ["export-pdf"]), Given.Clock);
+        var (shown, events) = UpdatePolicyEndpoint.Patch(Change(maxMachines: new(true, 3), entitlements: new(true, ["EXPORT-PDF"])), Pro,
+            new NamedEntitlements(["EXPORT-PDF"], ["export-pdf"]), Given.Clock);
 
         Assert.Empty(events);
         Assert.Equal(Pro.UpdatedAt, shown.Data.UpdatedAt);
+    }
+
+    [Fact]
+    public void other_entitlements_are_a_change()
+    {
+        var (_, events) = UpdatePolicyEndpoint.Patch(Change(entitlements: new(true, ["cloud-sync", "export-pdf"])), Pro,
+            new NamedEntitlements(["cloud-sync", "export-pdf"], ["cloud-sync", "export-pdf"]), Given.Clock);
+
+        Assert.Equal(["cloud-sync", "export-pdf"], Assert.IsType<PolicyUpdated>(Assert.Single(events)).Terms.Entitlements);
     }
 
     [Fact]
@@ -279,7 +333,9 @@ public class when_changing_a_policy
         var (shown, events) = UpdatePolicyEndpoint.Patch(Change(maxMachines: new(true, null)), Pro, NamedEntitlements.None, Given.Clock);
 
         var updated = Assert.IsType<PolicyUpdated>(Assert.Single(events));
-        Assert.Equal(Pro.Terms with { MaxMachines = null, Entitlements = Pro.Terms.Entitlements }, updated.Terms);
+        Assert.Null(updated.Terms.MaxMachines);
+        // Everything else as it was (the entitlements compared apart: a record compares lists by reference).
+        Assert.Equal(Pro.Terms with { MaxMachines = null, Entitlements = [] }, updated.Terms with { Entitlements = [] });
         Assert.Equal(["export-pdf"], updated.Terms.Entitlements);
         Assert.Equal((Pro.ProductId, Given.Now), (updated.ProductId, shown.Data.UpdatedAt));
     }

@@ -57,15 +57,18 @@ public static partial class EntitlementRules
     public const string CodePattern = "^[A-Za-z0-9._-]{1,50}$";
     public const string CodeRule = "1-50 characters of A-Z a-z 0-9 - _ .; unique in the account ignoring case; immutable.";
 
+    public static bool IsCode(string code) => CodeRegex().IsMatch(code);
+
     public static void Code(ValidationErrors errors, string? code)
     {
         if (code is null) errors.Add("code", "is required");
-        else if (!CodeRegex().IsMatch(code)) errors.Add("code", "must be 1-50 characters of A-Z a-z 0-9 - _ .");
+        else if (!IsCode(code)) errors.Add("code", "must be 1-50 characters of A-Z a-z 0-9 - _ .");
     }
 
     public static void Name(ValidationErrors errors, string? name) => Text.Name(errors, "name", name, NameMaxLength);
 
-    [GeneratedRegex(CodePattern)]
+    // \z, not the pattern's $ (shown in the API description, which .NET also matches before a final newline).
+    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,50}\z")]
     private static partial Regex CodeRegex();
 }
 

@@ -1,5 +1,6 @@
 using Catalog.Entitlements;
 using JasperFx.Events.Projections;
+using Marten.Linq.MatchesSql;
 
 namespace Catalog.Policies;
 
@@ -27,7 +28,8 @@ public static class PoliciesConfiguration
 public sealed class PoliciesGrantEntitlements : IEntitlementGrants
 {
     public async Task<string?> GrantOf(IQuerySession session, string code, CancellationToken token) =>
-        await session.Query<Policy>().Where(x => x.DeletedAt == null && x.Terms.Entitlements.Contains(code))
+        await session.Query<Policy>().Where(x => x.DeletedAt == null
+                && x.MatchesSql("exists (select 1 from jsonb_array_elements_text(d.data -> 'Terms' -> 'Entitlements') as granted where lower(granted) = lower(?))", code))
             .Select(x => x.Name).FirstOrDefaultAsync(token) is { } name
             ? $"the policy '{name}'"
             : null;

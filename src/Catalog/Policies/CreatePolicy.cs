@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Entitlements;
@@ -21,7 +22,7 @@ public record CreatePolicy(
     [property: Range(PolicyRules.MinUses, PolicyRules.MaxUses), Description("null: unlimited.")] int? MaxUses,
     [property: Description("Seconds a license file lives, from 60 up to Signing:FileLifetime's longest; null: the setting.")] int? FileLifetime,
     [property: DefaultValue(false), Description("A fingerprint gets one trial license per product.")] bool? Trial,
-    [property: MaxLength(NamedEntitlements.MaxCount), Description("Codes of the account's entitlements, granted to every license.")] List<string>? Entitlements,
+    [property: MaxLength(NamedEntitlements.MaxCount), Description("Codes of the account's entitlements, granted to every license.")] List<string?>? Entitlements,
     Dictionary<string, JsonElement>? Metadata)
 {
     public PolicyTerms Terms(NamedEntitlements entitlements) => new(Duration, ExpirationBasis ?? Policies.ExpirationBasis.Creation,
@@ -33,7 +34,7 @@ public record CreatePolicy(
 public static class CreatePolicyEndpoint
 {
     public static Task<NamedEntitlements> LoadAsync(CreatePolicy command, IDocumentSession session, CancellationToken token) =>
-        NamedEntitlements.Find(session, command.Entitlements, token);
+        NamedEntitlements.ToGrant(session, command.Entitlements, token);
 
     public static ProblemDetails Validate(CreatePolicy command, Product product, NamedEntitlements entitlements)
     {
@@ -49,6 +50,7 @@ public static class CreatePolicyEndpoint
     [WolverinePost("/api/v1/products/{id}/policies", OperationId = "createPolicy", Summary = "Create a policy for a product")]
     [Authorize(Scopes.ProductsWrite)]
     [Refuses(409, "The product has been deleted.")]
+    [RetryOnContention]
     public static (CreatedResource<PolicyDetails>, IStartStream) Post(CreatePolicy command, [Document("id")] Product product,
         NamedEntitlements entitlements, TimeProvider time)
     {

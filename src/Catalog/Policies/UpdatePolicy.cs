@@ -19,7 +19,7 @@ public record UpdatePolicy(
     [property: Range(PolicyRules.MinUses, PolicyRules.MaxUses)] Optional<int?> MaxUses,
     Optional<int?> FileLifetime,
     Optional<bool?> Trial,
-    [property: Description("Replaced whole; null empties it.")] Optional<List<string>> Entitlements,
+    [property: Description("Replaced whole; null empties it.")] Optional<List<string?>> Entitlements,
     [property: Description("Replaced whole; null empties it.")] Optional<Dictionary<string, JsonElement>> Metadata)
 {
     /// <summary>The terms once patched; a field that takes no null keeps its value here (Validate refuses the null).</summary>
@@ -41,7 +41,7 @@ public record UpdatePolicy(
 public static class UpdatePolicyEndpoint
 {
     public static async Task<NamedEntitlements> LoadAsync(UpdatePolicy command, IDocumentSession session, CancellationToken token) =>
-        command.Entitlements.IsPresent ? await NamedEntitlements.Find(session, command.Entitlements.Value, token) : NamedEntitlements.None;
+        command.Entitlements.IsPresent ? await NamedEntitlements.ToGrant(session, command.Entitlements.Value, token) : NamedEntitlements.None;
 
     public static ProblemDetails Validate(UpdatePolicy command, Policy policy, NamedEntitlements entitlements)
     {

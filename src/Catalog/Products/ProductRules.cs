@@ -39,9 +39,10 @@ public static partial class ProductRules
             errors.Add("keyPrefix", "must be 2-10 uppercase letters A-Z");
     }
 
-    [GeneratedRegex(CodePattern)]
+    // \z, not the patterns' $ (shown in the API description, which .NET also matches before a final newline).
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,50}\z")]
     private static partial Regex CodeRegex();
 
-    [GeneratedRegex(KeyPrefixPattern)]
+    [GeneratedRegex(@"^[A-Z]{2,10}\z")]
     private static partial Regex KeyPrefixRegex();
 }
