@@ -7,15 +7,9 @@ using Wolverine;
 
 namespace Catalog.Hosting;
 
-/// <summary>
-/// The database and the Wolverine runtime every slice shares. Program.cs calls these inside AddMarten and
-/// UseWolverine, next to each slice's own configuration.
-/// </summary>
+/// <summary>The database and the Wolverine runtime every slice shares, set up from Program.cs beside the slices' own.</summary>
 public static class Database
 {
-    /// <summary>Why the directory's PostgreSQL does not answer <c>select 1</c> within 2 seconds, or null when it does.</summary>
-    public static Task<Exception?> Unreachable(IDirectoryStore store, CancellationToken token) => Unreachable(store.Storage.Database, token);
-
     /// <summary>Why PostgreSQL does not answer <c>select 1</c> within 2 seconds, or null when it does.</summary>
     public static async Task<Exception?> Unreachable(Marten.Storage.IMartenDatabase database, CancellationToken token)
     {
@@ -25,8 +19,7 @@ public static class Database
         {
             await using var connection = database.CreateConnection();
             await connection.OpenAsync(timeout.Token);
-            await using var command = connection.CreateCommand();
-            command.CommandText = "select 1";
+            await using var command = new NpgsqlCommand("select 1", connection);
             await command.ExecuteScalarAsync(timeout.Token);
             return null;
         }

@@ -90,7 +90,7 @@ public sealed class DatabaseServices(
         _isStarted = true;
     }
 
-    private async Task<bool> DatabaseAnswers(CancellationToken token) => await Database.Unreachable(store, token) is null;
+    private async Task<bool> DatabaseAnswers(CancellationToken token) => await Database.Unreachable(store.Storage.Database, token) is null;
 
     public async Task StopAsync(CancellationToken token)
     {
