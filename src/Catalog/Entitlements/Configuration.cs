@@ -1,6 +1,5 @@
+using Catalog.Hosting;
 using JasperFx.Events.Projections;
-using Marten.Schema;
-using Marten.Schema.Indexing.Unique;
 
 namespace Catalog.Entitlements;
 
@@ -13,15 +12,7 @@ public static class EntitlementsConfiguration
     public static StoreOptions ConfigureEntitlements(this StoreOptions options)
     {
         options.Projections.Snapshot<Entitlement>(SnapshotLifecycle.Inline);
-        options.Schema.For<Entitlement>()
-            .MultiTenanted()
-            .Index(x => x.Code, index =>
-            {
-                index.Name = CodeIndex;
-                index.IsUnique = true;
-                index.Casing = ComputedIndex.Casings.Lower;
-                index.TenancyScope = TenancyScope.PerTenant;
-            });
+        options.Schema.For<Entitlement>().UniqueCodePerAccount(x => x.Code, CodeIndex);
         return options;
     }
 }

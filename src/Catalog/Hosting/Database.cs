@@ -78,6 +78,12 @@ public static class Database
     public static AutoCreate SchemaCreation(IHostEnvironment environment) =>
         environment.IsDevelopment() ? AutoCreate.CreateOrUpdate : AutoCreate.None;
 
+    /// <summary>A code unique in each account whatever its case (a product's, an entitlement's), kept by a unique index.</summary>
+    public static MartenRegistry.DocumentMappingExpression<T> UniqueCodePerAccount<T>(this MartenRegistry.DocumentMappingExpression<T> mapping,
+        System.Linq.Expressions.Expression<Func<T, object?>> code, string index) =>
+        mapping.MultiTenanted().Index(code, x => (x.Name, x.IsUnique, x.Casing, x.TenancyScope) =
+            (index, true, Marten.Schema.ComputedIndex.Casings.Lower, Marten.Schema.Indexing.Unique.TenancyScope.PerTenant));
+
     /// <summary>An index Marten's fluent mapping cannot state, declared on the mapping so that db-apply creates it.</summary>
     public static StoreOptions IndexDocuments<T>(this StoreOptions options, Weasel.Postgresql.Tables.IndexDefinition index)
     {

@@ -34,7 +34,6 @@ public sealed class CredentialCache : IDisposable
     public CredentialMemory ApiKeys { get; }
     public CredentialMemory LicenseKeys { get; }
 
-    /// <summary>How many entries are remembered now, of both kinds.</summary>
     public int Count => ApiKeys.Count + LicenseKeys.Count;
 
     public void Dispose()
@@ -72,7 +71,6 @@ public sealed class CredentialMemory(int capacity, CacheItemPriority valid) : ID
 
     public RecognisedCredential? Recognised(string key) => TryGet("recognised:" + key, out RecognisedCredential? found) ? found : null;
 
-    /// <summary>How many entries are remembered now.</summary>
     public int Count => _cache.Count;
 
     public void Dispose() => _cache.Dispose();

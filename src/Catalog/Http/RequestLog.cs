@@ -15,7 +15,6 @@ public sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLog>
         try { await next(context); }
         finally
         {
-            // The level is the logging configuration's, as for any other category.
             if (logger.IsEnabled(LogLevel.Information))
             {
                 var x = new RequestLine(context.Request.Method, context.Request.Path.Value ?? "", context.Response.StatusCode,

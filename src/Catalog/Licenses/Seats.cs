@@ -1,7 +1,5 @@
-using System.Text.Json.Serialization;
 using Catalog.Conventions;
 using JasperFx.Events;
-using Marten.Events.Projections;
 using Marten.Patching;
 
 namespace Catalog.Licenses;

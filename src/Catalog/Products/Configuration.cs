@@ -1,6 +1,5 @@
 using Catalog.Hosting;
 using JasperFx.Events.Projections;
-using Marten.Schema;
 using Marten.Schema.Indexing.Unique;
 
 namespace Catalog.Products;
@@ -14,15 +13,7 @@ public static class ProductsConfiguration
     public static StoreOptions ConfigureProducts(this StoreOptions options)
     {
         options.Projections.Snapshot<Product>(SnapshotLifecycle.Inline);
-        options.Schema.For<Product>()
-            .MultiTenanted()
-            .Index(x => x.Code, index =>
-            {
-                index.Name = CodeIndex;
-                index.IsUnique = true;
-                index.Casing = ComputedIndex.Casings.Lower;
-                index.TenancyScope = TenancyScope.PerTenant;
-            });
+        options.Schema.For<Product>().UniqueCodePerAccount(x => x.Code, CodeIndex);
         // The list shows products not deleted, newest first: its own index, so that an account's deleted products,
         // however many, are never read to find its live ones.
         return options.IndexDocuments<Product>(new Weasel.Postgresql.Tables.IndexDefinition("mt_doc_product_idx_tenant_id_id_live")

@@ -1,8 +1,6 @@
 using Catalog.Http;
-using System.ComponentModel;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Marten.Linq.MatchesSql;
 
 namespace Catalog.Products;
 

@@ -1,5 +1,4 @@
 using Catalog.Http;
-using System.ComponentModel;
 using Catalog.Accounts;
 using Catalog.Conventions;
 

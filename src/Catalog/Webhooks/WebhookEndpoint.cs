@@ -2,7 +2,6 @@ using Catalog.Secrets;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Catalog.Hosting;
 
 namespace Catalog.Webhooks;
 
