@@ -54,7 +54,8 @@ public record EntitlementDetails(
 public static partial class EntitlementRules
 {
     public const int NameMaxLength = 255;
-    public const string CodePattern = "^[A-Za-z0-9._-]{1,50}$";
+    private const string CodeCharacters = "[A-Za-z0-9._-]{1,50}";
+    public const string CodePattern = "^" + CodeCharacters + "$";
     public const string CodeRule = "1-50 characters of A-Z a-z 0-9 - _ .; unique in the account ignoring case; immutable.";
 
     public static bool IsCode(string code) => CodeRegex().IsMatch(code);
@@ -68,7 +69,7 @@ public static partial class EntitlementRules
     public static void Name(ValidationErrors errors, string? name) => Text.Name(errors, "name", name, NameMaxLength);
 
     // \z, not the pattern's $ (shown in the API description, which .NET also matches before a final newline).
-    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,50}\z")]
+    [GeneratedRegex("^" + CodeCharacters + @"\z")]
     private static partial Regex CodeRegex();
 }
 

@@ -10,9 +10,10 @@ namespace Catalog.Products;
 public static partial class ProductRules
 {
     public const int NameMaxLength = 255;
-    public const string CodePattern = "^[A-Za-z0-9_-]{1,50}$";
+    private const string CodeCharacters = "[A-Za-z0-9_-]{1,50}", KeyPrefixLetters = "[A-Z]{2,10}";
+    public const string CodePattern = "^" + CodeCharacters + "$";
     public const int DescriptionMaxLength = 1000;
-    public const string KeyPrefixPattern = "^[A-Z]{2,10}$";
+    public const string KeyPrefixPattern = "^" + KeyPrefixLetters + "$";
 
     public const string NameRule = "1-255 characters, not blank.";
     public const string CodeRule = "1-50 characters of A-Z a-z 0-9 - _; unique in the account ignoring case; immutable; stays reserved after deletion.";
@@ -40,9 +41,9 @@ public static partial class ProductRules
     }
 
     // \z, not the patterns' $ (shown in the API description, which .NET also matches before a final newline).
-    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,50}\z")]
+    [GeneratedRegex("^" + CodeCharacters + @"\z")]
     private static partial Regex CodeRegex();
 
-    [GeneratedRegex(@"^[A-Z]{2,10}\z")]
+    [GeneratedRegex("^" + KeyPrefixLetters + @"\z")]
     private static partial Regex KeyPrefixRegex();
 }

@@ -96,7 +96,7 @@ public sealed class SealedField<T, TStore>(string name, string field, Func<IQuer
     public async Task<int> Reseal(IServiceProvider services, SecretBox secrets, CancellationToken token)
     {
         var store = services.GetRequiredService<TStore>();
-        var table = $"{Database.Schema}.mt_doc_{typeof(T).Name.ToLowerInvariant()}";
+        var table = store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
         var resealed = 0;
         foreach (var database in await store.Storage.AllDatabases())
         {
