@@ -271,6 +271,34 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
         return new LicenseWithSeatsTaken(vendor, license, machines);
     }
 
+    // The vocabulary of licensing models (policies, entitlements).
+
+    /// <summary>A vendor with a product and these entitlements.</summary>
+    protected async Task<(Client Vendor, ProductDetails Product)> AProductWithEntitlements(params string[] codes)
+    {
+        var vendor = await AClient();
+        var product = await CreateProduct(vendor, AProduct("app-" + Guid.NewGuid().ToString("N")[..8]));
+        foreach (var code in codes)
+            Assert.Equal(201, (await Post("/api/v1/entitlements", vendor, new { code, name = code })).Status);
+        return (vendor, product);
+    }
+
+    /// <summary>A policy of the product made with this body: 201, read strictly.</summary>
+    protected async Task<Catalog.Policies.PolicyDetails> APolicy(Client vendor, Guid productId, object body)
+    {
+        var created = await Post($"/api/v1/products/{productId}/policies", vendor, body);
+        Assert.True(created.Status == 201, created.ToString());
+        return created.As<Catalog.Policies.PolicyDetails>();
+    }
+
+    /// <summary>The account's events of this type, oldest first, as the event log shows them.</summary>
+    protected async Task<List<Catalog.EventLog.EventLogEntry>> EventsOfType(Client client, string type)
+    {
+        var response = await Get($"/api/v1/events?type={type}&limit=100", client);
+        Assert.True(response.Status == 200, response.ToString());
+        return response.As<List<Catalog.EventLog.EventLogEntry>>();
+    }
+
     protected async Task<int> LicensesCount(Client client, Guid productId)
     {
         var response = await Get($"/api/v1/products/{productId}", client);

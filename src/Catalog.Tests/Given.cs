@@ -1,4 +1,6 @@
+using Catalog.Entitlements;
 using Catalog.Licenses;
+using Catalog.Policies;
 using Catalog.Products;
 
 namespace Catalog.Tests;
@@ -42,6 +44,18 @@ public static class Given
 
     public static License ASuspendedLicenseOf(Product product) =>
         AnActiveLicenseOf(product).Apply(new LicenseSuspended(Guid.Empty, product.Id, Now.AddDays(-1)));
+
+    /// <summary>An issuance under no policy, granting no entitlement of its own.</summary>
+    public static readonly IssuanceTerms NoPolicy = new(null, NamedEntitlements.None);
+
+    /// <summary>A policy of the product with these terms (by default: perpetual from creation, no limits).</summary>
+    public static Policy APolicyOf(Product product, PolicyTerms? terms = null) =>
+        Policy.Create(new PolicyCreated(Guid.CreateVersion7(), product.Id, "Pro", terms ?? PolicyTerms.Default, [], Now.AddDays(-20)));
+
+    /// <summary>A license issued under the policy ten days ago, as issuance decides it, with these entitlements of its own.</summary>
+    public static License ALicenseUnder(Policy policy, Product product, IssueLicense? command = null, params string[] ownEntitlements) =>
+        License.Create(IssueLicenseEndpoint.Decide(command, product, new IssuanceTerms(policy, new NamedEntitlements(ownEntitlements, ownEntitlements)),
+            "DSK-A2B3-C4D5-E6F7-G8H9", Now.AddDays(-10)));
 
     public static License ALicenseWithSeats(Product product, int maxMachines) =>
         AnActiveLicenseOf(product) with { MaxMachines = maxMachines };

@@ -12,6 +12,7 @@ using Catalog.Policies;
 using Catalog.Products;
 using Catalog.Secrets;
 using Catalog.SigningKeys;
+using Catalog.Validation;
 using Catalog.Webhooks;
 using JasperFx;
 using Spectre.Console;
@@ -81,6 +82,7 @@ builder.Services.AddDatabaseErrors();                    // database away -> 503
 builder.Services.AddAccounts(configuration);             // API keys: authentication, scopes, rate limits
 builder.Services.AddPolicies();                          // a live policy keeps the entitlements it grants
 builder.Services.AddLicenses(configuration);             // license keys drawn at random, unique service-wide
+builder.Services.AddValidation();                        // a license and all its verdict consults, in one read
 builder.Services.AddSigningKeys(configuration);          // per-account Ed25519 keys that sign license files
 builder.Services.AddWebhooks(configuration);             // the HTTP client that delivers
 builder.Services.AddApiReference();                      // /openapi/v1.json and /docs

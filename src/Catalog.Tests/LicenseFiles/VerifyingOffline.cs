@@ -63,7 +63,7 @@ public class VerifyingOffline(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(claims.GetProperty("exp").GetInt64()), answer.ExpiresAt);
 
         var granted = claims.GetProperty("license");
-        Assert.Equal(["id", "productId", "productCode", "status", "expiresAt", "maxMachines", "metadata"],
+        Assert.Equal(["id", "productId", "productCode", "status", "expiresAt", "maxMachines", "entitlements", "metadata"],
             granted.EnumerateObject().Select(x => x.Name));
         Assert.Equal(license.Id.ToString(), granted.GetProperty("id").GetString());
         // A copied file does not hand out the license key.

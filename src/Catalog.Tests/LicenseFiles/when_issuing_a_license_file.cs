@@ -18,7 +18,7 @@ public class when_issuing_a_license_file
     {
         var license = Given.AnActiveLicenseOf(_product);
 
-        var (claims, refusal) = LicenseFileRules.Decide(license, _product, null, null, Given.Now, _settings);
+        var (claims, refusal) = LicenseFileRules.Decide(license, _product, null, null, null, Given.Now, _settings);
 
         Assert.Null(refusal);
         Assert.Equal("https://licenses.example.com", claims!.Iss);
@@ -38,7 +38,7 @@ public class when_issuing_a_license_file
     {
         var license = Given.AnActiveLicenseOf(_product, expiresAt: Given.Now.AddDays(2).AddMilliseconds(999));
 
-        var (claims, _) = LicenseFileRules.Decide(license, _product, null, null, Given.Now, _settings);
+        var (claims, _) = LicenseFileRules.Decide(license, _product, null, null, null, Given.Now, _settings);
 
         Assert.Equal(Given.Now.AddDays(2).ToUnixTimeSeconds(), claims!.Exp); // whole seconds, never after
     }
@@ -48,7 +48,7 @@ public class when_issuing_a_license_file
     {
         var license = Given.AnActiveLicenseOf(_product, expiresAt: Given.Now.AddMilliseconds(400));
 
-        var (claims, refusal) = LicenseFileRules.Decide(license, _product, null, null, Given.Now, _settings);
+        var (claims, refusal) = LicenseFileRules.Decide(license, _product, null, null, null, Given.Now, _settings);
 
         Assert.Null(claims);
         Assert.Equal((403, ValidationCodes.Expired), (refusal!.Status, refusal.Extensions["code"]));
@@ -60,10 +60,10 @@ public class when_issuing_a_license_file
         var license = Given.AnActiveLicenseOf(_product);
         var machine = AMachine(license, "host-8f2a");
 
-        var (bound, _) = LicenseFileRules.Decide(license, _product, "host-8f2a", machine, Given.Now, _settings);
+        var (bound, _) = LicenseFileRules.Decide(license, _product, null, "host-8f2a", machine, Given.Now, _settings);
         Assert.Equal((machine.MachineId, "host-8f2a"), (bound!.Machine!.Id, bound.Machine.Fingerprint));
 
-        var (none, refusal) = LicenseFileRules.Decide(license, _product, "host-0000", null, Given.Now, _settings);
+        var (none, refusal) = LicenseFileRules.Decide(license, _product, null, "host-0000", null, Given.Now, _settings);
         Assert.Null(none);
         Assert.Equal((403, ValidationCodes.NotActivated), (refusal!.Status, refusal.Extensions["code"]));
     }
@@ -83,7 +83,7 @@ public class when_issuing_a_license_file
             _ => (Given.AnActiveLicenseOf(_product), Given.ADeletedProduct())
         };
 
-        var (claims, refusal) = LicenseFileRules.Decide(license, product, null, null, Given.Now, _settings);
+        var (claims, refusal) = LicenseFileRules.Decide(license, product, null, null, null, Given.Now, _settings);
 
         Assert.Null(claims);
         Assert.Equal((403, code), (refusal!.Status, refusal.Extensions["code"]));
@@ -94,7 +94,7 @@ public class when_issuing_a_license_file
     {
         var license = Given.AnActiveLicenseOf(_product);
 
-        var (claims, refusal) = LicenseFileRules.Decide(license, _product, null, null, Given.Now, _settings, productCode: "other-app");
+        var (claims, refusal) = LicenseFileRules.Decide(license, _product, null, null, null, Given.Now, _settings, productCode: "other-app");
 
         Assert.Null(claims);
         Assert.Equal((403, ValidationCodes.ProductMismatch), (refusal!.Status, refusal.Extensions["code"]));

@@ -1,4 +1,5 @@
 using Catalog.Conventions;
+using Catalog.Entitlements;
 using Catalog.Licenses;
 
 namespace Catalog.Tests.Licenses;
@@ -15,7 +16,7 @@ public class when_changing_a_license
     {
         var license = Given.ALicenseWithSeats(_product, 3);
 
-        var (updated, refusal) = UpdateLicenseEndpoint.Decide(Setting(5), license, activeMachines: 2, Given.Now);
+        var (updated, refusal) = UpdateLicenseEndpoint.Decide(Setting(5), NamedEntitlements.None, license, null, 2, Given.Now);
 
         Assert.Null(refusal);
         Assert.Equal((5, license.ExpiresAt, Given.Now), (updated!.MaxMachines, updated.ExpiresAt, updated.UpdatedAt));
@@ -26,15 +27,15 @@ public class when_changing_a_license
     {
         var license = Given.ALicenseWithSeats(_product, 3);
 
-        Assert.Equal(409, UpdateLicenseEndpoint.Decide(Setting(1), license, activeMachines: 2, Given.Now).Refusal!.Status);
-        Assert.NotNull(UpdateLicenseEndpoint.Decide(Setting(2), license, activeMachines: 2, Given.Now).Updated);
+        Assert.Equal(409, UpdateLicenseEndpoint.Decide(Setting(1), NamedEntitlements.None, license, null, 2, Given.Now).Refusal!.Status);
+        Assert.NotNull(UpdateLicenseEndpoint.Decide(Setting(2), NamedEntitlements.None, license, null, 2, Given.Now).Updated);
     }
 
     [Fact]
     public void the_same_values_change_nothing_and_a_revoked_license_nothing_at_all()
     {
-        Assert.Equal((null, null), UpdateLicenseEndpoint.Decide(Setting(3), Given.ALicenseWithSeats(_product, 3), 0, Given.Now));
-        Assert.Equal(409, UpdateLicenseEndpoint.Decide(Setting(3), Given.ARevokedLicenseOf(_product), 0, Given.Now).Refusal!.Status);
+        Assert.Equal((null, null), UpdateLicenseEndpoint.Decide(Setting(3), NamedEntitlements.None, Given.ALicenseWithSeats(_product, 3), null, 0, Given.Now));
+        Assert.Equal(409, UpdateLicenseEndpoint.Decide(Setting(3), NamedEntitlements.None, Given.ARevokedLicenseOf(_product), null, 0, Given.Now).Refusal!.Status);
     }
 
     [Fact]

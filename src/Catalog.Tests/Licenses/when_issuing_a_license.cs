@@ -13,7 +13,7 @@ public class when_issuing_a_license
     {
         var expiresAt = Given.Now.AddYears(1).AddTicks(1234);
 
-        var (created, events) = IssueLicenseEndpoint.Post(new IssueLicense(expiresAt, null), _product, new Given.DrawnKeys("A2B3-C4D5-E6F7-G8H9"), Given.Clock);
+        var (created, events) = IssueLicenseEndpoint.Post(new IssueLicense(expiresAt, null), _product, Given.NoPolicy, new Given.DrawnKeys("A2B3-C4D5-E6F7-G8H9"), Given.Clock);
 
         var issued = Assert.IsType<LicenseIssued>(Assert.Single(events));
         Assert.Equal("DSK-A2B3-C4D5-E6F7-G8H9", issued.Key);
@@ -27,7 +27,7 @@ public class when_issuing_a_license
     [Fact]
     public void no_body_issues_a_license_that_never_expires()
     {
-        var (_, events) = IssueLicenseEndpoint.Post(null, _product, new Given.DrawnKeys("A2B3-C4D5-E6F7-G8H9"), Given.Clock);
+        var (_, events) = IssueLicenseEndpoint.Post(null, _product, Given.NoPolicy, new Given.DrawnKeys("A2B3-C4D5-E6F7-G8H9"), Given.Clock);
 
         Assert.Null(Assert.IsType<LicenseIssued>(Assert.Single(events)).ExpiresAt);
     }
@@ -35,7 +35,7 @@ public class when_issuing_a_license
     [Fact]
     public void a_deleted_product_is_refused_with_a_409()
     {
-        var problem = IssueLicenseEndpoint.Validate(null, Given.ADeletedProduct(), Given.Clock);
+        var problem = IssueLicenseEndpoint.Validate(null, Given.ADeletedProduct(), Given.NoPolicy, Given.Clock);
 
         Assert.Equal(409, problem.Status);
     }
@@ -43,7 +43,7 @@ public class when_issuing_a_license
     [Fact]
     public void an_expiry_in_the_past_is_refused_naming_the_field()
     {
-        var problem = IssueLicenseEndpoint.Validate(new IssueLicense(Given.Now.AddSeconds(-1), null), _product, Given.Clock);
+        var problem = IssueLicenseEndpoint.Validate(new IssueLicense(Given.Now.AddSeconds(-1), null), _product, Given.NoPolicy, Given.Clock);
 
         Assert.Equal(400, problem.Status);
         Assert.Contains("expiresAt", ((Microsoft.AspNetCore.Http.HttpValidationProblemDetails)problem).Errors.Keys);

@@ -10,7 +10,7 @@ public class when_validating_a_license
     [Fact]
     public void an_active_license_of_a_live_product_is_valid()
     {
-        var verdict = LicenseVerdict.Judge(Given.AnActiveLicenseOf(_product), _product, Given.Now);
+        var verdict = LicenseVerdict.Judge(Given.AnActiveLicenseOf(_product), _product, null, Given.Now);
 
         Assert.True(verdict.Valid);
         Assert.Equal(ValidationCodes.Valid, verdict.Code);
@@ -19,7 +19,7 @@ public class when_validating_a_license
     [Fact]
     public void no_license_is_not_found_and_shows_nothing()
     {
-        var verdict = LicenseVerdict.Judge(null, null, Given.Now);
+        var verdict = LicenseVerdict.Judge(null, null, null, Given.Now);
 
         Assert.Equal((false, ValidationCodes.NotFound, (LicenseDetails?)null), (verdict.Valid, verdict.Code, verdict.License));
     }
@@ -29,7 +29,7 @@ public class when_validating_a_license
     {
         var license = Given.ARevokedLicenseOf(_product) with { ExpiresAt = Given.Now.AddDays(-1) };
 
-        Assert.Equal(ValidationCodes.Revoked, LicenseVerdict.Judge(license, Given.ADeletedProduct(), Given.Now).Code);
+        Assert.Equal(ValidationCodes.Revoked, LicenseVerdict.Judge(license, Given.ADeletedProduct(), null, Given.Now).Code);
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public class when_validating_a_license
     {
         var license = Given.AnActiveLicenseOf(_product, expiresAt: Given.Now.AddDays(-1));
 
-        Assert.Equal(ValidationCodes.ProductDeleted, LicenseVerdict.Judge(license, Given.ADeletedProduct(), Given.Now).Code);
+        Assert.Equal(ValidationCodes.ProductDeleted, LicenseVerdict.Judge(license, Given.ADeletedProduct(), null, Given.Now).Code);
     }
 
     [Fact]
@@ -45,8 +45,8 @@ public class when_validating_a_license
     {
         var license = Given.AnActiveLicenseOf(_product, expiresAt: Given.Now);
 
-        Assert.Equal(ValidationCodes.Expired, LicenseVerdict.Judge(license, _product, Given.Now).Code);
-        Assert.Equal(ValidationCodes.Valid, LicenseVerdict.Judge(license, _product, Given.Now.AddMilliseconds(-1)).Code);
+        Assert.Equal(ValidationCodes.Expired, LicenseVerdict.Judge(license, _product, null, Given.Now).Code);
+        Assert.Equal(ValidationCodes.Valid, LicenseVerdict.Judge(license, _product, null, Given.Now.AddMilliseconds(-1)).Code);
     }
 
     [Fact]
@@ -54,8 +54,8 @@ public class when_validating_a_license
     {
         var license = Given.ASuspendedLicenseOf(_product) with { ExpiresAt = Given.Now.AddDays(-1) };
 
-        Assert.Equal(ValidationCodes.ProductDeleted, LicenseVerdict.Judge(license, Given.ADeletedProduct(), Given.Now).Code);
-        Assert.Equal(ValidationCodes.Suspended, LicenseVerdict.Judge(license, _product, Given.Now).Code);
+        Assert.Equal(ValidationCodes.ProductDeleted, LicenseVerdict.Judge(license, Given.ADeletedProduct(), null, Given.Now).Code);
+        Assert.Equal(ValidationCodes.Suspended, LicenseVerdict.Judge(license, _product, null, Given.Now).Code);
     }
 
     [Fact]
@@ -63,10 +63,10 @@ public class when_validating_a_license
     {
         var license = Given.AnActiveLicenseOf(_product);
 
-        Assert.Equal(ValidationCodes.NotActivated, LicenseVerdict.Judge(license, _product, Given.Now, "host-2", fingerprintActive: false).Code);
-        Assert.Equal(ValidationCodes.Valid, LicenseVerdict.Judge(license, _product, Given.Now, "host-1", fingerprintActive: true).Code);
+        Assert.Equal(ValidationCodes.NotActivated, LicenseVerdict.Judge(license, _product, null, Given.Now, new("host-2"), fingerprintActive: false).Code);
+        Assert.Equal(ValidationCodes.Valid, LicenseVerdict.Judge(license, _product, null, Given.Now, new("host-1"), fingerprintActive: true).Code);
         Assert.Equal(ValidationCodes.Expired,
-            LicenseVerdict.Judge(license with { ExpiresAt = Given.Now }, _product, Given.Now, "host-2", fingerprintActive: false).Code);
+            LicenseVerdict.Judge(license with { ExpiresAt = Given.Now }, _product, null, Given.Now, new("host-2"), fingerprintActive: false).Code);
     }
 
     [Fact]
@@ -74,13 +74,13 @@ public class when_validating_a_license
     {
         var license = Given.ARevokedLicenseOf(_product) with { ExpiresAt = Given.Now.AddDays(-1) };
 
-        Assert.Equal(ValidationCodes.NotFound, LicenseVerdict.Judge(null, null, Given.Now, productCode: "other-app").Code);
-        var mismatch = LicenseVerdict.Judge(license, _product, Given.Now, "host-2", productCode: "other-app");
+        Assert.Equal(ValidationCodes.NotFound, LicenseVerdict.Judge(null, null, null, Given.Now, new(ProductCode: "other-app")).Code);
+        var mismatch = LicenseVerdict.Judge(license, _product, null, Given.Now, new("host-2", "other-app"));
         Assert.Equal((false, ValidationCodes.ProductMismatch), (mismatch.Valid, mismatch.Code));
-        Assert.Equal(ValidationCodes.ProductMismatch, LicenseVerdict.Judge(license, null, Given.Now, productCode: "desktop-app-pro").Code);
+        Assert.Equal(ValidationCodes.ProductMismatch, LicenseVerdict.Judge(license, null, null, Given.Now, new(ProductCode: "desktop-app-pro")).Code);
         // Its own code, in any case, passes on to the next reason.
-        Assert.Equal(ValidationCodes.Revoked, LicenseVerdict.Judge(license, _product, Given.Now, productCode: "DESKTOP-App-Pro").Code);
+        Assert.Equal(ValidationCodes.Revoked, LicenseVerdict.Judge(license, _product, null, Given.Now, new(ProductCode: "DESKTOP-App-Pro")).Code);
         Assert.Equal(ValidationCodes.Valid,
-            LicenseVerdict.Judge(Given.AnActiveLicenseOf(_product), _product, Given.Now, productCode: "desktop-app-pro").Code);
+            LicenseVerdict.Judge(Given.AnActiveLicenseOf(_product), _product, null, Given.Now, new(ProductCode: "desktop-app-pro")).Code);
     }
 }

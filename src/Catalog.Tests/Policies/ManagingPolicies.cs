@@ -8,23 +8,6 @@ namespace Catalog.Tests.Policies;
 
 public class ManagingPolicies(AppFixture fixture) : ApiTest(fixture)
 {
-    /// <summary>A vendor with a product and these entitlements.</summary>
-    private async Task<(Client Vendor, ProductDetails Product)> AProductWithEntitlements(params string[] codes)
-    {
-        var vendor = await AClient();
-        var product = await Read<ProductDetails>("POST", "/api/v1/products", vendor, AProduct("app-" + Guid.NewGuid().ToString("N")[..8]));
-        foreach (var code in codes)
-            Assert.Equal(201, (await Post("/api/v1/entitlements", vendor, new { code, name = code })).Status);
-        return (vendor, product);
-    }
-
-    private async Task<PolicyDetails> APolicy(Client vendor, Guid productId, object body)
-    {
-        var created = await Post($"/api/v1/products/{productId}/policies", vendor, body);
-        Assert.True(created.Status == 201, created.ToString());
-        return created.As<PolicyDetails>();
-    }
-
     [Fact]
     public async Task a_policy_with_only_a_name_takes_every_default()
     {

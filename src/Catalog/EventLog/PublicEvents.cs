@@ -21,6 +21,8 @@ public static class PublicEvents
     public const string LicenseUpdatedName = "license.updated";
     public const string LicenseSuspendedName = "license.suspended";
     public const string LicenseReinstatedName = "license.reinstated";
+    public const string LicenseUsageIncrementedName = "license.usage.incremented";
+    public const string LicenseUsageResetName = "license.usage.reset";
     public const string MachineActivatedName = "machine.activated";
     public const string MachineDeactivatedName = "machine.deactivated";
     public const string PolicyCreatedName = "policy.created";
@@ -40,6 +42,8 @@ public static class PublicEvents
         [typeof(LicenseUpdated)] = LicenseUpdatedName,
         [typeof(LicenseSuspended)] = LicenseSuspendedName,
         [typeof(LicenseReinstated)] = LicenseReinstatedName,
+        [typeof(LicenseUsageIncremented)] = LicenseUsageIncrementedName,
+        [typeof(LicenseUsageReset)] = LicenseUsageResetName,
         [typeof(MachineActivated)] = MachineActivatedName,
         [typeof(MachineDeactivated)] = MachineDeactivatedName,
         [typeof(PolicyCreated)] = PolicyCreatedName,

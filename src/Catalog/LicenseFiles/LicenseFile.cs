@@ -6,6 +6,7 @@ using System.Text.Json.Serialization;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Licenses;
+using Catalog.Policies;
 using Catalog.Products;
 using Catalog.SigningKeys;
 using License = Catalog.Licenses.License;
@@ -48,7 +49,7 @@ public record LicenseFileClaims(
 {
     public record LicenseClaim(
         Guid Id, Guid ProductId, string ProductCode, string Status, DateTimeOffset? ExpiresAt, int? MaxMachines,
-        Dictionary<string, JsonElement> Metadata);
+        IReadOnlyList<string> Entitlements, Dictionary<string, JsonElement> Metadata);
 
     public record MachineClaim(Guid Id, string Fingerprint);
 }
@@ -60,17 +61,18 @@ public static class LicenseFileRules
     /// <summary>
     /// What the file says, or why there is none: a license that cannot be used now (REVOKED, PRODUCT_DELETED,
     /// SUSPENDED, EXPIRED), or a fingerprint that is not an active machine of it (NOT_ACTIVATED), is a 403 with that
-    /// code. The file lives <see cref="SigningSettings.FileLifetime"/>, and never past the license's own expiry.
+    /// code. The file lives its policy's <c>fileLifetime</c>, else <see cref="SigningSettings.FileLifetime"/>, and never past
+    /// the license's own expiry. Its claims are the values in force: the license's own over its policy's.
     /// </summary>
     public static (LicenseFileClaims? Claims, ProblemDetails? Refusal) Decide(
-        License license, Product? product, string? fingerprint, Seat? seat, DateTimeOffset now, SigningSettings settings,
+        License license, Product? product, Policy? policy, string? fingerprint, Seat? seat, DateTimeOffset now, SigningSettings settings,
         string? productCode = null)
     {
         var issuedAt = now.ToUnixTimeSeconds();
-        var expiresAt = issuedAt + (long)settings.FileLifetime.TotalSeconds;
+        var expiresAt = issuedAt + (policy?.Terms.FileLifetime ?? (long)settings.FileLifetime.TotalSeconds);
         if (license.ExpiresAt is { } licenseExpiry) expiresAt = Math.Min(expiresAt, licenseExpiry.ToUnixTimeSeconds());
 
-        var verdict = LicenseVerdict.Judge(license, product, now, fingerprint, seat is not null, productCode);
+        var verdict = LicenseVerdict.Judge(license, product, policy, now, new ValidationQuestion(fingerprint, productCode), seat is not null);
         // A license ending within this second would get a file that is never valid: it is as good as expired.
         var refusedBecause = !verdict.Valid ? verdict.Code : expiresAt <= issuedAt ? ValidationCodes.Expired : null;
         if (refusedBecause is not null)
@@ -83,8 +85,8 @@ public static class LicenseFileRules
             });
 
         return (new LicenseFileClaims(settings.Issuer, license.Id.ToString(), product!.Code, issuedAt, issuedAt, expiresAt,
-            new(license.Id, license.ProductId, product.Code, license.StatusAt(now), license.ExpiresAt, license.MaxMachines,
-                license.Metadata),
+            new(license.Id, license.ProductId, product.Code, license.StatusAt(now), license.ExpiresAt, verdict.License!.MaxMachines,
+                verdict.License.Entitlements, license.Metadata),
             seat is null ? null : new(seat.MachineId, seat.Fingerprint)), null);
     }
 
@@ -106,7 +108,8 @@ public static class LicenseFileRules
             seat = seats.Holding(fingerprint);
         }
         var product = await session.LoadAsync<Product>(license.ProductId, token);
-        var (claims, refusal) = Decide(license, product, fingerprint, seat, time.GetUtcNow(), settings, productCode);
+        var policy = await session.PolicyOf(license.PolicyId, token);
+        var (claims, refusal) = Decide(license, product, policy, fingerprint, seat, time.GetUtcNow(), settings, productCode);
         if (refusal is not null) return Results.Problem(refusal);
         if (seat is not null)
             stream!.AppendOne(new LicenseFileIssued(license.Id, license.ProductId, seat.MachineId,
@@ -164,7 +167,7 @@ public static class GetThisLicenseFileEndpoint
     {
         var license = await session.LoadAsync<License>(user.License(), token)
                       ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
-        if (command?.Fingerprint is null && license.MaxMachines is not null)
+        if (command?.Fingerprint is null && license.MaxMachinesUnder(await session.PolicyOf(license.PolicyId, token)) is not null)
             return Results.Problem(Problems.Validation("fingerprint",
                 "is required: the license has a seat limit, so its files are given only to an active machine"));
         return await LicenseFileRules.Issue(license, command?.Fingerprint, command?.Product, session, keys, settings, time, token);

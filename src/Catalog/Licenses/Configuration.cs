@@ -58,6 +58,7 @@ public static class LicensesConfiguration
         if (Database.IsSharded(configuration))
             services.ConfigureMarten((provider, options) => options.Listeners.Add(new LicenseKeyReservations(provider)));
         services.AddSingleton<LicenseKeys>();
+        services.AddSingleton<Entitlements.IEntitlementGrants, LicensesGrantEntitlements>();
         services.AddSingleton<Marten.Schema.IInitialData, StampLicenseAccounts>();
         // The client endpoints' credential: the license key itself (Accounts/ forwards "License <key>" here).
         services.AddSingleton<LicenseKeyDirectory>();

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Security.Cryptography;
 using System.Text.Json.Serialization;
 using Catalog.Conventions;
+using Catalog.Policies;
 using Catalog.Products;
 using Marten.Events.Projections;
 using Marten.Patching;
@@ -14,14 +15,26 @@ namespace Catalog.Licenses;
 // suspension) lives on the license's own stream (stream id = license id) and takes that stream's lock only:
 // activations of different licenses never wait for each other.
 
-/// <summary>The license's full new values (a renewal, a new seat limit, new metadata), not a diff.</summary>
+/// <summary>
+/// The license's full new values (a renewal, a new seat limit, new metadata, its own entitlements, its clock started),
+/// not a diff. <c>MaxMachines</c> and <c>MaxUses</c> are the license's own (null: its policy's).
+/// </summary>
 public record LicenseUpdated(
     Guid LicenseId,
     Guid ProductId,
     DateTimeOffset? ExpiresAt,
     int? MaxMachines,
     Dictionary<string, JsonElement> Metadata,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    int? MaxUses = null,
+    List<string>? Entitlements = null,
+    bool ClockPending = false);
+
+/// <summary>Metered use counted: <c>Increment</c> added, <c>Uses</c> the new total (what a vendor bills from).</summary>
+public record LicenseUsageIncremented(Guid LicenseId, Guid ProductId, int Increment, int Uses, int? MaxUses, DateTimeOffset IncrementedAt);
+
+/// <summary>The use count set back to 0; <c>PreviousUses</c> is what it was.</summary>
+public record LicenseUsageReset(Guid LicenseId, Guid ProductId, int PreviousUses, DateTimeOffset ResetAt);
 
 public record LicenseSuspended(Guid LicenseId, Guid ProductId, DateTimeOffset SuspendedAt);
 
@@ -54,8 +67,38 @@ public sealed record License(
     /// <summary>The account (tenant) the license belongs to: how a license key finds its account.</summary>
     public Guid AccountId { get; init; }
 
-    /// <summary>How many machines may use the license at once; null for no limit.</summary>
+    /// <summary>The policy the license was issued under, if any: its rules hold unless the license overrides them.</summary>
+    public Guid? PolicyId { get; init; }
+
+    /// <summary>How many machines may use the license at once, its own; null for its policy's (or, without one, no limit).</summary>
     public int? MaxMachines { get; init; }
+
+    /// <summary>The license's own entitlements, besides its policy's: codes as their entitlements spell them, sorted.</summary>
+    public List<string> Entitlements { get; init; } = [];
+
+    /// <summary>Metered uses allowed, its own; null for its policy's (or, without one, unlimited).</summary>
+    public int? MaxUses { get; init; }
+
+    /// <summary>Metered uses counted since issuance or the last reset.</summary>
+    public int Uses { get; init; }
+
+    /// <summary>
+    /// The license's clock waits for its policy's basis (first activation, first validation): <c>expiresAt</c> stays null
+    /// until then, and is set once.
+    /// </summary>
+    public bool ClockPending { get; init; }
+
+    /// <summary>The seat limit in force: the license's own, else its policy's (null: none).</summary>
+    public int? MaxMachinesUnder(Policy? policy) => MaxMachines ?? policy?.Terms.MaxMachines;
+
+    /// <summary>The use limit in force: the license's own, else its policy's (null: unlimited).</summary>
+    public int? MaxUsesUnder(Policy? policy) => MaxUses ?? policy?.Terms.MaxUses;
+
+    /// <summary>The entitlements the license grants: its policy's and its own, sorted.</summary>
+    public IReadOnlyList<string> EntitlementsUnder(Policy? policy) =>
+        policy is null || policy.Terms.Entitlements.Count == 0
+            ? Entitlements
+            : policy.Terms.Entitlements.Concat(Entitlements).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Active machines, kept in the same transaction as the machine events.</summary>
     public int MachinesCount { get; init; }
@@ -92,14 +135,30 @@ public sealed record License(
         new(e.LicenseId, e.ProductId, e.Key, e.ExpiresAt, null, e.IssuedAt, e.IssuedAt, e.Metadata)
         {
             AccountId = accountId,
-            MaxMachines = e.MaxMachines
+            PolicyId = e.PolicyId,
+            MaxMachines = e.MaxMachines,
+            Entitlements = e.Entitlements ?? [],
+            MaxUses = e.MaxUses,
+            ClockPending = e.ClockPending
         };
 
     // LicenseProjection patches the same fields in SQL: a change here belongs there too.
     public License Apply(LicenseRevoked e) => this with { RevokedAt = e.RevokedAt, UpdatedAt = e.RevokedAt };
 
     public License Apply(LicenseUpdated e) =>
-        this with { ExpiresAt = e.ExpiresAt, MaxMachines = e.MaxMachines, Metadata = e.Metadata, UpdatedAt = e.UpdatedAt };
+        this with
+        {
+            ExpiresAt = e.ExpiresAt, MaxMachines = e.MaxMachines, Metadata = e.Metadata, UpdatedAt = e.UpdatedAt, MaxUses = e.MaxUses,
+            Entitlements = e.Entitlements ?? [], ClockPending = e.ClockPending
+        };
+
+    public License Apply(LicenseUsageIncremented e) => this with { Uses = e.Uses, UpdatedAt = e.IncrementedAt };
+
+    public License Apply(LicenseUsageReset e) => this with { Uses = 0, UpdatedAt = e.ResetAt };
+
+    /// <summary>This license's values as the event that makes them so: a decision changes a copy (<c>with</c>), then records it.</summary>
+    public LicenseUpdated AsUpdate(DateTimeOffset now) =>
+        new(Id, ProductId, ExpiresAt, MaxMachines, Metadata, now, MaxUses, Entitlements, ClockPending);
 
     public License Apply(LicenseSuspended e) => this with { SuspendedAt = e.SuspendedAt, UpdatedAt = e.SuspendedAt };
 
@@ -126,7 +185,21 @@ public partial class LicenseProjection : EventProjection
             .Set(x => x.ExpiresAt, e.ExpiresAt)
             .Set(x => x.MaxMachines, e.MaxMachines)
             .Set(x => x.Metadata, e.Metadata)
-            .Set(x => x.UpdatedAt, e.UpdatedAt);
+            .Set(x => x.UpdatedAt, e.UpdatedAt)
+            .Set(x => x.MaxUses, e.MaxUses)
+            .Set(x => x.Entitlements, e.Entitlements ?? [])
+            .Set(x => x.ClockPending, e.ClockPending);
+
+    // The total, not the increment: the event says what the count became under the stream's lock.
+    public void Project(LicenseUsageIncremented e, IDocumentOperations operations) =>
+        operations.Patch<License>(e.LicenseId)
+            .Set(x => x.Uses, e.Uses)
+            .Set(x => x.UpdatedAt, e.IncrementedAt);
+
+    public void Project(LicenseUsageReset e, IDocumentOperations operations) =>
+        operations.Patch<License>(e.LicenseId)
+            .Set(x => x.Uses, 0)
+            .Set(x => x.UpdatedAt, e.ResetAt);
 
     public void Project(LicenseSuspended e, IDocumentOperations operations) =>
         operations.Patch<License>(e.LicenseId)
@@ -164,6 +237,11 @@ public static class LicenseRules
     {
         if (maxMachines is < MinMachines or > MaxMachines)
             errors.Add("maxMachines", $"must be {MinMachines}-{MaxMachines}, or null for no limit");
+    }
+
+    public static void MaxUsesAllowed(ValidationErrors errors, int? maxUses)
+    {
+        if (maxUses is < PolicyRules.MinUses) errors.Add("maxUses", $"must be {PolicyRules.MinUses}-{PolicyRules.MaxUses}, or null");
     }
 }
 
@@ -207,14 +285,19 @@ public record LicenseDetails(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     Dictionary<string, JsonElement> Metadata,
-    [property: Description("How many machines may use the license at once; null for no limit.")] int? MaxMachines,
-    [property: Description("Seats taken now: active machines, and deactivated machines whose license file is still valid.")] int MachinesCount) : IHasLocation
+    [property: Description("How many machines may use the license at once (its own, else its policy's); null for no limit.")] int? MaxMachines,
+    [property: Description("Seats taken now: active machines, and deactivated machines whose license file is still valid.")] int MachinesCount,
+    [property: Description("The policy the license was issued under, if any.")] Guid? PolicyId,
+    [property: Description("The codes of the entitlements the license grants, its policy's and its own, sorted.")] IReadOnlyList<string> Entitlements,
+    [property: Description("Metered uses counted since issuance or the last reset.")] int Uses,
+    [property: Description("Metered uses allowed (its own, else its policy's); null for unlimited.")] int? MaxUses) : IHasLocation
 {
     [JsonIgnore] public string Location => $"/api/v1/licenses/{Id}";
 
-    public static LicenseDetails From(License l, DateTimeOffset now) =>
+    /// <summary>The license as it stands under its policy now: every effective value is the license's own over the policy's.</summary>
+    public static LicenseDetails From(License l, Policy? policy, DateTimeOffset now) =>
         new(l.Id, l.ProductId, l.Key, l.StatusAt(now), l.ExpiresAt, l.RevokedAt, l.CreatedAt, l.UpdatedAt, l.Metadata,
-            l.MaxMachines, l.SeatsTakenAt(now));
+            l.MaxMachinesUnder(policy), l.SeatsTakenAt(now), l.PolicyId, l.EntitlementsUnder(policy), l.Uses, l.MaxUsesUnder(policy));
 }
 
 /// <summary>

@@ -36,7 +36,9 @@ public class LicensesCommand : JasperFxAsyncCommand<LicensesInput>
         await using var session = store.QuerySession(accountId.ToString());
         var query = session.Query<License>().AsQueryable();
         if (productId is { } id) query = query.Where(x => x.ProductId == id);
-        var licenses = (await query.OrderByDescending(x => x.Id).ToListAsync()).Select(x => LicenseDetails.From(x, now)).ToList();
+        var found = await query.OrderByDescending(x => x.Id).ToListAsync();
+        var policies = await ListLicensesEndpoint.PoliciesOf(session, found, CancellationToken.None);
+        var licenses = found.Select(x => LicenseDetails.From(x, x.PolicyId is { } p ? policies[p] : null, now)).ToList();
 
         if (input.JsonFlag) CommandOutput.Json(new { data = licenses });
         else foreach (var l in licenses) Console.WriteLine($"{l.Id}  {l.Key}  {l.Status,-7}  product {l.ProductId}");

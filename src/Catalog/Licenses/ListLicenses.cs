@@ -2,6 +2,7 @@ using Catalog.Http;
 using System.ComponentModel;
 using Catalog.Accounts;
 using Catalog.Conventions;
+using Catalog.Policies;
 using Marten.Linq.MatchesSql;
 
 namespace Catalog.Licenses;
@@ -43,7 +44,17 @@ public static class ListLicensesEndpoint
     {
         var now = time.GetUtcNow();
         var fetched = await Page(session, page.ProductId, page.Status, page.Cursor, now, page.Take + 1).ToListAsync(token);
-        return Pagination.Of(fetched, page.Take, x => LicenseDetails.From(x, now), x => x.Id.ToString());
+        var policies = await PoliciesOf(session, fetched, token);
+        return Pagination.Of(fetched, page.Take, x => LicenseDetails.From(x, x.PolicyId is { } id ? policies[id] : null, now), x => x.Id.ToString());
+    }
+
+    /// <summary>The policies of these licenses, read in one go (and not at all when none has one).</summary>
+    public static async Task<IReadOnlyDictionary<Guid, Policy?>> PoliciesOf(IQuerySession session, IReadOnlyList<License> licenses,
+        CancellationToken token)
+    {
+        var ids = licenses.Select(x => x.PolicyId).OfType<Guid>().Distinct().ToArray();
+        var found = ids.Length == 0 ? [] : await session.LoadManyAsync<Policy>(token, ids);
+        return ids.ToDictionary(id => id, id => found.FirstOrDefault(x => x.Id == id));
     }
 
     /// <summary>Up to <paramref name="count"/> of the session's account's licenses, newest first, after the cursor.</summary>

@@ -1,6 +1,7 @@
 using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
+using Catalog.Policies;
 using Catalog.Products;
 
 namespace Catalog.Licenses;
@@ -30,9 +31,10 @@ public static class RevokeLicenseEndpoint
         var current = locked ?? license;
 
         var now = time.UtcNow();
-        if (Decide(current, now) is not { } revoked) return new(LicenseDetails.From(current, now));
+        var policy = await session.PolicyOf(current.PolicyId, token);
+        if (Decide(current, now) is not { } revoked) return new(LicenseDetails.From(current, policy, now));
 
         stream.AppendOne(revoked);
-        return new(LicenseDetails.From(current.Apply(revoked), now));
+        return new(LicenseDetails.From(current.Apply(revoked), policy, now));
     }
 }

@@ -15,7 +15,8 @@ public record MachineActivated(
     string Fingerprint,
     string? Name,
     Dictionary<string, JsonElement> Metadata,
-    DateTimeOffset ActivatedAt);
+    DateTimeOffset ActivatedAt,
+    bool StartsTrial = false);
 
 /// <summary>
 /// The machine left the license. <c>SeatHeldUntil</c>: a license file given for it is valid until then, and its seat

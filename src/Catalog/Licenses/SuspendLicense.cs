@@ -1,6 +1,7 @@
 using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
+using Catalog.Policies;
 
 namespace Catalog.Licenses;
 
@@ -19,6 +20,7 @@ public static class SuspendLicenseEndpoint
     /// </summary>
     [WolverinePost("/api/v1/licenses/{id}/suspend", OperationId = "suspendLicense", Summary = "Suspend a license")]
     [Authorize(Scopes.LicensesWrite)]
+    [IdempotentByNature]
     [Refuses(409, "The license has been revoked.")]
     [RetryOnContention]
     [ProducesResponseType<Resource<LicenseDetails>>(200)]
@@ -30,7 +32,7 @@ public static class SuspendLicenseEndpoint
         var (suspended, refusal) = Decide(current, now);
         if (refusal is not null) return Results.Problem(refusal);
         if (suspended is not null) stream.AppendOne(suspended);
-        return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(suspended is null ? current : current.Apply(suspended), now)), ApiJson.Options);
+        return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(suspended is null ? current : current.Apply(suspended), await session.PolicyOf(current.PolicyId, token), now)), ApiJson.Options);
     }
 }
 
@@ -46,6 +48,7 @@ public static class ReinstateLicenseEndpoint
     /// <summary>Lifts a suspension. Idempotent: a license not suspended is answered as it is.</summary>
     [WolverinePost("/api/v1/licenses/{id}/reinstate", OperationId = "reinstateLicense", Summary = "Reinstate a suspended license")]
     [Authorize(Scopes.LicensesWrite)]
+    [IdempotentByNature]
     [Refuses(409, "The license has been revoked.")]
     [RetryOnContention]
     [ProducesResponseType<Resource<LicenseDetails>>(200)]
@@ -58,6 +61,6 @@ public static class ReinstateLicenseEndpoint
         var (reinstated, refusal) = Decide(current, now);
         if (refusal is not null) return Results.Problem(refusal);
         if (reinstated is not null) stream.AppendOne(reinstated);
-        return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(reinstated is null ? current : current.Apply(reinstated), now)), ApiJson.Options);
+        return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(reinstated is null ? current : current.Apply(reinstated), await session.PolicyOf(current.PolicyId, token), now)), ApiJson.Options);
     }
 }

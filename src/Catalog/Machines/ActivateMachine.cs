@@ -3,6 +3,7 @@ using System.Security.Claims;
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Licenses;
+using Catalog.Policies;
 using Catalog.Products;
 
 namespace Catalog.Machines;
@@ -22,8 +23,10 @@ public static class Seats
         var (stream, seats, license) = await LicenseStream.Lock(session, licenseId, token);
         if (license is null) return Results.Problem(Problems.Status(404, "No such license."));
         var product = await session.LoadAsync<Product>(license.ProductId, token);
+        var policy = await session.PolicyOf(license.PolicyId, token);
+        var trial = policy?.Terms.Trial == true ? await Trials.Of(session, license.ProductId, command.Fingerprint!, token) : null;
 
-        var decision = MachineRules.Activate(command, license, product, seats, time.UtcNow());
+        var decision = MachineRules.Activate(command, license, product, seats, time.UtcNow(), policy, trial);
         if (decision.Refusal is { } refusal) return Results.Problem(refusal);
         if (decision.AlreadyActive is { } seat)
         {
@@ -47,11 +50,12 @@ public static class ActivateMachineEndpoint
     /// <summary>Activates a machine on a customer's behalf, by the rules the software on the machine meets.</summary>
     [WolverinePost("/api/v1/licenses/{id}/machines", OperationId = "activateMachine", Summary = "Activate a machine on a license")]
     [Authorize(Scopes.LicensesWrite)]
-    [RetryOnContention]
+    [IdempotentByNature]
+    [RetryOnContention(Trials.Index)] // two first trials of one fingerprint at once: the loser runs again, and is refused
     [ProducesResponseType<Resource<MachineDetails>>(201)]
     [ProducesResponseType<Resource<MachineDetails>>(200, Description = "The fingerprint was already active: the same machine.")]
     [Refuses(403, "The license cannot be used: `code` is REVOKED, PRODUCT_DELETED, SUSPENDED or EXPIRED.")]
-    [Refuses(409, "Every seat is taken: `code` is MACHINE_LIMIT_REACHED.")]
+    [Refuses(409, "Every seat is taken: `code` is MACHINE_LIMIT_REACHED; or this machine had its trial of the product: TRIAL_ALREADY_USED.")]
     public static Task<IResult> Post(ActivateMachine command, [Document("id")] License license, IDocumentSession session, TimeProvider time,
         CancellationToken token) =>
         Seats.Activate(license.Id, command, session, time, token);
@@ -71,11 +75,11 @@ public static class ActivateThisMachineEndpoint
     [WolverinePost("/api/v1/client/machines", OperationId = "activateThisMachine", Summary = "Activate this machine (license key)")]
     [Authorize(CatalogClaims.LicenseKeyPolicy)]
     [IdempotentByNature]
-    [RetryOnContention]
+    [RetryOnContention(Trials.Index)] // two first trials of one fingerprint at once: the loser runs again, and is refused
     [ProducesResponseType<Resource<MachineDetails>>(201)]
     [ProducesResponseType<Resource<MachineDetails>>(200, Description = "The fingerprint was already active: the same machine.")]
     [Refuses(403, "The license cannot be used: `code` is PRODUCT_DELETED, SUSPENDED or EXPIRED.")]
-    [Refuses(409, "Every seat is taken: `code` is MACHINE_LIMIT_REACHED.")]
+    [Refuses(409, "Every seat is taken: `code` is MACHINE_LIMIT_REACHED; or this machine had its trial of the product: TRIAL_ALREADY_USED.")]
     public static Task<IResult> Post(ActivateMachine command, ClaimsPrincipal user, IDocumentSession session, TimeProvider time,
         CancellationToken token) =>
         Seats.Activate(user.License(), command, session, time, token);

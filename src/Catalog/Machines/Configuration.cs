@@ -11,6 +11,10 @@ public static class MachinesConfiguration
         // A license's machines newest first: one index range, however many machines other licenses have.
         options.Schema.For<Machine>().MultiTenanted()
             .Index([x => x.LicenseId, x => x.Id], index => index.Name = "mt_doc_machine_idx_license_id_id");
+        options.Projections.Add<TrialProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<TrialUse>().MultiTenanted()
+            .UniqueIndex(Marten.Schema.UniqueIndexType.Computed, Trials.Index, Marten.Schema.Indexing.Unique.TenancyScope.PerTenant,
+                x => x.ProductId, x => x.Fingerprint);
         return options;
     }
 }

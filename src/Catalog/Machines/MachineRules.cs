@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Catalog.Conventions;
 using Catalog.Licenses;
+using Catalog.Policies;
 using Catalog.Products;
 using License = Catalog.Licenses.License;
 
@@ -48,21 +49,35 @@ public static class MachineRules
 
     /// <summary>
     /// The decision, made under the license stream's lock on what it holds: a license of another product than the one
-    /// named is a 403 PRODUCT_MISMATCH; a license that cannot be used is a 403 naming why; a fingerprint already active is that machine again (activation is idempotent); a full
-    /// license is a 409; otherwise a new machine takes a seat.
+    /// named is a 403 PRODUCT_MISMATCH; a license that cannot be used is a 403 naming why; a fingerprint already active is that machine again
+    /// (activation is idempotent); under a trial policy, a fingerprint that had a trial of the product on another license is a 409; a full
+    /// license is a 409 (the limit in force: the license's own, else its policy's); otherwise a new machine takes a seat.
     /// </summary>
-    public static Activation Activate(ActivateMachine command, License license, Product? product, LicenseSeats seats, DateTimeOffset now)
+    public static Activation Activate(ActivateMachine command, License license, Product? product, LicenseSeats seats, DateTimeOffset now,
+        Policy? policy = null, TrialUse? trialOfFingerprint = null)
     {
         if (LicensedProduct.Mismatches(product, command.Product)) return new(null, null, LicensedProduct.Refusal());
         if (license.UnusableBecause(product, now) is { } code)
             return new(null, null, Problems.Refusal(403, code, $"The license cannot be activated: {code}."));
         if (seats.Holding(command.Fingerprint!) is { } active) return new(null, active, null);
+        // A trial policy: one trial per product for an installation, whatever license it comes back with.
+        var trial = policy?.Terms.Trial == true;
+        if (trial && trialOfFingerprint is not null && trialOfFingerprint.LicenseId != license.Id) return new(null, null, Trials.Refusal());
 
         var activated = new MachineActivated(Guid.CreateVersion7(), license.Id, license.ProductId, command.Fingerprint!, command.Name,
-            command.Metadata ?? [], now);
+            command.Metadata ?? [], now, StartsTrial: trial && trialOfFingerprint is null);
+        var decision = Seat(activated, license, seats, now, policy);
+        // The first activation starts a clock that waits for it: in the same transaction, so exactly one sets the expiry.
+        return decision.Activated is not null && LicenseClock.StartAt(ExpirationBasis.FirstActivation, license, policy, now) is { } started
+            ? decision with { Events = [.. decision.Events, started] }
+            : decision;
+    }
+
+    private static Activation Seat(MachineActivated activated, License license, LicenseSeats seats, DateTimeOffset now, Policy? policy)
+    {
         var expired = seats.ExpiredAt(now);
         // The installation whose file holds a seat comes back: it takes that seat again, and its file's hold with it.
-        if (seats.HeldBy(command.Fingerprint!, now) is { } held)
+        if (seats.HeldBy(activated.Fingerprint, now) is { } held)
             return new(activated, null, null)
             {
                 Events = [new SeatsFreed(license.Id, license.ProductId, [.. expired, new SeatHold(held.MachineId, held.Until)], now), activated,
@@ -71,7 +86,8 @@ public static class MachineRules
 
         // A license without a limit of its own still holds at most LicenseRules.MaxMachines: a license key in an
         // untrusted client must not grow one license's seats (and the snapshot rewritten on each activation) forever.
-        var max = license.MaxMachines ?? LicenseRules.MaxMachines;
+        // A limit lowered below the seats taken takes none away: the license takes no more until it is under it.
+        var max = license.MaxMachinesUnder(policy) ?? LicenseRules.MaxMachines;
         if (seats.TakenAt(now) >= max)
             return new(null, null, Problems.Refusal(409, MachineLimitReached, seats.Active.Count < max
                 ? $"All {max} seats the license allows are taken, some by deactivated machines whose license files are still valid: wait for them to expire, or ask the vendor to free one."

@@ -68,6 +68,13 @@ public sealed record Policy(
     public Policy Apply(PolicyDeleted e) => this with { DeletedAt = e.DeletedAt, UpdatedAt = e.DeletedAt };
 }
 
+public static class PolicyLookup
+{
+    /// <summary>A license's policy, read now (deleted ones too: their licenses keep them), or null when it has none.</summary>
+    public static async Task<Policy?> PolicyOf(this IQuerySession session, Guid? policyId, CancellationToken token) =>
+        policyId is { } id ? await session.LoadAsync<Policy>(id, token) : null;
+}
+
 /// <summary>A policy as the API shows it: its terms flat beside its name.</summary>
 [SchemaName("Policy")]
 [SchemaExample("""

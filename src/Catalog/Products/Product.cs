@@ -38,7 +38,11 @@ public record LicenseIssued(
     DateTimeOffset? ExpiresAt,
     Dictionary<string, JsonElement> Metadata,
     DateTimeOffset IssuedAt,
-    int? MaxMachines = null);
+    int? MaxMachines = null,
+    Guid? PolicyId = null,
+    List<string>? Entitlements = null,
+    int? MaxUses = null,
+    bool ClockPending = false);
 
 public record LicenseRevoked(Guid LicenseId, Guid ProductId, DateTimeOffset RevokedAt);
 

@@ -14,14 +14,19 @@ public record ValidateThisLicense(
                Description("This machine's fingerprint: the license is valid only if it is one of its active machines.")]
     string? Fingerprint,
     [property: RegularExpression(ProductRules.CodePattern), Description(LicensedProduct.Description)]
-    string? Product = null);
+    string? Product = null,
+    [property: MaxLength(Entitlements.NamedEntitlements.MaxCount), Description(AskedEntitlements.Description)]
+    List<string?>? Entitlements = null)
+{
+    public ValidationQuestion Question => new(Fingerprint, Product, Entitlements?.OfType<string>().ToList());
+}
 
 /// <summary>The verdict as the software on a machine sees it: its own license, and its own machine when it gave a fingerprint.</summary>
 [SchemaName("ClientValidation")]
 public record ClientLicenseValidation(
     bool Valid,
     [property: AllowedValues(ValidationCodes.Valid, ValidationCodes.ProductMismatch, ValidationCodes.ProductDeleted, ValidationCodes.Revoked, ValidationCodes.Suspended,
-        ValidationCodes.Expired, ValidationCodes.NotActivated)]
+        ValidationCodes.Expired, ValidationCodes.NotActivated, ValidationCodes.EntitlementsMissing)]
     string Code,
     LicenseDetails License,
     MachineDetails? Machine);
@@ -40,13 +45,13 @@ public static class GetThisLicenseEndpoint
     [Authorize(CatalogClaims.LicenseKeyPolicy)]
     [Refuses(403, "The license is another product's: `code` is PRODUCT_MISMATCH.")]
     public static async Task<IResult> Get([Description(LicensedProduct.Description)] string? product, ClaimsPrincipal user,
-        IQuerySession session, TimeProvider time, CancellationToken token)
+        IQuerySession session, LicenseInOneRead licenses, TimeProvider time, CancellationToken token)
     {
-        if (await session.LoadAsync<License>(user.License(), token) is not { } license)
+        if (await licenses.ById(session, user.License(), null, token) is not { } found)
             return Results.Problem(Problems.Status(404, "No such license."));
-        if (product is not null && LicensedProduct.Mismatches(await session.LoadAsync<Product>(license.ProductId, token), product))
+        if (product is not null && LicensedProduct.Mismatches(found.Product, product))
             return Results.Problem(LicensedProduct.Refusal());
-        return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(license, time.GetUtcNow())), ApiJson.Options);
+        return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(found.License, found.Policy, time.GetUtcNow())), ApiJson.Options);
     }
 }
 
@@ -54,21 +59,27 @@ public static class GetThisLicenseEndpoint
 public static class ValidateThisLicenseEndpoint
 {
     /// <summary>Its product travels in the body: a query (say <c>?product=</c>) is refused, never taken for the check.</summary>
-    public static ProblemDetails Validate(HttpRequest request, ValidateThisLicense? command) =>
-        MachineFingerprint.CheckClientRequest(request.Query, [], command?.Fingerprint, command?.Product);
+    public static ProblemDetails Validate(HttpRequest request, ValidateThisLicense? command)
+    {
+        if (MachineFingerprint.CheckClientRequest(request.Query, [], command?.Fingerprint, command?.Product) is { Status: 400 } refused) return refused;
+        var errors = new ValidationErrors();
+        AskedEntitlements.Check(errors, command?.Entitlements);
+        return errors.ToProblem();
+    }
 
     /// <summary>As the vendor's validate, for the caller's own license: always 200 for a well-formed request.</summary>
     [WolverinePost("/api/v1/client/validate", OperationId = "validateThisLicense", Summary = "Validate this license (license key)")]
     [Authorize(CatalogClaims.LicenseKeyPolicy)]
     [ReadSentAsPost]
     public static async Task<Resource<ClientLicenseValidation>> Post(ValidateThisLicense? command, ClaimsPrincipal user, IQuerySession session,
-        TimeProvider time, CancellationToken token)
+        LicenseInOneRead licenses, IDocumentStore store, TimeProvider time, CancellationToken token)
     {
-        var license = await session.LoadAsync<License>(user.License(), token)
-                      ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
-        var product = await session.LoadAsync<Product>(license.ProductId, token);
-        var machine = await Machine.ActiveOn(session, license, command?.Fingerprint, token);
-        var verdict = LicenseVerdict.Judge(license, product, time.GetUtcNow(), command?.Fingerprint, machine is not null, command?.Product);
-        return new(new ClientLicenseValidation(verdict.Valid, verdict.Code, verdict.License!, machine is null ? null : MachineDetails.From(machine)));
+        var question = command?.Question ?? ValidationQuestion.None;
+        var found = await licenses.ById(session, user.License(), command?.Fingerprint, token)
+                    ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
+        found = (await FirstValidation.StartClock(found, question, store, session.TenantId, time, token))!;
+        var verdict = LicenseVerdict.Judge(found.License, found.Product, found.Policy, time.GetUtcNow(), question, found.Machine is not null);
+        return new(new ClientLicenseValidation(verdict.Valid, verdict.Code, verdict.License!,
+            found.Machine is null ? null : MachineDetails.From(found.Machine)));
     }
 }

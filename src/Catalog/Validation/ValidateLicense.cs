@@ -16,7 +16,12 @@ public record ValidateLicense(
                Description("When given, the license is valid only if this fingerprint is one of its active machines.")]
     string? Fingerprint = null,
     [property: RegularExpression(ProductRules.CodePattern), Description(LicensedProduct.Description)]
-    string? Product = null);
+    string? Product = null,
+    [property: MaxLength(Entitlements.NamedEntitlements.MaxCount), Description(AskedEntitlements.Description)]
+    List<string?>? Entitlements = null)
+{
+    public ValidationQuestion Question => new(Fingerprint, Product, Entitlements?.OfType<string>().ToList());
+}
 
 [Tags("Licenses")]
 public static class ValidateLicenseEndpoint
@@ -30,29 +35,26 @@ public static class ValidateLicenseEndpoint
         else if (command.Key.Length > KeyMaxLength) errors.Add("key", $"must be at most {KeyMaxLength} characters");
         if (command.Fingerprint is not null) MachineFingerprint.Check(errors, command.Fingerprint);
         LicensedProduct.CheckIfGiven(errors, command.Product);
+        AskedEntitlements.Check(errors, command.Entitlements);
         return errors.ToProblem();
     }
 
     /// <summary>
-    /// Always 200 for a well-formed request. The license is found by its key through a unique index, then its
-    /// product by its primary key; keys are compared without regard to case or surrounding spaces. Another
-    /// account's key is NOT_FOUND.
+    /// Always 200 for a well-formed request. The license, its product, its policy and the machine asked about are read
+    /// in one statement (<see cref="LicenseInOneRead"/>); keys are compared without regard to case or surrounding
+    /// spaces. Another account's key is NOT_FOUND.
     /// </summary>
     [WolverinePost("/api/v1/licenses/validate", OperationId = "validateLicense", Summary = "Validate a license key")]
     [Authorize(Scopes.LicensesValidate)] // or licenses:read, which implies it
     [ReadSentAsPost]
-    public static async Task<Resource<LicenseValidation>> Post(
-        ValidateLicense command, IQuerySession session, TimeProvider time, CancellationToken token)
+    public static async Task<Resource<LicenseValidation>> Post(ValidateLicense command, IQuerySession session, LicenseInOneRead licenses,
+        IDocumentStore store, TimeProvider time, CancellationToken token)
     {
         var key = command.Key!.Trim().ToUpperInvariant();
+        var question = command.Question;
         // What cannot be a key (a NUL, say, which PostgreSQL would refuse) is not found without asking.
-        var license = LicenseKeys.IsWellFormed(key)
-            ? await session.Query<License>().Where(x => x.Key == key).SingleOrDefaultAsync(token)
-            : null;
-        // Primary-key-fast lookups; Marten's Include would build a temporary table on every call.
-        var product = license is null ? null : await session.LoadAsync<Product>(license.ProductId, token);
-        var machine = await Machine.ActiveOn(session, license, command.Fingerprint, token);
-
-        return new(LicenseVerdict.Judge(license, product, time.GetUtcNow(), command.Fingerprint, machine is not null, command.Product));
+        var found = LicenseKeys.IsWellFormed(key) ? await licenses.ByKey(session, key, command.Fingerprint, token) : null;
+        found = await FirstValidation.StartClock(found, question, store, session.TenantId, time, token);
+        return new(LicenseVerdict.Judge(found?.License, found?.Product, found?.Policy, time.GetUtcNow(), question, found?.Machine is not null));
     }
 }

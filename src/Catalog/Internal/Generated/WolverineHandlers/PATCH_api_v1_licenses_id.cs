@@ -88,7 +88,8 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var problemDetails4 = Catalog.Licenses.UpdateLicenseEndpoint.Validate(command, _timeProvider);
+            var namedEntitlements = await Catalog.Licenses.UpdateLicenseEndpoint.LoadAsync(command, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails4 = Catalog.Licenses.UpdateLicenseEndpoint.Validate(command, namedEntitlements, _timeProvider);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails4, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -98,7 +99,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Catalog.Licenses.UpdateLicenseEndpoint.Patch(command, license, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Catalog.Licenses.UpdateLicenseEndpoint.Patch(command, license, namedEntitlements, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

@@ -79,7 +79,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resourceOfLicenseDetails_response = Catalog.Licenses.GetLicenseEndpoint.Get(license, _timeProvider);
+            var resourceOfLicenseDetails_response = await Catalog.Licenses.GetLicenseEndpoint.Get(license, ((Marten.IQuerySession)documentSession), _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

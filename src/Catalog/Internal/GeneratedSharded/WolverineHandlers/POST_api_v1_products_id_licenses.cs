@@ -124,7 +124,8 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                     return;
                 }
 
-                var problemDetails4 = Catalog.Licenses.IssueLicenseEndpoint.Validate(command, stream_product.Aggregate, _timeProvider);
+                var issuanceTerms = await Catalog.Licenses.IssueLicenseEndpoint.LoadAsync(command, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+                var problemDetails4 = Catalog.Licenses.IssueLicenseEndpoint.Validate(command, stream_product.Aggregate, issuanceTerms, _timeProvider);
                 // Evaluate whether the processing should stop if there are any problems
                 if (!(ReferenceEquals(problemDetails4, Wolverine.Http.WolverineContinue.NoProblems)))
                 {
@@ -134,7 +135,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
                 
                 // The actual HTTP request handler execution
-                (var createdResourceOfLicenseDetails_response, var events) = Catalog.Licenses.IssueLicenseEndpoint.Post(command, stream_product.Aggregate, _licenseKeys, _timeProvider);
+                (var createdResourceOfLicenseDetails_response, var events) = Catalog.Licenses.IssueLicenseEndpoint.Post(command, stream_product.Aggregate, issuanceTerms, _licenseKeys, _timeProvider);
 
                 if (events != null)
                 {
