@@ -9,7 +9,7 @@ public class when_changing_a_license
 {
     private readonly Catalog.Products.Product _product = Given.ADesktopProduct();
 
-    private static UpdateLicense Setting(int? maxMachines) => new(default, new Optional<int?>(true, maxMachines), default);
+    private static UpdateLicense Setting(int? maxMachines) => new(default, new Optional<int?>(true, maxMachines), default, default, default);
 
     [Fact]
     public void new_seats_carry_the_full_new_values()

@@ -73,6 +73,27 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
+    public async Task a_keyed_retry_of_what_is_idempotent_by_nature_answers_as_the_first_did()
+    {
+        var (vendor, license) = await ALicense();
+        const string host = """{"fingerprint": "host-1"}""";
+
+        var suspended = await PostWithKey($"/api/v1/licenses/{license.Id}/suspend", vendor, "{}", "suspend-1");
+        var again = await PostWithKey($"/api/v1/licenses/{license.Id}/suspend", vendor, "{}", "suspend-1");
+        var refused = await PostWithKey($"/api/v1/licenses/{license.Id}/machines", vendor, host, "activate-1");
+        var refusedAgain = await PostWithKey($"/api/v1/licenses/{license.Id}/machines", vendor, host, "activate-1");
+
+        Assert.Equal((200, 200), (suspended.Status, again.Status));
+        Assert.Equal("suspended", again.As<Catalog.Licenses.LicenseDetails>().Status);
+        // A suspended license activates nothing, the first time as the second.
+        Assert.Equal((403, 403), (refused.Status, refusedAgain.Status));
+        Assert.Equal(200, (await PostWithKey($"/api/v1/licenses/{license.Id}/reinstate", vendor, "{}", "reinstate-1")).Status);
+        Assert.Equal(200, (await PostWithKey($"/api/v1/licenses/{license.Id}/reinstate", vendor, "{}", "reinstate-1")).Status);
+        Assert.Equal(201, (await PostWithKey($"/api/v1/licenses/{license.Id}/machines", vendor, host, "activate-2")).Status);
+        Assert.Equal(200, (await PostWithKey($"/api/v1/licenses/{license.Id}/machines", vendor, host, "activate-2")).Status);
+    }
+
+    [Fact]
     public async Task keys_belong_to_their_account()
     {
         var acme = await AClient();

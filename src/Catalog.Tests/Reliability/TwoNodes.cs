@@ -35,6 +35,16 @@ public class TwoNodes(AppFixture fixture) : ApiTest(fixture)
             Assert.Equal(50, product.GetProperty("data").GetProperty("licensesCount").GetInt32());
         }
 
+        // Metered use counts exactly across both nodes: 60 increments of 1 against 25, exactly 25 counted.
+        var metered = await nodes[0].PostAsync($"/api/v1/products/{productId}/licenses", Json("""{"maxUses": 25}"""));
+        var meteredId = JsonDocument.Parse(await metered.Content.ReadAsStringAsync()).RootElement.GetProperty("data").GetProperty("id").GetString();
+        var increments = await Task.WhenAll(Enumerable.Range(0, 60).Select(i =>
+            nodes[i % 2].PostAsync($"/api/v1/licenses/{meteredId}/usage", Json("""{"increment": 1}"""))));
+        Assert.Equal(25, increments.Count(x => (int)x.StatusCode == 200));
+        Assert.All(increments.Where(x => (int)x.StatusCode != 200), x => Assert.Equal(409, (int)x.StatusCode));
+        var counted = JsonDocument.Parse(await nodes[1].GetStringAsync($"/api/v1/licenses/{meteredId}")).RootElement.GetProperty("data");
+        Assert.Equal(25, counted.GetProperty("uses").GetInt32());
+
         // A webhook event is delivered once per endpoint, though every node runs the feed's machinery.
         await using var receiver = await Receiver.Start();
         Assert.Equal(201, (int)(await nodes[0].PostAsync("/api/v1/webhook-endpoints",

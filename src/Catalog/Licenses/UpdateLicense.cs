@@ -14,9 +14,9 @@ public record UpdateLicense(
                Description("1-10000, or null for the policy's (or no limit); never below the machines active now (409).")] Optional<int?> MaxMachines,
     [property: Description("Replaced whole; null empties it.")] Optional<Dictionary<string, JsonElement>> Metadata,
     [property: Range(PolicyRules.MinUses, PolicyRules.MaxUses), Description("Metered uses allowed; null for the policy's (or unlimited).")]
-    Optional<int?> MaxUses = default,
+    Optional<int?> MaxUses,
     [property: MaxLength(NamedEntitlements.MaxCount), Description("The license's own entitlement codes, replaced whole (its policy's stay).")]
-    Optional<List<string?>> Entitlements = default);
+    Optional<List<string?>> Entitlements);
 
 [Tags("Licenses")]
 public static class UpdateLicenseEndpoint

@@ -89,7 +89,7 @@ public static class ResetUsageEndpoint
     public static Task<MeteredLicense> LoadAsync(Guid id, IDocumentSession session, CancellationToken token) =>
         MeteredLicense.Lock(session, id, token);
 
-    public static ProblemDetails Validate(MeteredLicense metered, TimeProvider time) =>
+    public static ProblemDetails Validate([NotBody] MeteredLicense metered, TimeProvider time) =>
         metered.License is null ? Problems.Status(404, "No such license.")
         : UsageRules.Reset(metered.License, time.UtcNow()).Refusal ?? WolverineContinue.NoProblems;
 
@@ -98,7 +98,7 @@ public static class ResetUsageEndpoint
     [Authorize(Scopes.LicensesWrite)]
     [RetryOnContention]
     [Refuses(409, "The license has been revoked.")]
-    public static Resource<UsageDetails> Post(MeteredLicense metered, TimeProvider time)
+    public static Resource<UsageDetails> Post([NotBody] MeteredLicense metered, TimeProvider time)
     {
         var reset = UsageRules.Reset(metered.License!, time.UtcNow()).Reset;
         if (reset is not null) metered.Stream.AppendOne(reset);

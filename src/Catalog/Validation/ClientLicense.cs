@@ -18,7 +18,7 @@ public record ValidateThisLicense(
     [property: MaxLength(Entitlements.NamedEntitlements.MaxCount), Description(AskedEntitlements.Description)]
     List<string?>? Entitlements = null)
 {
-    public ValidationQuestion Question => new(Fingerprint, Product, Entitlements?.OfType<string>().ToList());
+    [System.Text.Json.Serialization.JsonIgnore] public ValidationQuestion Question => new(Fingerprint, Product, Entitlements?.OfType<string>().ToList());
 }
 
 /// <summary>The verdict as the software on a machine sees it: its own license, and its own machine when it gave a fingerprint.</summary>

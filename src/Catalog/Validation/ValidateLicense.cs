@@ -20,7 +20,7 @@ public record ValidateLicense(
     [property: MaxLength(Entitlements.NamedEntitlements.MaxCount), Description(AskedEntitlements.Description)]
     List<string?>? Entitlements = null)
 {
-    public ValidationQuestion Question => new(Fingerprint, Product, Entitlements?.OfType<string>().ToList());
+    [System.Text.Json.Serialization.JsonIgnore] public ValidationQuestion Question => new(Fingerprint, Product, Entitlements?.OfType<string>().ToList());
 }
 
 [Tags("Licenses")]

@@ -40,6 +40,14 @@ namespace Catalog.Tests.GeneratedClient.Models
         #pragma warning disable CS1591
         LicenseReinstated,
         #pragma warning restore CS1591
+        [EnumMember(Value = "license.usage.incremented")]
+        #pragma warning disable CS1591
+        LicenseUsageIncremented,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "license.usage.reset")]
+        #pragma warning disable CS1591
+        LicenseUsageReset,
+        #pragma warning restore CS1591
         [EnumMember(Value = "machine.activated")]
         #pragma warning disable CS1591
         MachineActivated,

@@ -12,10 +12,20 @@ namespace Catalog.Tests.GeneratedClient.Models
     public partial class IssueLicense : IParsable
     #pragma warning restore CS1591
     {
-        /// <summary>In the future, with a time zone; kept to the millisecond.</summary>
+        /// <summary>Entitlement codes the license grants besides its policy&apos;s.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public List<string>? Entitlements { get; set; }
+#nullable restore
+#else
+        public List<string> Entitlements { get; set; }
+#endif
+        /// <summary>In the future, with a time zone; kept to the millisecond. Overrides the policy&apos;s duration.</summary>
         public DateTimeOffset? ExpiresAt { get; set; }
-        /// <summary>How many machines may use the license at once; null (the default) for no limit.</summary>
+        /// <summary>How many machines may use the license at once; null (the default): the policy&apos;s, or no limit.</summary>
         public int? MaxMachines { get; set; }
+        /// <summary>Metered uses allowed; null (the default): the policy&apos;s, or unlimited.</summary>
+        public int? MaxUses { get; set; }
         /// <summary>At most 64 keys of 1-64 characters; values are strings (at most 512 characters), numbers, booleans or null.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -24,6 +34,8 @@ namespace Catalog.Tests.GeneratedClient.Models
 #else
         public global::Catalog.Tests.GeneratedClient.Models.IssueLicense_metadata Metadata { get; set; }
 #endif
+        /// <summary>A live policy of this product: the license follows its rules.</summary>
+        public Guid? PolicyId { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -42,9 +54,12 @@ namespace Catalog.Tests.GeneratedClient.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
+                { "entitlements", n => { Entitlements = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "expiresAt", n => { ExpiresAt = n.GetDateTimeOffsetValue(); } },
                 { "maxMachines", n => { MaxMachines = n.GetIntValue(); } },
+                { "maxUses", n => { MaxUses = n.GetIntValue(); } },
                 { "metadata", n => { Metadata = n.GetObjectValue<global::Catalog.Tests.GeneratedClient.Models.IssueLicense_metadata>(global::Catalog.Tests.GeneratedClient.Models.IssueLicense_metadata.CreateFromDiscriminatorValue); } },
+                { "policyId", n => { PolicyId = n.GetGuidValue(); } },
             };
         }
         /// <summary>
@@ -54,9 +69,12 @@ namespace Catalog.Tests.GeneratedClient.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
+            writer.WriteCollectionOfPrimitiveValues<string>("entitlements", Entitlements);
             writer.WriteDateTimeOffsetValue("expiresAt", ExpiresAt);
             writer.WriteIntValue("maxMachines", MaxMachines);
+            writer.WriteIntValue("maxUses", MaxUses);
             writer.WriteObjectValue<global::Catalog.Tests.GeneratedClient.Models.IssueLicense_metadata>("metadata", Metadata);
+            writer.WriteGuidValue("policyId", PolicyId);
         }
     }
 }

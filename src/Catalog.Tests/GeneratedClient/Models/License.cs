@@ -14,6 +14,14 @@ namespace Catalog.Tests.GeneratedClient.Models
     {
         /// <summary>The createdAt property</summary>
         public DateTimeOffset? CreatedAt { get; set; }
+        /// <summary>The codes of the entitlements the license grants, its policy&apos;s and its own, sorted.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public List<string>? Entitlements { get; set; }
+#nullable restore
+#else
+        public List<string> Entitlements { get; set; }
+#endif
         /// <summary>The expiresAt property</summary>
         public DateTimeOffset? ExpiresAt { get; set; }
         /// <summary>The id property</summary>
@@ -28,8 +36,10 @@ namespace Catalog.Tests.GeneratedClient.Models
 #endif
         /// <summary>Seats taken now: active machines, and deactivated machines whose license file is still valid.</summary>
         public int? MachinesCount { get; set; }
-        /// <summary>How many machines may use the license at once; null for no limit.</summary>
+        /// <summary>How many machines may use the license at once (its own, else its policy&apos;s); null for no limit.</summary>
         public int? MaxMachines { get; set; }
+        /// <summary>Metered uses allowed (its own, else its policy&apos;s); null for unlimited.</summary>
+        public int? MaxUses { get; set; }
         /// <summary>At most 64 keys of 1-64 characters; values are strings (at most 512 characters), numbers, booleans or null.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -38,6 +48,8 @@ namespace Catalog.Tests.GeneratedClient.Models
 #else
         public global::Catalog.Tests.GeneratedClient.Models.License_metadata Metadata { get; set; }
 #endif
+        /// <summary>The policy the license was issued under, if any.</summary>
+        public Guid? PolicyId { get; set; }
         /// <summary>The productId property</summary>
         public Guid? ProductId { get; set; }
         /// <summary>The revokedAt property</summary>
@@ -46,6 +58,8 @@ namespace Catalog.Tests.GeneratedClient.Models
         public global::Catalog.Tests.GeneratedClient.Models.License_status? Status { get; set; }
         /// <summary>The updatedAt property</summary>
         public DateTimeOffset? UpdatedAt { get; set; }
+        /// <summary>Metered uses counted since issuance or the last reset.</summary>
+        public int? Uses { get; set; }
         /// <summary>
         /// Creates a new instance of the appropriate class based on discriminator value
         /// </summary>
@@ -65,16 +79,20 @@ namespace Catalog.Tests.GeneratedClient.Models
             return new Dictionary<string, Action<IParseNode>>
             {
                 { "createdAt", n => { CreatedAt = n.GetDateTimeOffsetValue(); } },
+                { "entitlements", n => { Entitlements = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "expiresAt", n => { ExpiresAt = n.GetDateTimeOffsetValue(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "key", n => { Key = n.GetStringValue(); } },
                 { "machinesCount", n => { MachinesCount = n.GetIntValue(); } },
                 { "maxMachines", n => { MaxMachines = n.GetIntValue(); } },
+                { "maxUses", n => { MaxUses = n.GetIntValue(); } },
                 { "metadata", n => { Metadata = n.GetObjectValue<global::Catalog.Tests.GeneratedClient.Models.License_metadata>(global::Catalog.Tests.GeneratedClient.Models.License_metadata.CreateFromDiscriminatorValue); } },
+                { "policyId", n => { PolicyId = n.GetGuidValue(); } },
                 { "productId", n => { ProductId = n.GetGuidValue(); } },
                 { "revokedAt", n => { RevokedAt = n.GetDateTimeOffsetValue(); } },
                 { "status", n => { Status = n.GetEnumValue<global::Catalog.Tests.GeneratedClient.Models.License_status>(); } },
                 { "updatedAt", n => { UpdatedAt = n.GetDateTimeOffsetValue(); } },
+                { "uses", n => { Uses = n.GetIntValue(); } },
             };
         }
         /// <summary>
@@ -85,16 +103,20 @@ namespace Catalog.Tests.GeneratedClient.Models
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteDateTimeOffsetValue("createdAt", CreatedAt);
+            writer.WriteCollectionOfPrimitiveValues<string>("entitlements", Entitlements);
             writer.WriteDateTimeOffsetValue("expiresAt", ExpiresAt);
             writer.WriteGuidValue("id", Id);
             writer.WriteStringValue("key", Key);
             writer.WriteIntValue("machinesCount", MachinesCount);
             writer.WriteIntValue("maxMachines", MaxMachines);
+            writer.WriteIntValue("maxUses", MaxUses);
             writer.WriteObjectValue<global::Catalog.Tests.GeneratedClient.Models.License_metadata>("metadata", Metadata);
+            writer.WriteGuidValue("policyId", PolicyId);
             writer.WriteGuidValue("productId", ProductId);
             writer.WriteDateTimeOffsetValue("revokedAt", RevokedAt);
             writer.WriteEnumValue<global::Catalog.Tests.GeneratedClient.Models.License_status>("status", Status);
             writer.WriteDateTimeOffsetValue("updatedAt", UpdatedAt);
+            writer.WriteIntValue("uses", Uses);
         }
     }
 }

@@ -12,6 +12,14 @@ namespace Catalog.Tests.GeneratedClient.Models
     public partial class UpdateLicense : IParsable
     #pragma warning restore CS1591
     {
+        /// <summary>The license&apos;s own entitlement codes, replaced whole (its policy&apos;s stay).</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_entitlements? Entitlements { get; set; }
+#nullable restore
+#else
+        public global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_entitlements Entitlements { get; set; }
+#endif
         /// <summary>A renewal: a future time with a time zone, or null for no expiry.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -20,13 +28,21 @@ namespace Catalog.Tests.GeneratedClient.Models
 #else
         public global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_expiresAt ExpiresAt { get; set; }
 #endif
-        /// <summary>1-10000, or null for no limit; never below the machines active now (409).</summary>
+        /// <summary>1-10000, or null for the policy&apos;s (or no limit); never below the machines active now (409).</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_maxMachines? MaxMachines { get; set; }
 #nullable restore
 #else
         public global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_maxMachines MaxMachines { get; set; }
+#endif
+        /// <summary>Metered uses allowed; null for the policy&apos;s (or unlimited).</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_maxUses? MaxUses { get; set; }
+#nullable restore
+#else
+        public global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_maxUses MaxUses { get; set; }
 #endif
         /// <summary>At most 64 keys of 1-64 characters; values are strings (at most 512 characters), numbers, booleans or null.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -54,8 +70,10 @@ namespace Catalog.Tests.GeneratedClient.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
+                { "entitlements", n => { Entitlements = n.GetObjectValue<global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_entitlements>(global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_entitlements.CreateFromDiscriminatorValue); } },
                 { "expiresAt", n => { ExpiresAt = n.GetObjectValue<global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_expiresAt>(global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_expiresAt.CreateFromDiscriminatorValue); } },
                 { "maxMachines", n => { MaxMachines = n.GetObjectValue<global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_maxMachines>(global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_maxMachines.CreateFromDiscriminatorValue); } },
+                { "maxUses", n => { MaxUses = n.GetObjectValue<global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_maxUses>(global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_maxUses.CreateFromDiscriminatorValue); } },
                 { "metadata", n => { Metadata = n.GetObjectValue<global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_metadata>(global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_metadata.CreateFromDiscriminatorValue); } },
             };
         }
@@ -66,8 +84,10 @@ namespace Catalog.Tests.GeneratedClient.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
+            writer.WriteObjectValue<global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_entitlements>("entitlements", Entitlements);
             writer.WriteObjectValue<global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_expiresAt>("expiresAt", ExpiresAt);
             writer.WriteObjectValue<global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_maxMachines>("maxMachines", MaxMachines);
+            writer.WriteObjectValue<global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_maxUses>("maxUses", MaxUses);
             writer.WriteObjectValue<global::Catalog.Tests.GeneratedClient.Models.UpdateLicense_metadata>("metadata", Metadata);
         }
     }

@@ -8,7 +8,7 @@ using System;
 namespace Catalog.Tests.GeneratedClient.Models
 {
     /// <summary>
-    /// 1-10000, or null for no limit; never below the machines active now (409).
+    /// 1-10000, or null for the policy&apos;s (or no limit); never below the machines active now (409).
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Kiota", "1.0.0")]
     public partial class UpdateLicense_maxMachines : IAdditionalDataHolder, IParsable

@@ -12,6 +12,14 @@ namespace Catalog.Tests.GeneratedClient.Models
     public partial class ValidateThisLicense : IParsable
     #pragma warning restore CS1591
     {
+        /// <summary>Entitlement codes the license must grant (compared ignoring case): else ENTITLEMENTS_MISSING.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+        public List<string>? Entitlements { get; set; }
+#nullable restore
+#else
+        public List<string> Entitlements { get; set; }
+#endif
         /// <summary>This machine&apos;s fingerprint: the license is valid only if it is one of its active machines.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
@@ -46,6 +54,7 @@ namespace Catalog.Tests.GeneratedClient.Models
         {
             return new Dictionary<string, Action<IParseNode>>
             {
+                { "entitlements", n => { Entitlements = n.GetCollectionOfPrimitiveValues<string>()?.AsList(); } },
                 { "fingerprint", n => { Fingerprint = n.GetStringValue(); } },
                 { "product", n => { Product = n.GetStringValue(); } },
             };
@@ -57,6 +66,7 @@ namespace Catalog.Tests.GeneratedClient.Models
         public virtual void Serialize(ISerializationWriter writer)
         {
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
+            writer.WriteCollectionOfPrimitiveValues<string>("entitlements", Entitlements);
             writer.WriteStringValue("fingerprint", Fingerprint);
             writer.WriteStringValue("product", Product);
         }

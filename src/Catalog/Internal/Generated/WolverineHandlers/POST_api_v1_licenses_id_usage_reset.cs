@@ -84,7 +84,7 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var problemDetails3 = await Catalog.Http.RequestBodies.Required(httpContext).ConfigureAwait(false);
+            var problemDetails3 = await Catalog.Http.RequestBodies.Optional(httpContext).ConfigureAwait(false);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails3, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -93,9 +93,6 @@ namespace Internal.Generated.WolverineHandlers
             }
 
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Usage.ResetUsageEndpoint").SetTag("http.route", "/api/v1/licenses/{id}/usage/reset").SetTag("http.request.method", "POST");
-            // Reading the request body via JSON deserialization
-            var (metered, jsonContinue) = await ReadJsonAsync<Catalog.Usage.MeteredLicense>(httpContext);
-            if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
             string id_rawValue = (string?)httpContext.GetRouteValue("id");
             System.Guid id = default;
 
@@ -108,8 +105,8 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            metered = await Catalog.Usage.ResetUsageEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
-            var problemDetails4 = Catalog.Usage.ResetUsageEndpoint.Validate(metered, _timeProvider);
+            var meteredLicense = await Catalog.Usage.ResetUsageEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails4 = Catalog.Usage.ResetUsageEndpoint.Validate(meteredLicense, _timeProvider);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails4, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -119,7 +116,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resourceOfUsageDetails_response = Catalog.Usage.ResetUsageEndpoint.Post(metered, _timeProvider);
+            var resourceOfUsageDetails_response = Catalog.Usage.ResetUsageEndpoint.Post(meteredLicense, _timeProvider);
 
             // GH-5160: the work is done; the claim and its response commit with it, or not at all
             var pendingDeduplicatedResponseClaim = _deduplicatedResponses.PrepareClaim(httpContext, scopedDeduplicationId, deduplicationFingerprint, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, resourceOfUsageDetails_response, 404), null);

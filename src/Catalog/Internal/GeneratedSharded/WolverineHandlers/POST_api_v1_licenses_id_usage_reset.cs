@@ -79,7 +79,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                     return;
                 }
 
-                var problemDetails3 = await Catalog.Http.RequestBodies.Required(httpContext).ConfigureAwait(false);
+                var problemDetails3 = await Catalog.Http.RequestBodies.Optional(httpContext).ConfigureAwait(false);
                 // Evaluate whether the processing should stop if there are any problems
                 if (!(ReferenceEquals(problemDetails3, Wolverine.Http.WolverineContinue.NoProblems)))
                 {
@@ -88,9 +88,6 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                 }
 
                 Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Usage.ResetUsageEndpoint").SetTag("http.route", "/api/v1/licenses/{id}/usage/reset").SetTag("http.request.method", "POST");
-                // Reading the request body via JSON deserialization
-                var (metered, jsonContinue) = await ReadJsonAsync<Catalog.Usage.MeteredLicense>(httpContext);
-                if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
                 string id_rawValue = (string?)httpContext.GetRouteValue("id");
                 System.Guid id = default;
 
@@ -103,8 +100,8 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                     return;
                 }
 
-                metered = await Catalog.Usage.ResetUsageEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
-                var problemDetails4 = Catalog.Usage.ResetUsageEndpoint.Validate(metered, _timeProvider);
+                var meteredLicense = await Catalog.Usage.ResetUsageEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+                var problemDetails4 = Catalog.Usage.ResetUsageEndpoint.Validate(meteredLicense, _timeProvider);
                 // Evaluate whether the processing should stop if there are any problems
                 if (!(ReferenceEquals(problemDetails4, Wolverine.Http.WolverineContinue.NoProblems)))
                 {
@@ -114,7 +111,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
                 
                 // The actual HTTP request handler execution
-                var resourceOfUsageDetails_response = Catalog.Usage.ResetUsageEndpoint.Post(metered, _timeProvider);
+                var resourceOfUsageDetails_response = Catalog.Usage.ResetUsageEndpoint.Post(meteredLicense, _timeProvider);
 
                 
                 // Save all pending changes to this Marten session

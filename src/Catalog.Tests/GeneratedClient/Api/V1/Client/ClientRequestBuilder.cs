@@ -3,6 +3,7 @@
 using Catalog.Tests.GeneratedClient.Api.V1.Client.License;
 using Catalog.Tests.GeneratedClient.Api.V1.Client.LicenseFile;
 using Catalog.Tests.GeneratedClient.Api.V1.Client.Machines;
+using Catalog.Tests.GeneratedClient.Api.V1.Client.Usage;
 using Catalog.Tests.GeneratedClient.Api.V1.Client.Validate;
 using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions;
@@ -32,6 +33,11 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client
         public global::Catalog.Tests.GeneratedClient.Api.V1.Client.Machines.MachinesRequestBuilder Machines
         {
             get => new global::Catalog.Tests.GeneratedClient.Api.V1.Client.Machines.MachinesRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The usage property</summary>
+        public global::Catalog.Tests.GeneratedClient.Api.V1.Client.Usage.UsageRequestBuilder Usage
+        {
+            get => new global::Catalog.Tests.GeneratedClient.Api.V1.Client.Usage.UsageRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The validate property</summary>
         public global::Catalog.Tests.GeneratedClient.Api.V1.Client.Validate.ValidateRequestBuilder Validate

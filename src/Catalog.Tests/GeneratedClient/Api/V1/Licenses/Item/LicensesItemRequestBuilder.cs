@@ -5,6 +5,7 @@ using Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item.Machines;
 using Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item.Reinstate;
 using Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item.Revoke;
 using Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item.Suspend;
+using Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item.Usage;
 using Catalog.Tests.GeneratedClient.Models;
 using Microsoft.Kiota.Abstractions.Extensions;
 using Microsoft.Kiota.Abstractions.Serialization;
@@ -46,6 +47,11 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item
         public global::Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item.Suspend.SuspendRequestBuilder Suspend
         {
             get => new global::Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item.Suspend.SuspendRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The usage property</summary>
+        public global::Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item.Usage.UsageRequestBuilder Usage
+        {
+            get => new global::Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item.Usage.UsageRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>
         /// Instantiates a new <see cref="global::Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item.LicensesItemRequestBuilder"/> and sets the default values.
