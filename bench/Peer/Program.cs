@@ -52,26 +52,26 @@ app.MapPost("/api/v1/licenses/validate", async (HttpRequest request) =>
 {
     var body = await JsonSerializer.DeserializeAsync<ValidateLicense>(request.Body, api);
     var key = body!.Key!.Trim().ToUpperInvariant();
+    // The service's one statement: the license with its product, its policy and (with a fingerprint) that machine.
+    await using var command = dataSource.CreateCommand("""
+        select l.data, p.data, pol.data from catalog.mt_doc_license l
+        left join catalog.mt_doc_product p on p.tenant_id = l.tenant_id and p.id = CAST(l.data ->> 'ProductId' as uuid)
+        left join catalog.mt_doc_policy pol on pol.tenant_id = l.tenant_id and pol.id = CAST(l.data ->> 'PolicyId' as uuid)
+        where l.tenant_id = $1 and l.data ->> 'Key' = $2
+        """);
+    command.Parameters.Add(new() { Value = tenant });
+    command.Parameters.Add(new() { Value = key });
+    await using var reader = await command.ExecuteReaderAsync();
     License? license = null;
     Product? product = null;
-    await using (var command = dataSource.CreateCommand(
-                     "select d.id, d.data, d.mt_version from catalog.mt_doc_license as d where (d.tenant_id = $1 and d.data ->> 'Key' = $2) LIMIT 2"))
+    Catalog.Policies.Policy? policy = null;
+    if (await reader.ReadAsync())
     {
-        command.Parameters.Add(new() { Value = tenant });
-        command.Parameters.Add(new() { Value = key });
-        await using var reader = await command.ExecuteReaderAsync();
-        if (await reader.ReadAsync()) license = JsonSerializer.Deserialize<License>(reader.GetString(1), stored);
+        license = JsonSerializer.Deserialize<License>(reader.GetString(0), stored);
+        if (!reader.IsDBNull(1)) product = JsonSerializer.Deserialize<Product>(reader.GetString(1), stored);
+        if (!reader.IsDBNull(2)) policy = JsonSerializer.Deserialize<Catalog.Policies.Policy>(reader.GetString(2), stored);
     }
-    if (license is not null)
-    {
-        await using var command = dataSource.CreateCommand(
-            "select d.id, d.data, d.mt_version from catalog.mt_doc_product as d where id = $1 and d.tenant_id = $2");
-        command.Parameters.Add(new() { Value = license.ProductId });
-        command.Parameters.Add(new() { Value = tenant });
-        await using var reader = await command.ExecuteReaderAsync();
-        if (await reader.ReadAsync()) product = JsonSerializer.Deserialize<Product>(reader.GetString(1), stored);
-    }
-    return Results.Json(new Resource<LicenseValidation>(LicenseVerdict.Judge(license, product, DateTimeOffset.UtcNow)), api);
+    return Results.Json(new Resource<LicenseValidation>(LicenseVerdict.Judge(license, product, policy, DateTimeOffset.UtcNow, body.Question)), api);
 });
 
 app.MapPost("/api/v1/products", async (HttpRequest request) =>
@@ -174,7 +174,7 @@ app.MapPost("/api/v1/products/{id:guid}/licenses", async (Guid id, HttpRequest r
     await batch.ExecuteNonQueryAsync();
     await transaction.CommitAsync();
     request.HttpContext.Response.Headers.Location = $"/api/v1/licenses/{license.Id}";
-    return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(license, now)), api, statusCode: 201);
+    return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(license, null, now)), api, statusCode: 201);
 });
 
 // The license key's license, as the service's key directory keeps it in memory.

@@ -72,6 +72,38 @@ public class ExpirationBases(AppFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
+    public async Task first_validations_racing_the_first_activation_all_answer_and_the_clock_starts_once()
+    {
+        for (var round = 0; round < 4; round++)
+        {
+            var (vendor, license) = await ALicenseUnder(new { name = "From first check", duration = 30 * Day, expirationBasis = "firstValidation" });
+
+            // The activations start the license's stream while the validations wait to start its clock.
+            var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => i % 3 == 0
+                ? AsLicense("POST", "/api/v1/client/machines", license.Key, JsonSerializer.Serialize(new { fingerprint = $"host-{i}" }))
+                : AsLicense("POST", "/api/v1/client/validate", license.Key, "{}")));
+
+            Assert.All(answers, x => Assert.True(x.Status is 200 or 201, x.ToString()));
+            Assert.Single(await UpdatesOf(vendor, license.Id));
+        }
+    }
+
+    [Fact]
+    public async Task a_license_file_starts_a_waiting_clock_so_files_alone_never_make_a_license_perpetual()
+    {
+        var (vendor, license) = await ALicenseUnder(new { name = "A year from first check", duration = 365 * Day, expirationBasis = "firstValidation" });
+
+        var file = await AsLicense("POST", "/api/v1/client/license-file", license.Key, "{}");
+
+        Assert.Equal(200, file.Status);
+        var started = (await Get($"/api/v1/licenses/{license.Id}", vendor)).As<LicenseDetails>().ExpiresAt;
+        Assert.NotNull(started);
+        var claims = JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(file.Data.GetProperty("file").GetString()!.Split('.')[1])).RootElement;
+        Assert.Equal(started, claims.GetProperty("license").GetProperty("expiresAt").GetDateTimeOffset());
+        Assert.Single(await UpdatesOf(vendor, license.Id));
+    }
+
+    [Fact]
     public async Task a_license_that_cannot_be_used_starts_no_clock_and_an_expiry_of_its_own_stops_the_wait()
     {
         var (vendor, license) = await ALicenseUnder(new { name = "Monthly from first check", duration = 30 * Day, expirationBasis = "firstValidation" });

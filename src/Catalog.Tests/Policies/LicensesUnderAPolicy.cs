@@ -128,7 +128,9 @@ public class LicensesUnderAPolicy(AppFixture fixture) : ApiTest(fixture)
         var byDeletedPolicy = await Delete($"/api/v1/entitlements/{entitlements["sso"]}", vendor);
 
         Assert.Equal(409, byLicense.Status);
-        Assert.Contains(license.Key, byLicense.Detail);
+        // Named by its id: products:write alone must never read a license key, which opens the client endpoints.
+        Assert.Contains(license.Id.ToString(), byLicense.Detail);
+        Assert.DoesNotContain(license.Key, byLicense.Text);
         Assert.Equal(409, byDeletedPolicy.Status);
         // Taken away from the license, it can go.
         Assert.Equal(200, (await Patch($"/api/v1/licenses/{license.Id}", vendor, new { entitlements = Array.Empty<string>() })).Status);
@@ -147,6 +149,24 @@ public class LicensesUnderAPolicy(AppFixture fixture) : ApiTest(fixture)
         var kept = (await Get($"/api/v1/licenses/{license.Id}", vendor)).As<LicenseDetails>();
         Assert.Equal((policy.Id, 2, "export-pdf"), (kept.PolicyId, kept.MaxMachines, string.Join(",", kept.Entitlements)));
         Assert.Equal(400, (await Post($"/api/v1/products/{product.Id}/licenses", vendor, new { policyId = policy.Id })).Status);
+    }
+
+    [Fact]
+    public async Task a_license_issued_while_its_policy_is_deleted_commits_before_the_deletion_or_is_refused()
+    {
+        var (vendor, product) = await AProductWithEntitlements();
+        var policy = await APolicy(vendor, product.Id, new { name = "Going" });
+
+        var issuances = Enumerable.Range(0, 12).Select(_ => Post($"/api/v1/products/{product.Id}/licenses", vendor, new { policyId = policy.Id })).ToList();
+        var deletion = Delete($"/api/v1/policies/{policy.Id}", vendor);
+        var answers = await Task.WhenAll(issuances);
+
+        Assert.Equal(204, (await deletion).Status);
+        Assert.All(answers, x => Assert.Contains(x.Status, new[] { 201, 400 }));
+        var deleted = Assert.Single(await EventsOfType(vendor, "policy.deleted")).Sequence;
+        var issued = (await EventsOfType(vendor, "license.issued")).Where(x => x.Data.GetProperty("productId").GetGuid() == product.Id).ToList();
+        Assert.Equal(answers.Count(x => x.Status == 201), issued.Count);
+        Assert.All(issued, x => Assert.True(x.Sequence < deleted, "a license took the policy after its deletion"));
     }
 
     /// <summary>

@@ -73,7 +73,7 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
-    public async Task a_keyed_retry_of_what_is_idempotent_by_nature_answers_as_the_first_did()
+    public async Task a_keyed_retry_of_a_suspension_is_replayed_and_an_activation_is_idempotent_by_its_fingerprint()
     {
         var (vendor, license) = await ALicense();
         const string host = """{"fingerprint": "host-1"}""";
@@ -84,7 +84,10 @@ public class IdempotentRequests(AppFixture fixture) : ApiTest(fixture)
         var refusedAgain = await PostWithKey($"/api/v1/licenses/{license.Id}/machines", vendor, host, "activate-1");
 
         Assert.Equal((200, 200), (suspended.Status, again.Status));
+        Assert.Equal(suspended.Text, again.Text);
+        Assert.Equal("true", again.Headers["Idempotent-Replayed"].ToString());
         Assert.Equal("suspended", again.As<Catalog.Licenses.LicenseDetails>().Status);
+        Assert.Equal(422, (await PostWithKey($"/api/v1/licenses/{license.Id}/reinstate", vendor, "{}", "suspend-1")).Status);
         // A suspended license activates nothing, the first time as the second.
         Assert.Equal((403, 403), (refused.Status, refusedAgain.Status));
         Assert.Equal(200, (await PostWithKey($"/api/v1/licenses/{license.Id}/reinstate", vendor, "{}", "reinstate-1")).Status);

@@ -43,7 +43,7 @@ public static class IdempotencyConfiguration
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class ReadSentAsPostAttribute : Attribute;
 
-/// <summary>A POST whose repeat does no more than the first (an activation, by its fingerprint; a suspension): it needs no key.</summary>
+/// <summary>A POST whose repeat does no more than the first (an activation, by its fingerprint): it needs no key.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class IdempotentByNatureAttribute : Attribute;
 

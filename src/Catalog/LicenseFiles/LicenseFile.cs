@@ -94,23 +94,29 @@ public static class LicenseFileRules
     /// Reads what the decision needs, decides, records a machine-bound file (its seat is held until the file expires),
     /// and signs with the account's current key. A bound file is decided under the license stream's lock, as a
     /// deactivation is: no deactivation can free the seat without seeing the file, and no file is given for a machine
-    /// a deactivation already ended. Wolverine commits the record before the file is answered.
+    /// a deactivation already ended. Wolverine commits the record before the file is answered. A file is a use of the
+    /// license: one given while its clock waits (for a first activation or validation) starts it, under the same lock,
+    /// so that files alone never make a time-limited license perpetual.
     /// </summary>
     public static async Task<IResult> Issue(License license, string? fingerprint, string? productCode, IDocumentSession session,
         SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token)
     {
         Seat? seat = null;
         JasperFx.Events.IEventStream<LicenseSeats>? stream = null;
-        if (fingerprint is not null)
+        if (fingerprint is not null || license.ClockPending)
         {
             (stream, var seats, var locked) = await LicenseStream.Lock(session, license.Id, token);
             license = locked ?? license;
-            seat = seats.Holding(fingerprint);
+            seat = fingerprint is null ? null : seats.Holding(fingerprint);
         }
         var product = await session.LoadAsync<Product>(license.ProductId, token);
         var policy = await session.PolicyOf(license.PolicyId, token);
-        var (claims, refusal) = Decide(license, product, policy, fingerprint, seat, time.GetUtcNow(), settings, productCode);
+        var now = time.UtcNow();
+        var started = LicenseClock.StartOnUse(license, policy, now);
+        var (claims, refusal) = Decide(started is null ? license : license.Apply(started), product, policy, fingerprint, seat, now, settings,
+            productCode);
         if (refusal is not null) return Results.Problem(refusal);
+        if (started is not null) stream!.AppendOne(started);
         if (seat is not null)
             stream!.AppendOne(new LicenseFileIssued(license.Id, license.ProductId, seat.MachineId,
                 DateTimeOffset.FromUnixTimeSeconds(claims!.Iat), DateTimeOffset.FromUnixTimeSeconds(claims.Exp)));

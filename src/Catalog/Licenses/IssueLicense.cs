@@ -27,8 +27,12 @@ public sealed record IssuanceTerms(Policy? Policy, NamedEntitlements Entitlement
 [Tags("Licenses")]
 public static class IssueLicenseEndpoint
 {
+    /// <summary>
+    /// The policy named, under its stream's lock (after the product's, before the entitlements', as a policy's change
+    /// takes them): a deletion either commits first, and the policy is refused, or waits for the license.
+    /// </summary>
     public static async Task<IssuanceTerms> LoadAsync(IssueLicense? command, IDocumentSession session, CancellationToken token) =>
-        new(command?.PolicyId is { } id ? await session.LoadAsync<Policy>(id, token) : null,
+        new(command?.PolicyId is { } id ? (await session.Events.FetchForExclusiveWriting<Policy>(id, token)).Aggregate : null,
             await NamedEntitlements.ToGrant(session, command?.Entitlements, token));
 
     public static ProblemDetails Validate(IssueLicense? command, Product product, IssuanceTerms terms, TimeProvider time)

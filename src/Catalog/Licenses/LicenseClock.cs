@@ -20,8 +20,13 @@ public static class LicenseClock
     /// for another event. The policy read now decides: a policy changed to <c>creation</c> starts a waiting clock at the next event.
     /// </summary>
     public static LicenseUpdated? StartAt(string basis, License license, Policy? policy, DateTimeOffset now) =>
+        policy is not null && (policy.Terms.ExpirationBasis == basis || policy.Terms.ExpirationBasis == ExpirationBasis.Creation)
+            ? StartOnUse(license, policy, now)
+            : null;
+
+    /// <summary>The start a use of any kind makes (a license file, which runs offline): whatever the basis, a waiting clock starts.</summary>
+    public static LicenseUpdated? StartOnUse(License license, Policy? policy, DateTimeOffset now) =>
         license.ClockPending && license is { IsRevoked: false } && policy is not null
-        && (policy.Terms.ExpirationBasis == basis || policy.Terms.ExpirationBasis == ExpirationBasis.Creation)
             ? (license with { ExpiresAt = ExpiryFrom(now, policy), ClockPending = false }).AsUpdate(now)
             : null;
 }

@@ -14,9 +14,10 @@ public sealed class LicensesGrantEntitlements : IEntitlementGrants
 
     public async Task<string?> GrantOf(IQuerySession session, string code, CancellationToken token)
     {
+        // The license by its id: the caller may hold products:write alone, and a license key opens the client endpoints.
         if (await session.Query<License>().Where(x => x.MatchesSql(string.Format(Grants, "d.data -> 'Entitlements'"), code))
-                .Select(x => x.Key).FirstOrDefaultAsync(token) is { } key)
-            return $"the license {key}";
+                .Select(x => x.Id).FirstOrDefaultAsync(token) is var id && id != Guid.Empty)
+            return $"the license {id}";
         var licenses = session.DocumentStore.Options.FindOrResolveDocumentType(typeof(License)).TableName.QualifiedName;
         return await session.Query<Policy>().Where(x => x.DeletedAt != null
                     && x.MatchesSql(string.Format(Grants, "d.data -> 'Terms' -> 'Entitlements'")

@@ -1,7 +1,6 @@
 using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
-using Catalog.Policies;
 
 namespace Catalog.Licenses;
 
@@ -14,25 +13,27 @@ public static class SuspendLicenseEndpoint
         : license.IsSuspended ? (null, null)
         : (new LicenseSuspended(license.Id, license.ProductId, now), null);
 
+    public static Task<LockedLicense> LoadAsync(Guid id, IDocumentSession session, CancellationToken token) =>
+        LockedLicense.Take(session, id, token);
+
+    public static ProblemDetails Validate([NotBody] LockedLicense locked, TimeProvider time) =>
+        locked.Refusal(license => Decide(license, time.UtcNow()).Refusal);
+
     /// <summary>
     /// Suspends a license (an unpaid invoice, say): it stops validating (SUSPENDED) and activating, and its machines
     /// stay. Idempotent. Under the license stream's lock, so no activation passes once it has committed.
     /// </summary>
     [WolverinePost("/api/v1/licenses/{id}/suspend", OperationId = "suspendLicense", Summary = "Suspend a license")]
     [Authorize(Scopes.LicensesWrite)]
-    [IdempotentByNature]
+    [Refuses(404, "No such license.")]
     [Refuses(409, "The license has been revoked.")]
     [RetryOnContention]
-    [ProducesResponseType<Resource<LicenseDetails>>(200)]
-    public static async Task<IResult> Post([Document("id")] License license, IDocumentSession session, TimeProvider time, CancellationToken token)
+    public static Resource<LicenseDetails> Post([NotBody] LockedLicense locked, TimeProvider time)
     {
-        var (stream, _, locked) = await LicenseStream.Lock(session, license.Id, token);
-        var current = locked ?? license;
         var now = time.UtcNow();
-        var (suspended, refusal) = Decide(current, now);
-        if (refusal is not null) return Results.Problem(refusal);
-        if (suspended is not null) stream.AppendOne(suspended);
-        return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(suspended is null ? current : current.Apply(suspended), await session.PolicyOf(current.PolicyId, token), now)), ApiJson.Options);
+        var (suspended, _) = Decide(locked.License!, now);
+        if (suspended is not null) locked.Stream.AppendOne(suspended);
+        return locked.Answer(suspended is null ? locked.License! : locked.License!.Apply(suspended), now);
     }
 }
 
@@ -45,22 +46,23 @@ public static class ReinstateLicenseEndpoint
         : license.IsSuspended ? (new LicenseReinstated(license.Id, license.ProductId, now), null)
         : (null, null);
 
+    public static Task<LockedLicense> LoadAsync(Guid id, IDocumentSession session, CancellationToken token) =>
+        LockedLicense.Take(session, id, token);
+
+    public static ProblemDetails Validate([NotBody] LockedLicense locked, TimeProvider time) =>
+        locked.Refusal(license => Decide(license, time.UtcNow()).Refusal);
+
     /// <summary>Lifts a suspension. Idempotent: a license not suspended is answered as it is.</summary>
     [WolverinePost("/api/v1/licenses/{id}/reinstate", OperationId = "reinstateLicense", Summary = "Reinstate a suspended license")]
     [Authorize(Scopes.LicensesWrite)]
-    [IdempotentByNature]
+    [Refuses(404, "No such license.")]
     [Refuses(409, "The license has been revoked.")]
     [RetryOnContention]
-    [ProducesResponseType<Resource<LicenseDetails>>(200)]
-    public static async Task<IResult> Post([Document("id")] License license, IDocumentSession session, TimeProvider time,
-        CancellationToken token)
+    public static Resource<LicenseDetails> Post([NotBody] LockedLicense locked, TimeProvider time)
     {
-        var (stream, _, locked) = await LicenseStream.Lock(session, license.Id, token);
-        var current = locked ?? license;
         var now = time.UtcNow();
-        var (reinstated, refusal) = Decide(current, now);
-        if (refusal is not null) return Results.Problem(refusal);
-        if (reinstated is not null) stream.AppendOne(reinstated);
-        return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(reinstated is null ? current : current.Apply(reinstated), await session.PolicyOf(current.PolicyId, token), now)), ApiJson.Options);
+        var (reinstated, _) = Decide(locked.License!, now);
+        if (reinstated is not null) locked.Stream.AppendOne(reinstated);
+        return locked.Answer(reinstated is null ? locked.License! : locked.License!.Apply(reinstated), now);
     }
 }

@@ -3,35 +3,28 @@ using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Http;
 using Catalog.Licenses;
-using Catalog.Policies;
-using Catalog.Products;
-using JasperFx.Events;
 using License = Catalog.Licenses.License;
 
 namespace Catalog.Usage;
 
-/// <summary>A license's stream under its lock, with what a use decision reads under it: the license, its policy and its product.</summary>
-public sealed record MeteredLicense(IEventStream<LicenseSeats> Stream, License? License, Policy? Policy, Product? Product)
+/// <summary>Metered use decided on a license under its stream's lock (<see cref="LockedLicense"/>).</summary>
+public static class Metering
 {
-    public static async Task<MeteredLicense> Lock(IDocumentSession session, Guid licenseId, CancellationToken token)
-    {
-        var (stream, _, license) = await LicenseStream.Lock(session, licenseId, token);
-        return new(stream, license, await session.PolicyOf(license?.PolicyId, token),
-            license is null ? null : await session.LoadAsync<Product>(license.ProductId, token));
-    }
+    public static Task<LockedLicense> Lock(IDocumentSession session, Guid licenseId, CancellationToken token) =>
+        LockedLicense.Take(session, licenseId, token, withProduct: true);
 
     /// <summary>Why the increment is refused (404, 403 for the client's unusable license, 409 past the limit), or none.</summary>
-    public ProblemDetails Refusal(RecordUsage command, bool fromClient, DateTimeOffset now) =>
-        License is null ? Problems.Status(404, "No such license.")
-        : fromClient && UsageRules.ClientRefusal(command, License, Product, now) is { } refused ? refused
-        : UsageRules.Increment(command.Increment!.Value, License, Policy, now).Refusal ?? WolverineContinue.NoProblems;
+    public static ProblemDetails Refusal(LockedLicense locked, RecordUsage command, bool fromClient, DateTimeOffset now) =>
+        locked.Refusal(license =>
+            fromClient && UsageRules.ClientRefusal(command, license, locked.Product, now) is { } refused ? refused
+            : UsageRules.Increment(command.Increment!.Value, license, locked.Policy, now).Refusal);
 
     /// <summary>Appends the increment (decided again on the same state: a pure function) and answers the new count.</summary>
-    public Resource<UsageDetails> Count(RecordUsage command, DateTimeOffset now)
+    public static Resource<UsageDetails> Count(LockedLicense locked, RecordUsage command, DateTimeOffset now)
     {
-        var counted = UsageRules.Increment(command.Increment!.Value, License!, Policy, now).Counted!;
-        Stream.AppendOne(counted);
-        return new(UsageDetails.Of(License!.Apply(counted), Policy));
+        var counted = UsageRules.Increment(command.Increment!.Value, locked.License!, locked.Policy, now).Counted!;
+        locked.Stream.AppendOne(counted);
+        return new(UsageDetails.Of(locked.License!.Apply(counted), locked.Policy));
     }
 }
 
@@ -42,11 +35,11 @@ public static class RecordUsageEndpoint
     public static ProblemDetails Before(RecordUsage? command) =>
         command?.Product is not null ? Problems.Validation("product", "is for the client endpoint: leave it out") : UsageRules.Check(command);
 
-    public static Task<MeteredLicense> LoadAsync(Guid id, IDocumentSession session, CancellationToken token) =>
-        MeteredLicense.Lock(session, id, token);
+    public static Task<LockedLicense> LoadAsync(Guid id, IDocumentSession session, CancellationToken token) =>
+        Metering.Lock(session, id, token);
 
-    public static ProblemDetails Validate(RecordUsage command, MeteredLicense metered, TimeProvider time) =>
-        metered.Refusal(command, fromClient: false, time.UtcNow());
+    public static ProblemDetails Validate(RecordUsage command, LockedLicense metered, TimeProvider time) =>
+        Metering.Refusal(metered, command, fromClient: false, time.UtcNow());
 
     /// <summary>
     /// Counts metered use from the vendor's back end, under the license stream's lock: exact under any concurrency, on
@@ -56,8 +49,8 @@ public static class RecordUsageEndpoint
     [Authorize(Scopes.LicensesWrite)]
     [RetryOnContention]
     [Refuses(409, "The license is revoked, or the increment would pass maxUses: `code` is USAGE_LIMIT_REACHED, and nothing is counted.")]
-    public static Resource<UsageDetails> Post(RecordUsage command, MeteredLicense metered, TimeProvider time) =>
-        metered.Count(command, time.UtcNow());
+    public static Resource<UsageDetails> Post(RecordUsage command, LockedLicense metered, TimeProvider time) =>
+        Metering.Count(metered, command, time.UtcNow());
 }
 
 [Tags("Client")]
@@ -67,11 +60,11 @@ public static class RecordThisUsageEndpoint
     public static ProblemDetails Before(HttpRequest request, RecordUsage? command) =>
         QueryParameters.Only(request.Query) is { Status: 400 } refused ? refused : UsageRules.Check(command);
 
-    public static Task<MeteredLicense> LoadAsync(ClaimsPrincipal user, IDocumentSession session, CancellationToken token) =>
-        MeteredLicense.Lock(session, user.License(), token);
+    public static Task<LockedLicense> LoadAsync(ClaimsPrincipal user, IDocumentSession session, CancellationToken token) =>
+        Metering.Lock(session, user.License(), token);
 
-    public static ProblemDetails Validate(RecordUsage command, MeteredLicense metered, TimeProvider time) =>
-        metered.Refusal(command, fromClient: true, time.UtcNow());
+    public static ProblemDetails Validate(RecordUsage command, LockedLicense metered, TimeProvider time) =>
+        Metering.Refusal(metered, command, fromClient: true, time.UtcNow());
 
     /// <summary>The software counts its own metered use with its license key. With an Idempotency-Key, a retry counts once.</summary>
     [WolverinePost("/api/v1/client/usage", OperationId = "recordThisUsage", Summary = "Count metered use (license key)")]
@@ -79,26 +72,25 @@ public static class RecordThisUsageEndpoint
     [RetryOnContention]
     [Refuses(403, "The license cannot be used: `code` is PRODUCT_MISMATCH, PRODUCT_DELETED, SUSPENDED or EXPIRED.")]
     [Refuses(409, "The increment would pass maxUses: `code` is USAGE_LIMIT_REACHED, and nothing is counted.")]
-    public static Resource<UsageDetails> Post(RecordUsage command, MeteredLicense metered, TimeProvider time) =>
-        metered.Count(command, time.UtcNow());
+    public static Resource<UsageDetails> Post(RecordUsage command, LockedLicense metered, TimeProvider time) =>
+        Metering.Count(metered, command, time.UtcNow());
 }
 
 [Tags("Usage")]
 public static class ResetUsageEndpoint
 {
-    public static Task<MeteredLicense> LoadAsync(Guid id, IDocumentSession session, CancellationToken token) =>
-        MeteredLicense.Lock(session, id, token);
+    public static Task<LockedLicense> LoadAsync(Guid id, IDocumentSession session, CancellationToken token) =>
+        Metering.Lock(session, id, token);
 
-    public static ProblemDetails Validate([NotBody] MeteredLicense metered, TimeProvider time) =>
-        metered.License is null ? Problems.Status(404, "No such license.")
-        : UsageRules.Reset(metered.License, time.UtcNow()).Refusal ?? WolverineContinue.NoProblems;
+    public static ProblemDetails Validate([NotBody] LockedLicense metered, TimeProvider time) =>
+        metered.Refusal(license => UsageRules.Reset(license, time.UtcNow()).Refusal);
 
     /// <summary>Sets the count back to 0 (a new billing period, say). Idempotent: a count of 0 stays 0, with no event.</summary>
     [WolverinePost("/api/v1/licenses/{id}/usage/reset", OperationId = "resetUsage", Summary = "Reset a license's metered use")]
     [Authorize(Scopes.LicensesWrite)]
     [RetryOnContention]
     [Refuses(409, "The license has been revoked.")]
-    public static Resource<UsageDetails> Post([NotBody] MeteredLicense metered, TimeProvider time)
+    public static Resource<UsageDetails> Post([NotBody] LockedLicense metered, TimeProvider time)
     {
         var reset = UsageRules.Reset(metered.License!, time.UtcNow()).Reset;
         if (reset is not null) metered.Stream.AppendOne(reset);

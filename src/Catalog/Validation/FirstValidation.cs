@@ -1,4 +1,5 @@
 using Catalog.Conventions;
+using Catalog.Http;
 using Catalog.Entitlements;
 using Catalog.Licenses;
 using Catalog.Policies;
@@ -8,8 +9,9 @@ namespace Catalog.Validation;
 
 /// <summary>
 /// A license whose clock waits for its first validation starts it here: a write inside a read, once per license. The
-/// read that found it needs no lock; the start is decided again under the license stream's lock in a session of its
-/// own (validation's may read a standby), so of N concurrent first validations exactly one sets the expiry.
+/// read that found it needs no lock; the start is decided again under the license stream's lock in a write session of
+/// its own, so of N concurrent first validations exactly one sets the expiry. Any validation that finds the license
+/// usable, of the product asked about, starts it (whatever it then answers about a machine or entitlements).
 /// </summary>
 public static class FirstValidation
 {
@@ -22,15 +24,28 @@ public static class FirstValidation
             || LicenseClock.StartAt(ExpirationBasis.FirstValidation, license, policy, now) is null)
             return found;
 
-        await using var session = store.LightweightSession(tenant);
-        var (stream, _, locked) = await LicenseStream.Lock(session, license.Id, token);
-        var current = await session.LoadAsync<Policy>(policy.Id, token);
-        if (locked is null || LicenseClock.StartAt(ExpirationBasis.FirstValidation, locked, current, now) is not { } started)
-            return found with { License = locked ?? license };
-        stream.AppendOne(started);
-        await session.SaveChangesAsync(token);
-        return found with { License = locked.Apply(started), Policy = current };
+        // A first activation, change or usage racing this one may start the license's stream meanwhile: this start then
+        // loses with a collision, and is decided again on the stream it finds. Validation itself always answers.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var session = store.LightweightSession(tenant);
+                var (stream, _, locked) = await LicenseStream.Lock(session, license.Id, token);
+                var current = await session.LoadAsync<Policy>(policy.Id, token);
+                if (locked is null || LicenseClock.StartAt(ExpirationBasis.FirstValidation, locked, current, now) is not { } started)
+                    return found with { License = locked ?? license };
+                stream.AppendOne(started);
+                await session.SaveChangesAsync(token);
+                return found with { License = locked.Apply(started), Policy = current };
+            }
+            catch (Exception e) when (Contention.IsContention(e) && attempt < Repeats.Attempts)
+            {
+            }
+        }
     }
+
+    private static readonly RetryOnContentionAttribute Contention = new();
 }
 
 /// <summary>The entitlements a validation asks about: codes, at most as many as a policy grants.</summary>

@@ -96,8 +96,8 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var meteredLicense = await Catalog.Usage.RecordThisUsageEndpoint.LoadAsync(httpContext.User, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
-            var problemDetails4 = Catalog.Usage.RecordThisUsageEndpoint.Validate(command, meteredLicense, _timeProvider);
+            var lockedLicense = await Catalog.Usage.RecordThisUsageEndpoint.LoadAsync(httpContext.User, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails4 = Catalog.Usage.RecordThisUsageEndpoint.Validate(command, lockedLicense, _timeProvider);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails4, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -107,7 +107,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resourceOfUsageDetails_response = Catalog.Usage.RecordThisUsageEndpoint.Post(command, meteredLicense, _timeProvider);
+            var resourceOfUsageDetails_response = Catalog.Usage.RecordThisUsageEndpoint.Post(command, lockedLicense, _timeProvider);
 
             // GH-5160: the work is done; the claim and its response commit with it, or not at all
             var pendingDeduplicatedResponseClaim = _deduplicatedResponses.PrepareClaim(httpContext, scopedDeduplicationId, deduplicationFingerprint, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, resourceOfUsageDetails_response, 404), null);

@@ -116,8 +116,8 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var meteredLicense = await Catalog.Usage.RecordUsageEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
-            var problemDetails5 = Catalog.Usage.RecordUsageEndpoint.Validate(command, meteredLicense, _timeProvider);
+            var lockedLicense = await Catalog.Usage.RecordUsageEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails5 = Catalog.Usage.RecordUsageEndpoint.Validate(command, lockedLicense, _timeProvider);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails5, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -127,7 +127,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resourceOfUsageDetails_response = Catalog.Usage.RecordUsageEndpoint.Post(command, meteredLicense, _timeProvider);
+            var resourceOfUsageDetails_response = Catalog.Usage.RecordUsageEndpoint.Post(command, lockedLicense, _timeProvider);
 
             // GH-5160: the work is done; the claim and its response commit with it, or not at all
             var pendingDeduplicatedResponseClaim = _deduplicatedResponses.PrepareClaim(httpContext, scopedDeduplicationId, deduplicationFingerprint, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, resourceOfUsageDetails_response, 404), null);

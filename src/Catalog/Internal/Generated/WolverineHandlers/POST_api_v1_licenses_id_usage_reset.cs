@@ -105,8 +105,8 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var meteredLicense = await Catalog.Usage.ResetUsageEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
-            var problemDetails4 = Catalog.Usage.ResetUsageEndpoint.Validate(meteredLicense, _timeProvider);
+            var lockedLicense = await Catalog.Usage.ResetUsageEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+            var problemDetails4 = Catalog.Usage.ResetUsageEndpoint.Validate(lockedLicense, _timeProvider);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails4, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -116,7 +116,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resourceOfUsageDetails_response = Catalog.Usage.ResetUsageEndpoint.Post(meteredLicense, _timeProvider);
+            var resourceOfUsageDetails_response = Catalog.Usage.ResetUsageEndpoint.Post(lockedLicense, _timeProvider);
 
             // GH-5160: the work is done; the claim and its response commit with it, or not at all
             var pendingDeduplicatedResponseClaim = _deduplicatedResponses.PrepareClaim(httpContext, scopedDeduplicationId, deduplicationFingerprint, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, resourceOfUsageDetails_response, 404), null);

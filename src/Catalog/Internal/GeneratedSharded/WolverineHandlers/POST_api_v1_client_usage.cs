@@ -91,8 +91,8 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                     return;
                 }
 
-                var meteredLicense = await Catalog.Usage.RecordThisUsageEndpoint.LoadAsync(httpContext.User, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
-                var problemDetails4 = Catalog.Usage.RecordThisUsageEndpoint.Validate(command, meteredLicense, _timeProvider);
+                var lockedLicense = await Catalog.Usage.RecordThisUsageEndpoint.LoadAsync(httpContext.User, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+                var problemDetails4 = Catalog.Usage.RecordThisUsageEndpoint.Validate(command, lockedLicense, _timeProvider);
                 // Evaluate whether the processing should stop if there are any problems
                 if (!(ReferenceEquals(problemDetails4, Wolverine.Http.WolverineContinue.NoProblems)))
                 {
@@ -102,7 +102,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
                 
                 // The actual HTTP request handler execution
-                var resourceOfUsageDetails_response = Catalog.Usage.RecordThisUsageEndpoint.Post(command, meteredLicense, _timeProvider);
+                var resourceOfUsageDetails_response = Catalog.Usage.RecordThisUsageEndpoint.Post(command, lockedLicense, _timeProvider);
 
                 
                 // Save all pending changes to this Marten session

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
 using Wolverine.Http;
+using Wolverine.Http.Runtime;
 using Wolverine.Marten.Publishing;
 using Wolverine.Runtime;
 
@@ -17,14 +18,16 @@ namespace Internal.GeneratedSharded.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Catalog.Hosting.DatabaseServices _databaseServices;
         private readonly System.TimeProvider _timeProvider;
+        private readonly Wolverine.Http.Runtime.DeduplicatedResponses _deduplicatedResponses;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_v1_licenses_id_reinstate(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_v1_licenses_id_reinstate(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, System.TimeProvider timeProvider, Wolverine.Http.Runtime.DeduplicatedResponses deduplicatedResponses, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _databaseServices = databaseServices;
             _timeProvider = timeProvider;
+            _deduplicatedResponses = deduplicatedResponses;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -38,66 +41,103 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             messageContext.TenantId = tenantId;
             // Building the Marten session using the detected tenant id
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
-            var problemDetails1 = Catalog.Http.StartingGate.Check(_databaseServices, httpContext);
-            // Evaluate whether the processing should stop if there are any problems
-            if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+            // GH-4742: buffer the body so the deduplication fingerprint can read it after binding
+            Microsoft.AspNetCore.Http.HttpRequestRewindExtensions.EnableBuffering(httpContext.Request);
+            var Idempotency_Key = ReadSingleHeaderValue(httpContext, "Idempotency-Key");
+            // GH-4742: the deduplication key is unique within Tenant, User
+            var scopedDeduplicationId = Wolverine.Http.HttpHandler.ScopeDeduplicationId(httpContext, Idempotency_Key, (Wolverine.Http.DeduplicationScope)3, tenantId);
+            // GH-4742: what a repeat must match to be answered with the stored response
+            var deduplicationFingerprint = await Wolverine.Http.HttpHandler.ComputeDeduplicationFingerprintAsync(httpContext, scopedDeduplicationId).ConfigureAwait(false);
+            // GH-4742: claim the key, or answer from the claim this request lost to
+            var deduplicationClaimToken = System.Guid.NewGuid().ToString();
+            var deduplicatedResponseClaim = await _deduplicatedResponses.TryClaimAsync(scopedDeduplicationId, deduplicationFingerprint, deduplicationClaimToken, null, null).ConfigureAwait(false);
+            if (deduplicatedResponseClaim != null)
             {
-                await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                await AnswerDeduplicatedRepeatAsync(httpContext, deduplicatedResponseClaim, deduplicationFingerprint, "Idempotency-Key").ConfigureAwait(false);
                 return;
             }
 
-            var problemDetails2 = Catalog.Http.NilIds.Refuse(httpContext);
-            // Evaluate whether the processing should stop if there are any problems
-            if (!(ReferenceEquals(problemDetails2, Wolverine.Http.WolverineContinue.NoProblems)))
+            // GH-4742: give the claim back unless the work was done, before a response is flushed
+            Wolverine.Http.HttpHandler.ReleaseDeduplicatedResponseBeforeFailureResponse(httpContext, _deduplicatedResponses, scopedDeduplicationId, deduplicationClaimToken, null);
+            try
             {
-                await WriteProblems(problemDetails2, httpContext).ConfigureAwait(false);
-                return;
-            }
+                // GH-5165: hear that the database committed before anything inside SaveChangesAsync can still throw
+                Wolverine.Marten.DatabaseCommitMarker.Enlist(documentSession, () => Wolverine.Http.HttpHandler.MarkDeduplicatedDatabaseCommitted(httpContext));
+                var problemDetails1 = Catalog.Http.StartingGate.Check(_databaseServices, httpContext);
+                // Evaluate whether the processing should stop if there are any problems
+                if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
+                {
+                    await WriteProblems(problemDetails1, httpContext).ConfigureAwait(false);
+                    return;
+                }
 
-            var problemDetails3 = await Catalog.Http.RequestBodies.Optional(httpContext).ConfigureAwait(false);
-            // Evaluate whether the processing should stop if there are any problems
-            if (!(ReferenceEquals(problemDetails3, Wolverine.Http.WolverineContinue.NoProblems)))
+                var problemDetails2 = Catalog.Http.NilIds.Refuse(httpContext);
+                // Evaluate whether the processing should stop if there are any problems
+                if (!(ReferenceEquals(problemDetails2, Wolverine.Http.WolverineContinue.NoProblems)))
+                {
+                    await WriteProblems(problemDetails2, httpContext).ConfigureAwait(false);
+                    return;
+                }
+
+                var problemDetails3 = await Catalog.Http.RequestBodies.Optional(httpContext).ConfigureAwait(false);
+                // Evaluate whether the processing should stop if there are any problems
+                if (!(ReferenceEquals(problemDetails3, Wolverine.Http.WolverineContinue.NoProblems)))
+                {
+                    await WriteProblems(problemDetails3, httpContext).ConfigureAwait(false);
+                    return;
+                }
+
+                Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Licenses.ReinstateLicenseEndpoint").SetTag("http.route", "/api/v1/licenses/{id}/reinstate").SetTag("http.request.method", "POST");
+                string id_rawValue = (string?)httpContext.GetRouteValue("id");
+                System.Guid id = default;
+
+                if (id_rawValue != null && System.Guid.TryParse(id_rawValue, System.Globalization.CultureInfo.InvariantCulture, out id))
+                {
+                }
+                else
+                {
+                    httpContext.Response.StatusCode = 404;
+                    return;
+                }
+
+                var lockedLicense = await Catalog.Licenses.ReinstateLicenseEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+                var problemDetails4 = Catalog.Licenses.ReinstateLicenseEndpoint.Validate(lockedLicense, _timeProvider);
+                // Evaluate whether the processing should stop if there are any problems
+                if (!(ReferenceEquals(problemDetails4, Wolverine.Http.WolverineContinue.NoProblems)))
+                {
+                    await WriteProblems(problemDetails4, httpContext).ConfigureAwait(false);
+                    return;
+                }
+
+                
+                // The actual HTTP request handler execution
+                var resourceOfLicenseDetails_response = Catalog.Licenses.ReinstateLicenseEndpoint.Post(lockedLicense, _timeProvider);
+
+                
+                // Save all pending changes to this Marten session
+                await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
+
+                // GH-4742: the work is done; record the response, so a repeat is answered with it
+                await _deduplicatedResponses.RecordResponseAsync(scopedDeduplicationId, deduplicationClaimToken, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, resourceOfLicenseDetails_response, 404), null).ConfigureAwait(false);
+                
+                // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+                await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
+
+                // Writing the response body to JSON because this was the first 'return variable' in the method signature
+                await WriteJsonAsync(httpContext, resourceOfLicenseDetails_response, 404);
+            }
+            catch
             {
-                await WriteProblems(problemDetails3, httpContext).ConfigureAwait(false);
-                return;
+                Wolverine.Http.HttpHandler.KeepDeduplicatedClaimIfCommitted(httpContext);
+                throw;
             }
-
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Licenses.ReinstateLicenseEndpoint").SetTag("http.route", "/api/v1/licenses/{id}/reinstate").SetTag("http.request.method", "POST");
-            string id_rawValue = (string?)httpContext.GetRouteValue("id");
-            System.Guid id = default;
-
-            if (id_rawValue != null && System.Guid.TryParse(id_rawValue, System.Globalization.CultureInfo.InvariantCulture, out id))
+            finally
             {
+                if (!Wolverine.Http.HttpHandler.IsDeduplicatedWorkDone(httpContext))
+                {
+                    await _deduplicatedResponses.ReleaseUnansweredAsync(scopedDeduplicationId, deduplicationClaimToken, null).ConfigureAwait(false);
+                }
             }
-            else
-            {
-                httpContext.Response.StatusCode = 404;
-                return;
-            }
-
-            
-            // Try to load the existing saga document
-            var license = await documentSession.LoadAsync<Catalog.Licenses.License>(id, httpContext.RequestAborted).ConfigureAwait(false);
-            // 404 if this required object is null
-            if (license == null)
-            {
-                httpContext.Response.StatusCode = 404;
-                return;
-            }
-
-            
-            // The actual HTTP request handler execution
-            var result = await Catalog.Licenses.ReinstateLicenseEndpoint.Post(license, documentSession, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
-
-            
-            // Save all pending changes to this Marten session
-            await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
-
-            
-            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
-            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
-
-            await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
     }
 

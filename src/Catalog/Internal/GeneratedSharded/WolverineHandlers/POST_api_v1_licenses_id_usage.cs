@@ -111,8 +111,8 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                     return;
                 }
 
-                var meteredLicense = await Catalog.Usage.RecordUsageEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
-                var problemDetails5 = Catalog.Usage.RecordUsageEndpoint.Validate(command, meteredLicense, _timeProvider);
+                var lockedLicense = await Catalog.Usage.RecordUsageEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+                var problemDetails5 = Catalog.Usage.RecordUsageEndpoint.Validate(command, lockedLicense, _timeProvider);
                 // Evaluate whether the processing should stop if there are any problems
                 if (!(ReferenceEquals(problemDetails5, Wolverine.Http.WolverineContinue.NoProblems)))
                 {
@@ -122,7 +122,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
                 
                 // The actual HTTP request handler execution
-                var resourceOfUsageDetails_response = Catalog.Usage.RecordUsageEndpoint.Post(command, meteredLicense, _timeProvider);
+                var resourceOfUsageDetails_response = Catalog.Usage.RecordUsageEndpoint.Post(command, lockedLicense, _timeProvider);
 
                 
                 // Save all pending changes to this Marten session

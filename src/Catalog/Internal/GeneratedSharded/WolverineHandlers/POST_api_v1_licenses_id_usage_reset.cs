@@ -100,8 +100,8 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                     return;
                 }
 
-                var meteredLicense = await Catalog.Usage.ResetUsageEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
-                var problemDetails4 = Catalog.Usage.ResetUsageEndpoint.Validate(meteredLicense, _timeProvider);
+                var lockedLicense = await Catalog.Usage.ResetUsageEndpoint.LoadAsync(id, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
+                var problemDetails4 = Catalog.Usage.ResetUsageEndpoint.Validate(lockedLicense, _timeProvider);
                 // Evaluate whether the processing should stop if there are any problems
                 if (!(ReferenceEquals(problemDetails4, Wolverine.Http.WolverineContinue.NoProblems)))
                 {
@@ -111,7 +111,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
                 
                 // The actual HTTP request handler execution
-                var resourceOfUsageDetails_response = Catalog.Usage.ResetUsageEndpoint.Post(meteredLicense, _timeProvider);
+                var resourceOfUsageDetails_response = Catalog.Usage.ResetUsageEndpoint.Post(lockedLicense, _timeProvider);
 
                 
                 // Save all pending changes to this Marten session

@@ -39,10 +39,12 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item.Reinstate
         /// <returns>A <see cref="global::Catalog.Tests.GeneratedClient.Models.LicenseResponse"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
+        /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 400 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 401 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 403 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 404 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 409 status code</exception>
+        /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 422 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 429 status code</exception>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -57,10 +59,12 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Licenses.Item.Reinstate
             var requestInfo = ToPostRequestInformation(requestConfiguration);
             var errorMapping = new Dictionary<string, ParsableFactory<IParsable>>
             {
+                { "400", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "401", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "403", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "404", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "409", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
+                { "422", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "429", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "503", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
             };
