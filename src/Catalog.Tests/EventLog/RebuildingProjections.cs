@@ -23,13 +23,22 @@ public class RebuildingProjections(AppFixture fixture) : ApiTest(fixture)
                 if (i == 0) await Patch($"/api/v1/products/{productId}", client, new { name = "Renamed", keyPrefix = "NEW" });
             }
         }
+        // A license under a trial policy with entitlements, a waiting clock started by a machine, and metered use.
+        var meteredProduct = (await CreateProduct(acme, new { name = "Metered", code = "metered" })).Id;
+        Assert.Equal(201, (await Post("/api/v1/entitlements", acme, new { code = "export-pdf", name = "Export" })).Status);
+        var trial = await APolicy(acme, meteredProduct, new { name = "Trial", duration = 86_400, expirationBasis = "firstActivation", trial = true,
+            maxUses = 10, entitlements = new[] { "export-pdf" } });
+        var metered = await IssueLicense(acme, meteredProduct, new { policyId = trial.Id });
+        Assert.Equal(201, (await AsLicense("POST", "/api/v1/client/machines", metered.Key, """{"fingerprint": "trial-host"}""")).Status);
+        Assert.Equal(200, (await Post($"/api/v1/licenses/{metered.Id}/usage", acme, new { increment = 3 })).Status);
         var before = await Snapshot();
+        Assert.Contains("trial-host", before);
 
         // Damage the read models, then rebuild them with the operators' command.
         await using (var connection = await OpenDatabase())
         {
             await using var damage = new Npgsql.NpgsqlCommand(
-                "update catalog.mt_doc_product set data = jsonb_set(data, '{LicensesCount}', '99'); delete from catalog.mt_doc_license;", connection);
+                "update catalog.mt_doc_product set data = jsonb_set(data, '{LicensesCount}', '99'); delete from catalog.mt_doc_license; delete from catalog.mt_doc_trialuse;", connection);
             await damage.ExecuteNonQueryAsync();
         }
         Assert.NotEqual(before, await Snapshot());
@@ -45,6 +54,7 @@ public class RebuildingProjections(AppFixture fixture) : ApiTest(fixture)
         await using var session = Store.QuerySession();
         var products = await session.Query<Product>().Where(x => x.AnyTenant()).OrderBy(x => x.Id).ToListAsync();
         var licenses = await session.Query<License>().Where(x => x.AnyTenant()).OrderBy(x => x.Id).ToListAsync();
-        return JsonSerializer.Serialize(new { products, licenses });
+        var trials = await session.Query<Catalog.Machines.TrialUse>().Where(x => x.AnyTenant()).OrderBy(x => x.Id).ToListAsync();
+        return JsonSerializer.Serialize(new { products, licenses, trials });
     }
 }

@@ -25,6 +25,6 @@ public partial class TrialProjection : Marten.Events.Projections.EventProjection
 {
     public void Project(Licenses.MachineActivated e, IDocumentOperations operations)
     {
-        if (e.StartsTrial) operations.Insert(new TrialUse(e.MachineId, e.ProductId, e.Fingerprint, e.LicenseId, e.ActivatedAt));
+        if (e.StartsTrial) operations.Store(new TrialUse(e.MachineId, e.ProductId, e.Fingerprint, e.LicenseId, e.ActivatedAt));
     }
 }
