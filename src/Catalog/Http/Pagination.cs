@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Reflection;
 using Catalog.Conventions;
-using JasperFx.CodeGeneration.Frames;
 using Marten.Linq.MatchesSql;
 
 namespace Catalog.Http;

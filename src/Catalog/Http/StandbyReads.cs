@@ -1,7 +1,6 @@
 using Catalog.Hosting;
 using System.Security.Claims;
 using Catalog.Conventions;
-using JasperFx.CodeGeneration.Frames;
 using Wolverine.Attributes;
 
 namespace Catalog.Http;

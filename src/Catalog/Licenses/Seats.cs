@@ -1,6 +1,4 @@
-using Catalog.Conventions;
 using JasperFx.Events;
-using Marten.Patching;
 
 namespace Catalog.Licenses;
 

@@ -1,6 +1,5 @@
 using Catalog.Hosting;
 using JasperFx.Events.Projections;
-using Marten.Schema.Indexing.Unique;
 
 namespace Catalog.Products;
 

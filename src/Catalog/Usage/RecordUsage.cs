@@ -3,7 +3,6 @@ using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Http;
 using Catalog.Licenses;
-using License = Catalog.Licenses.License;
 
 namespace Catalog.Usage;
 

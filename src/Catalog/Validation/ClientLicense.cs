@@ -5,7 +5,6 @@ using System.Security.Claims;
 using Catalog.Conventions;
 using Catalog.Licenses;
 using Catalog.Products;
-using License = Catalog.Licenses.License;
 
 namespace Catalog.Validation;
 

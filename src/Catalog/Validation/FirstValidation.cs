@@ -3,7 +3,6 @@ using Catalog.Http;
 using Catalog.Entitlements;
 using Catalog.Licenses;
 using Catalog.Policies;
-using License = Catalog.Licenses.License;
 
 namespace Catalog.Validation;
 

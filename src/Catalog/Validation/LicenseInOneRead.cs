@@ -1,4 +1,3 @@
-using Catalog.Licenses;
 using Catalog.Machines;
 using Catalog.Policies;
 using Catalog.Products;

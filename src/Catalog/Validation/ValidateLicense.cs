@@ -5,7 +5,6 @@ using Catalog.Conventions;
 using Catalog.Licenses;
 using Catalog.Machines;
 using Catalog.Products;
-using License = Catalog.Licenses.License;
 
 namespace Catalog.Validation;
 
