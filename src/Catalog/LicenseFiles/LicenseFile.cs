@@ -91,14 +91,14 @@ public static class LicenseFileRules
     }
 
     /// <summary>
-    /// Reads what the decision needs, decides, records a machine-bound file (its seat is held until the file expires),
+    /// Reads what else the decision needs (the caller has read the policy), decides, records a machine-bound file (its seat is held until the file expires),
     /// and signs with the account's current key. A bound file is decided under the license stream's lock, as a
     /// deactivation is: no deactivation can free the seat without seeing the file, and no file is given for a machine
     /// a deactivation already ended. Wolverine commits the record before the file is answered. A file is a use of the
     /// license: one given while its clock waits (for a first activation or validation) starts it, under the same lock,
     /// so that files alone never make a time-limited license perpetual.
     /// </summary>
-    public static async Task<IResult> Issue(License license, string? fingerprint, string? productCode, IDocumentSession session,
+    public static async Task<IResult> Issue(License license, Policy? policy, string? fingerprint, string? productCode, IDocumentSession session,
         SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token)
     {
         Seat? seat = null;
@@ -110,7 +110,6 @@ public static class LicenseFileRules
             seat = fingerprint is null ? null : seats.Holding(fingerprint);
         }
         var product = await session.LoadAsync<Product>(license.ProductId, token);
-        var policy = await session.PolicyOf(license.PolicyId, token);
         var now = time.UtcNow();
         var started = LicenseClock.StartOnUse(license, policy, now);
         var (claims, refusal) = Decide(started is null ? license : license.Apply(started), product, policy, fingerprint, seat, now, settings,
@@ -145,7 +144,8 @@ public static class GetLicenseFileEndpoint
         IDocumentSession session, SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token)
     {
         if (MachineFingerprint.CheckIfGiven(fingerprint) is { Status: 400 } invalid) return Results.Problem(invalid);
-        return await LicenseFileRules.Issue(license, fingerprint, null, session, keys, settings, time, token);
+        return await LicenseFileRules.Issue(license, await session.PolicyOf(license.PolicyId, token), fingerprint, null, session, keys, settings,
+            time, token);
     }
 }
 
@@ -173,9 +173,10 @@ public static class GetThisLicenseFileEndpoint
     {
         var license = await session.LoadAsync<License>(user.License(), token)
                       ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
-        if (command?.Fingerprint is null && license.MaxMachinesUnder(await session.PolicyOf(license.PolicyId, token)) is not null)
+        var policy = await session.PolicyOf(license.PolicyId, token);
+        if (command?.Fingerprint is null && license.MaxMachinesUnder(policy) is not null)
             return Results.Problem(Problems.Validation("fingerprint",
                 "is required: the license has a seat limit, so its files are given only to an active machine"));
-        return await LicenseFileRules.Issue(license, command?.Fingerprint, command?.Product, session, keys, settings, time, token);
+        return await LicenseFileRules.Issue(license, policy, command?.Fingerprint, command?.Product, session, keys, settings, time, token);
     }
 }

@@ -4,7 +4,6 @@ using Catalog.Http;
 using Catalog.Licenses;
 using Marten.Events.Projections;
 using Marten.Patching;
-using License = Catalog.Licenses.License;
 
 namespace Catalog.Machines;
 
@@ -27,13 +26,6 @@ public sealed record Machine(
     public DateTimeOffset? DeactivatedAt { get; init; }
 
     public static Machine From(MachineActivated e) => new(e.MachineId, e.LicenseId, e.Fingerprint, e.Name, e.Metadata, e.ActivatedAt);
-
-    /// <summary>The active machine of the license with this fingerprint, if any.</summary>
-    public static Task<Machine?> ActiveOn(IQuerySession session, License? license, string? fingerprint, CancellationToken token) =>
-        license is null || fingerprint is null
-            ? Task.FromResult<Machine?>(null)
-            : session.Query<Machine>().Where(x => x.LicenseId == license.Id && x.Fingerprint == fingerprint && x.DeactivatedAt == null)
-                .FirstOrDefaultAsync(token);
 }
 
 /// <summary>Machine documents. (The license's machinesCount is LicenseProjection's, so that a rebuild creates each license first.)</summary>
