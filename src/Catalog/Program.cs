@@ -6,6 +6,7 @@ using Catalog.EventLog;
 using Catalog.Health;
 using Catalog.Hosting;
 using Catalog.Http;
+using Catalog.Leases;
 using Catalog.Licenses;
 using Catalog.Machines;
 using Catalog.Policies;
@@ -51,6 +52,7 @@ builder.Services.AddMarten(marten =>
         marten.ConfigurePolicies();
         marten.ConfigureLicenses();
         marten.ConfigureMachines();
+        marten.ConfigureLeases();
         marten.ConfigureWebhooks();
         marten.ConfigureEventLog();
     })
@@ -83,6 +85,8 @@ builder.Services.AddAccounts(configuration);             // API keys: authentica
 builder.Services.AddPolicies();                          // a live policy keeps the entitlements it grants
 builder.Services.AddLicenses(configuration);             // license keys drawn at random, unique service-wide
 builder.Services.AddValidation();                        // a license and all its verdict consults, in one read
+builder.Services.AddMachines();                          // heartbeat rows, rewritten in place; the sweep of dead machines
+builder.Services.AddLeases();                            // the sweep of expired leases
 builder.Services.AddSigningKeys(configuration);          // per-account Ed25519 keys that sign license files
 builder.Services.AddWebhooks(configuration);             // the HTTP client that delivers
 builder.Services.AddApiReference();                      // /openapi/v1.json and /docs

@@ -25,6 +25,10 @@ public static class PublicEvents
     public const string LicenseUsageResetName = "license.usage.reset";
     public const string MachineActivatedName = "machine.activated";
     public const string MachineDeactivatedName = "machine.deactivated";
+    public const string MachineHeartbeatDeadName = "machine.heartbeat.dead";
+    public const string LeaseGrantedName = "lease.granted";
+    public const string LeaseReleasedName = "lease.released";
+    public const string LeaseExpiredName = "lease.expired";
     public const string PolicyCreatedName = "policy.created";
     public const string PolicyUpdatedName = "policy.updated";
     public const string PolicyDeletedName = "policy.deleted";
@@ -46,6 +50,10 @@ public static class PublicEvents
         [typeof(LicenseUsageReset)] = LicenseUsageResetName,
         [typeof(MachineActivated)] = MachineActivatedName,
         [typeof(MachineDeactivated)] = MachineDeactivatedName,
+        [typeof(Machines.MachineHeartbeatDead)] = MachineHeartbeatDeadName,
+        [typeof(LeaseGranted)] = LeaseGrantedName,
+        [typeof(LeaseReleased)] = LeaseReleasedName,
+        [typeof(LeaseExpired)] = LeaseExpiredName,
         [typeof(PolicyCreated)] = PolicyCreatedName,
         [typeof(PolicyUpdated)] = PolicyUpdatedName,
         [typeof(PolicyDeleted)] = PolicyDeletedName,
@@ -63,11 +71,12 @@ public static class PublicEvents
     public static string? NameOf(Type eventType) => NamesByType.GetValueOrDefault(eventType);
 
     /// <summary>
-    /// License events carry license keys, machine events the fingerprints only licenses:read may list: reading
-    /// them, or subscribing to them, needs licenses:read too.
+    /// License events carry license keys, machine events the fingerprints only licenses:read may list, lease events
+    /// what runs where: reading them, or subscribing to them, needs licenses:read too.
     /// </summary>
     public static bool IsLicenseEvent(string name) =>
-        name.StartsWith("license.", StringComparison.Ordinal) || name.StartsWith("machine.", StringComparison.Ordinal);
+        name.StartsWith("license.", StringComparison.Ordinal) || name.StartsWith("machine.", StringComparison.Ordinal)
+        || name.StartsWith("lease.", StringComparison.Ordinal);
 
     public static Type? TypeNamed(string name) => TypesByName.GetValueOrDefault(name);
 

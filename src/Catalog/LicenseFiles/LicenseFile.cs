@@ -45,13 +45,17 @@ public record LicenseFileClaims(
     long Nbf,
     long Exp,
     LicenseFileClaims.LicenseClaim License,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LicenseFileClaims.MachineClaim? Machine)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LicenseFileClaims.MachineClaim? Machine,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LicenseFileClaims.LeaseClaim? Lease = null)
 {
     public record LicenseClaim(
         Guid Id, Guid ProductId, string ProductCode, string Status, DateTimeOffset? ExpiresAt, int? MaxMachines,
         IReadOnlyList<string> Entitlements, Dictionary<string, JsonElement> Metadata);
 
     public record MachineClaim(Guid Id, string Fingerprint);
+
+    /// <summary>The borrowed lease the file carries offline: the file expires with it.</summary>
+    public record LeaseClaim(Guid Id, DateTimeOffset ExpiresAt);
 }
 
 public static class LicenseFileRules
@@ -62,17 +66,20 @@ public static class LicenseFileRules
     /// What the file says, or why there is none: a license that cannot be used now (REVOKED, PRODUCT_DELETED,
     /// SUSPENDED, EXPIRED), or a fingerprint that is not an active machine of it (NOT_ACTIVATED), is a 403 with that
     /// code. The file lives its policy's <c>fileLifetime</c>, else <see cref="SigningSettings.FileLifetime"/>, and never past
-    /// the license's own expiry. Its claims are the values in force: the license's own over its policy's.
+    /// the license's own expiry. Its claims are the values in force: the license's own over its policy's. A borrowed lease's
+    /// file lives until the lease ends instead (never past the license's expiry either), and carries it as its <c>lease</c>.
+    /// A machine past its heartbeatExpiresAt gets none (HEARTBEAT_DEAD).
     /// </summary>
     public static (LicenseFileClaims? Claims, ProblemDetails? Refusal) Decide(
         License license, Product? product, Policy? policy, string? fingerprint, Seat? seat, DateTimeOffset now, SigningSettings settings,
-        string? productCode = null)
+        string? productCode = null, bool machineDead = false, LicenseFileClaims.LeaseClaim? lease = null)
     {
         var issuedAt = now.ToUnixTimeSeconds();
-        var expiresAt = issuedAt + (policy?.Terms.FileLifetime ?? (long)settings.FileLifetime.TotalSeconds);
+        var expiresAt = lease?.ExpiresAt.ToUnixTimeSeconds() ?? issuedAt + (policy?.Terms.FileLifetime ?? (long)settings.FileLifetime.TotalSeconds);
         if (license.ExpiresAt is { } licenseExpiry) expiresAt = Math.Min(expiresAt, licenseExpiry.ToUnixTimeSeconds());
 
-        var verdict = LicenseVerdict.Judge(license, product, policy, now, new ValidationQuestion(fingerprint, productCode), seat is not null);
+        var verdict = LicenseVerdict.Judge(license, product, policy, now, new ValidationQuestion(fingerprint, productCode), seat is not null,
+            machineDead);
         // A license ending within this second would get a file that is never valid: it is as good as expired.
         var refusedBecause = !verdict.Valid ? verdict.Code : expiresAt <= issuedAt ? ValidationCodes.Expired : null;
         if (refusedBecause is not null)
@@ -80,6 +87,8 @@ public static class LicenseFileRules
             {
                 ValidationCodes.NotActivated => Problems.Refusal(403, refusedBecause,
                     "No license file for this fingerprint: it is not an active machine of the license."),
+                ValidationCodes.HeartbeatDead => Problems.Refusal(403, refusedBecause,
+                    "No license file for this machine: it missed its heartbeat and holds no seat. Activate it again."),
                 ValidationCodes.ProductMismatch => LicensedProduct.Refusal(),
                 _ => Problems.Refusal(403, refusedBecause, $"No license file: the license cannot be used ({refusedBecause}).")
             });
@@ -87,7 +96,7 @@ public static class LicenseFileRules
         return (new LicenseFileClaims(settings.Issuer, license.Id.ToString(), product!.Code, issuedAt, issuedAt, expiresAt,
             new(license.Id, license.ProductId, product.Code, license.StatusAt(now), license.ExpiresAt, verdict.License!.MaxMachines,
                 verdict.License.Entitlements, license.Metadata),
-            seat is null ? null : new(seat.MachineId, seat.Fingerprint)), null);
+            seat is null ? null : new(seat.MachineId, seat.Fingerprint), lease), null);
     }
 
     /// <summary>
@@ -111,9 +120,11 @@ public static class LicenseFileRules
         }
         var product = await session.LoadAsync<Product>(license.ProductId, token);
         var now = time.UtcNow();
+        var dead = seat is not null && policy?.Terms.HeartbeatSeconds is not null
+                   && HeartbeatRules.IsDead(await session.LoadAsync<MachineHeartbeat>(seat.MachineId, token), policy, now);
         var started = LicenseClock.StartOnUse(license, policy, now);
         var (claims, refusal) = Decide(started is null ? license : license.Apply(started), product, policy, fingerprint, seat, now, settings,
-            productCode);
+            productCode, dead);
         if (refusal is not null) return Results.Problem(refusal);
         if (started is not null) stream!.AppendOne(started);
         if (seat is not null)

@@ -103,6 +103,9 @@ public sealed record License(
     /// <summary>Active machines, kept in the same transaction as the machine events.</summary>
     public int MachinesCount { get; init; }
 
+    /// <summary>Leases granted and not yet released or recorded expired (one past its expiry holds no slot already).</summary>
+    public int LeasesCount { get; init; }
+
     /// <summary>Seats deactivated machines still hold through a license file given for them, each until that file expires.</summary>
     public List<SeatHold> HeldSeats { get; init; } = [];
 
@@ -226,6 +229,15 @@ public partial class LicenseProjection : EventProjection
     {
         foreach (var hold in e.Holds) operations.Patch<License>(e.LicenseId).Remove(x => x.HeldSeats, hold);
     }
+
+    public void Project(LeaseGranted e, IDocumentOperations operations) =>
+        operations.Patch<License>(e.LicenseId).Increment(x => x.LeasesCount);
+
+    public void Project(LeaseReleased e, IDocumentOperations operations) =>
+        operations.Patch<License>(e.LicenseId).Increment(x => x.LeasesCount, -1);
+
+    public void Project(LeaseExpired e, IDocumentOperations operations) =>
+        operations.Patch<License>(e.LicenseId).Increment(x => x.LeasesCount, -1);
 }
 
 public static class LicenseRules
@@ -290,14 +302,18 @@ public record LicenseDetails(
     [property: Description("The policy the license was issued under, if any.")] Guid? PolicyId,
     [property: Description("The codes of the entitlements the license grants, its policy's and its own, sorted.")] IReadOnlyList<string> Entitlements,
     [property: Description("Metered uses counted since issuance or the last reset.")] int Uses,
-    [property: Description("Metered uses allowed (its own, else its policy's); null for unlimited.")] int? MaxUses) : IHasLocation
+    [property: Description("Metered uses allowed (its own, else its policy's); null for unlimited.")] int? MaxUses,
+    [property: Description("Leases held: granted and not yet ended (one past its expiry is free at once, and leaves this count within a minute).")]
+    int LeasesCount,
+    [property: Description("Leases allowed at once (its policy's maxConcurrent); null when the license needs no lease.")] int? MaxConcurrent) : IHasLocation
 {
     [JsonIgnore] public string Location => $"/api/v1/licenses/{Id}";
 
     /// <summary>The license as it stands under its policy now: every effective value is the license's own over the policy's.</summary>
     public static LicenseDetails From(License l, Policy? policy, DateTimeOffset now) =>
         new(l.Id, l.ProductId, l.Key, l.StatusAt(now), l.ExpiresAt, l.RevokedAt, l.CreatedAt, l.UpdatedAt, l.Metadata,
-            l.MaxMachinesUnder(policy), l.SeatsTakenAt(now), l.PolicyId, l.EntitlementsUnder(policy), l.Uses, l.MaxUsesUnder(policy));
+            l.MaxMachinesUnder(policy), l.SeatsTakenAt(now), l.PolicyId, l.EntitlementsUnder(policy), l.Uses, l.MaxUsesUnder(policy),
+            l.LeasesCount, policy?.Terms.MaxConcurrent);
 }
 
 /// <summary>

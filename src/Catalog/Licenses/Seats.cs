@@ -14,14 +14,26 @@ public record MachineActivated(
     string? Name,
     Dictionary<string, JsonElement> Metadata,
     DateTimeOffset ActivatedAt,
-    bool StartsTrial = false);
+    bool StartsTrial = false,
+    DateTimeOffset? HeartbeatExpiresAt = null);
 
 /// <summary>
 /// The machine left the license. <c>SeatHeldUntil</c>: a license file given for it is valid until then, and its seat
 /// stays taken until then (an installation that kept its file can still run offline); null when the seat is free at once.
+/// <c>Reason</c>: who ended it, <see cref="DeactivationReasons"/> (null in events recorded before reasons were).
 /// </summary>
 public record MachineDeactivated(Guid MachineId, Guid LicenseId, Guid ProductId, string Fingerprint, DateTimeOffset DeactivatedAt,
-    DateTimeOffset? SeatHeldUntil = null);
+    DateTimeOffset? SeatHeldUntil = null, string? Reason = null);
+
+public static class DeactivationReasons
+{
+    /// <summary>The software on the machine (or another machine of the license) gave the seat back.</summary>
+    public const string Client = "client";
+    /// <summary>The vendor's back end freed it.</summary>
+    public const string Vendor = "vendor";
+    /// <summary>The machine missed its heartbeat: it was dead from its heartbeatExpiresAt, and recorded so after.</summary>
+    public const string Heartbeat = "heartbeat";
+}
 
 /// <summary>A license file bound to a machine was given out: the machine's seat is held at least until it expires.</summary>
 public record LicenseFileIssued(Guid LicenseId, Guid ProductId, Guid MachineId, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt);

@@ -17,29 +17,54 @@ namespace Catalog.Machines;
 /// </summary>
 public static class Seats
 {
-    public static async Task<IResult> Activate(Guid licenseId, ActivateMachine command, IDocumentSession session, TimeProvider time,
-        CancellationToken token)
+    public static async Task<IResult> Activate(Guid licenseId, ActivateMachine command, IDocumentSession session, HeartbeatRows heartbeats,
+        TimeProvider time, CancellationToken token)
+    {
+        var activation = await Decide(licenseId, command, session, heartbeats, time.UtcNow(), token);
+        if (activation is not { Decision: var decision, Policy: var policy }) return Results.Problem(Problems.Status(404, "No such license."));
+        if (decision.Refusal is { } refusal) return Results.Problem(refusal);
+        activation.Stream.AppendMany(decision.Events);
+        if (decision.AlreadyActive is { } seat)
+            return Results.Json(new Resource<MachineDetails>(await Existing(session, licenseId, seat, policy, token)), ApiJson.Options);
+        return Results.Json(new Resource<MachineDetails>(MachineDetails.From(decision.Activated!, policy)), ApiJson.Options, statusCode: 201);
+    }
+
+    /// <summary>
+    /// Takes the lock, reads and decides (the caller appends the decision's events): the activation's decision and what it
+    /// was made on; null when there is no such license. Under a heartbeat rule the license's heartbeat rows are read for
+    /// update under the same lock: dead machines hold no seat, and their deaths are recorded with the activation.
+    /// </summary>
+    public static async Task<DecidedActivation?> Decide(Guid licenseId, ActivateMachine command, IDocumentSession session,
+        HeartbeatRows heartbeats, DateTimeOffset now, CancellationToken token)
     {
         var (stream, seats, license) = await LicenseStream.Lock(session, licenseId, token);
-        if (license is null) return Results.Problem(Problems.Status(404, "No such license."));
+        if (license is null) return null;
         var product = await session.LoadAsync<Product>(license.ProductId, token);
         var policy = await session.PolicyOf(license.PolicyId, token);
         var trial = policy?.Terms.Trial == true ? await Trials.Of(session, license.ProductId, command.Fingerprint!, token) : null;
+        var beats = policy?.Terms.HeartbeatSeconds is null ? null : await heartbeats.ForUpdate(session, licenseId, token);
 
-        var decision = MachineRules.Activate(command, license, product, seats, time.UtcNow(), policy, trial);
-        if (decision.Refusal is { } refusal) return Results.Problem(refusal);
-        if (decision.AlreadyActive is { } seat)
-        {
-            // Projected in the transaction that took the seat: it is there.
-            var active = await session.LoadAsync<Machine>(seat.MachineId, token)
-                         ?? throw new InvalidOperationException($"Seat {seat.MachineId} of license {licenseId} has no machine document");
-            return Results.Json(new Resource<MachineDetails>(MachineDetails.From(active)), ApiJson.Options);
-        }
-
-        stream.AppendMany(decision.Events);
-        var machine = MachineDetails.From(decision.Activated!);
-        return Results.Json(new Resource<MachineDetails>(machine), ApiJson.Options, statusCode: 201);
+        var decision = MachineRules.Activate(command, license, product, seats, now, policy, trial, beats);
+        // The license as the activation leaves it (a first activation may start its clock).
+        var after = decision.Events.OfType<LicenseUpdated>().Aggregate(license, (current, e) => current.Apply(e));
+        return new(decision, after, product, policy, stream);
     }
+
+    /// <summary>The machine already active on that seat (projected in the transaction that took it: it is there).</summary>
+    public static async Task<MachineDetails> Existing(IQuerySession session, Guid licenseId, Seat seat, Policy? policy, CancellationToken token)
+    {
+        var active = await session.LoadAsync<Machine>(seat.MachineId, token)
+                     ?? throw new InvalidOperationException($"Seat {seat.MachineId} of license {licenseId} has no machine document");
+        return MachineDetails.From(active, await session.LoadAsync<MachineHeartbeat>(seat.MachineId, token), policy);
+    }
+}
+
+/// <summary>An activation decided, with the license as it leaves it, its product, policy and stream (locked, to append to).</summary>
+public sealed record DecidedActivation(Activation Decision, License License, Product? Product, Policy? Policy,
+    JasperFx.Events.IEventStream<LicenseSeats> Stream)
+{
+    /// <summary>The seat the machine holds after it: the new machine's, or the one already active.</summary>
+    public Seat? Seat => Decision.Activated is { } a ? new Seat(a.MachineId, a.Fingerprint) : Decision.AlreadyActive;
 }
 
 [Tags("Machines")]
@@ -56,9 +81,9 @@ public static class ActivateMachineEndpoint
     [ProducesResponseType<Resource<MachineDetails>>(200, Description = "The fingerprint was already active: the same machine.")]
     [Refuses(403, "The license cannot be used: `code` is REVOKED, PRODUCT_DELETED, SUSPENDED or EXPIRED.")]
     [Refuses(409, "Every seat is taken: `code` is MACHINE_LIMIT_REACHED; or this machine had its trial of the product: TRIAL_ALREADY_USED.")]
-    public static Task<IResult> Post(ActivateMachine command, [Document("id")] License license, IDocumentSession session, TimeProvider time,
-        CancellationToken token) =>
-        Seats.Activate(license.Id, command, session, time, token);
+    public static Task<IResult> Post(ActivateMachine command, [Document("id")] License license, IDocumentSession session,
+        HeartbeatRows heartbeats, TimeProvider time, CancellationToken token) =>
+        Seats.Activate(license.Id, command, session, heartbeats, time, token);
 }
 
 [Tags("Client")]
@@ -80,7 +105,7 @@ public static class ActivateThisMachineEndpoint
     [ProducesResponseType<Resource<MachineDetails>>(200, Description = "The fingerprint was already active: the same machine.")]
     [Refuses(403, "The license cannot be used: `code` is PRODUCT_DELETED, SUSPENDED or EXPIRED.")]
     [Refuses(409, "Every seat is taken: `code` is MACHINE_LIMIT_REACHED; or this machine had its trial of the product: TRIAL_ALREADY_USED.")]
-    public static Task<IResult> Post(ActivateMachine command, ClaimsPrincipal user, IDocumentSession session, TimeProvider time,
-        CancellationToken token) =>
-        Seats.Activate(user.License(), command, session, time, token);
+    public static Task<IResult> Post(ActivateMachine command, ClaimsPrincipal user, IDocumentSession session, HeartbeatRows heartbeats,
+        TimeProvider time, CancellationToken token) =>
+        Seats.Activate(user.License(), command, session, heartbeats, time, token);
 }

@@ -14,13 +14,13 @@ public static class Release
     /// already deactivated machine is freed too. None such: nothing happens (null).
     /// </summary>
     public static IReadOnlyList<object>? Decide(LicenseSeats seats, License license, Func<Seat, bool> which, DateTimeOffset now,
-        bool force = false)
+        bool force = false, string reason = DeactivationReasons.Client)
     {
         var expired = seats.ExpiredAt(now);
         object? change = null;
         if (seats.Active.FirstOrDefault(which) is { } seat)
             change = new MachineDeactivated(seat.MachineId, license.Id, license.ProductId, seat.Fingerprint, now,
-                !force && seat.FileExpiresAt > now ? seat.FileExpiresAt : null);
+                !force && seat.FileExpiresAt > now ? seat.FileExpiresAt : null, reason);
         else if (force && seats.Held.FirstOrDefault(x => x.Until > now && which(new Seat(x.MachineId, x.Fingerprint))) is { } held)
             expired.Add(new SeatHold(held.MachineId, held.Until));
         else
@@ -33,13 +33,13 @@ public static class Release
 
     /// <summary>Under the license stream's lock, as activation: the seat is free for the next activation at once.</summary>
     public static async Task<IResult> Deactivate(Guid licenseId, Func<Seat, bool> which, IDocumentSession session,
-        TimeProvider time, CancellationToken token, string? productCode = null, bool force = false)
+        TimeProvider time, CancellationToken token, string? productCode = null, bool force = false, string reason = DeactivationReasons.Client)
     {
         var (stream, seats, license) = await LicenseStream.Lock(session, licenseId, token);
         if (license is not null && productCode is not null
             && LicensedProduct.Mismatches(await session.LoadAsync<Products.Product>(license.ProductId, token), productCode))
             return Results.Problem(LicensedProduct.Refusal());
-        if (license is null || Decide(seats, license, which, time.UtcNow(), force) is not { } events)
+        if (license is null || Decide(seats, license, which, time.UtcNow(), force, reason) is not { } events)
             return Results.Problem(Problems.Status(404, force ? "No such machine holding a seat." : "No such active machine."));
         stream.AppendMany(events);
         return Results.NoContent();
@@ -63,7 +63,8 @@ public static class DeactivateMachineEndpoint
     public static Task<IResult> Delete([Document("id")] Machine machine,
         [System.ComponentModel.Description("Free the seat at once, even while a license file given for the machine is valid.")] bool? force,
         IDocumentSession session, TimeProvider time, CancellationToken token) =>
-        Release.Deactivate(machine.LicenseId, x => x.MachineId == machine.Id, session, time, token, force: force == true);
+        Release.Deactivate(machine.LicenseId, x => x.MachineId == machine.Id, session, time, token, force: force == true,
+            reason: DeactivationReasons.Vendor);
 }
 
 [Tags("Client")]

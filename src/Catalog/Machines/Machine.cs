@@ -28,13 +28,21 @@ public sealed record Machine(
     public static Machine From(MachineActivated e) => new(e.MachineId, e.LicenseId, e.Fingerprint, e.Name, e.Metadata, e.ActivatedAt);
 }
 
-/// <summary>Machine documents. (The license's machinesCount is LicenseProjection's, so that a rebuild creates each license first.)</summary>
+/// <summary>
+/// Machine documents and their heartbeat rows. (The license's machinesCount is LicenseProjection's, so that a rebuild
+/// creates each license first.) A rebuild writes each live machine's row as at its activation: heartbeats are not events.
+/// </summary>
 public partial class MachineProjection : EventProjection
 {
-    public Machine Create(MachineActivated e) => Machine.From(e);
+    public void Project(MachineActivated e, IDocumentOperations operations)
+    {
+        operations.Store(Machine.From(e));
+        operations.Store(MachineHeartbeat.Of(e));
+    }
 
     public void Project(MachineDeactivated e, IDocumentOperations operations)
     {
+        operations.Delete<MachineHeartbeat>(e.MachineId);
         if (e.SeatHeldUntil is null) operations.Delete<Machine>(e.MachineId);
         else operations.Patch<Machine>(e.MachineId).Set(x => x.DeactivatedAt, e.DeactivatedAt);
     }
@@ -48,12 +56,20 @@ public partial class MachineProjection : EventProjection
 /// <summary>A machine as the API shows it.</summary>
 [SchemaName("Machine")]
 public record MachineDetails(Guid Id, Guid LicenseId, string Fingerprint, string? Name, Dictionary<string, JsonElement> Metadata,
-    DateTimeOffset ActivatedAt) : IHasLocation
+    DateTimeOffset ActivatedAt,
+    [property: System.ComponentModel.Description("Its last heartbeat; null before the first.")] DateTimeOffset? LastHeartbeatAt,
+    [property: System.ComponentModel.Description(
+        "Under a heartbeat rule, the instant it holds no seat unless it sends a heartbeat before (a borrowed lease's end when later); null without the rule.")]
+    DateTimeOffset? HeartbeatExpiresAt) : IHasLocation
 {
     [JsonIgnore] public string Location => $"/api/v1/machines/{Id}";
 
-    public static MachineDetails From(Machine m) => new(m.Id, m.LicenseId, m.Fingerprint, m.Name, m.Metadata, m.ActivatedAt);
-    public static MachineDetails From(MachineActivated e) => From(Machine.From(e));
+    /// <summary>The machine with its heartbeat row, under the rule in force (its license's policy).</summary>
+    public static MachineDetails From(Machine m, MachineHeartbeat? beat, Policies.Policy? policy) =>
+        new(m.Id, m.LicenseId, m.Fingerprint, m.Name, m.Metadata, m.ActivatedAt, beat?.LastAt, HeartbeatRules.ExpiresAt(beat, policy));
+
+    public static MachineDetails From(MachineActivated e, Policies.Policy? policy) =>
+        From(Machine.From(e), MachineHeartbeat.Of(e), policy);
 }
 
 

@@ -52,28 +52,36 @@ public static class MachineRules
     /// named is a 403 PRODUCT_MISMATCH; a license that cannot be used is a 403 naming why; a fingerprint already active is that machine again
     /// (activation is idempotent); under a trial policy, a fingerprint that had a trial of the product on another license is a 409; a full
     /// license is a 409 (the limit in force: the license's own, else its policy's); otherwise a new machine takes a seat.
+    /// Under a heartbeat rule, machines past their heartbeatExpiresAt hold no seat: their deaths are recorded first, in
+    /// the same transaction (<paramref name="beats"/>: the license's heartbeat rows, read under the same lock).
     /// </summary>
     public static Activation Activate(ActivateMachine command, License license, Product? product, LicenseSeats seats, DateTimeOffset now,
-        Policy? policy = null, TrialUse? trialOfFingerprint = null)
+        Policy? policy = null, TrialUse? trialOfFingerprint = null, IReadOnlyDictionary<Guid, MachineHeartbeat>? beats = null)
     {
         if (LicensedProduct.Mismatches(product, command.Product)) return new(null, null, LicensedProduct.Refusal());
         if (license.UnusableBecause(product, now) is { } code)
             return new(null, null, Problems.Refusal(403, code, $"The license cannot be activated: {code}."));
-        if (seats.Holding(command.Fingerprint!) is { } active) return new(null, active, null);
+        var deaths = beats is null ? [] : HeartbeatRules.Deaths(seats, beats, license, policy, now);
+        var dead = deaths.OfType<MachineDeactivated>().Select(x => x.MachineId).ToHashSet();
+        if (seats.Holding(command.Fingerprint!) is { } active && !dead.Contains(active.MachineId)) return new(null, active, null);
         // A trial policy: one trial per product for an installation, whatever license it comes back with.
         var trial = policy?.Terms.Trial == true;
         if (trial && trialOfFingerprint is not null && trialOfFingerprint.LicenseId != license.Id) return new(null, null, Trials.Refusal());
 
         var activated = new MachineActivated(Guid.CreateVersion7(), license.Id, license.ProductId, command.Fingerprint!, command.Name,
-            command.Metadata ?? [], now, StartsTrial: trial && trialOfFingerprint is null);
-        var decision = Seat(activated, license, seats, now, policy);
+            command.Metadata ?? [], now, StartsTrial: trial && trialOfFingerprint is null,
+            HeartbeatExpiresAt: policy?.Terms.HeartbeatSeconds is { } seconds ? now.AddSeconds(seconds) : null);
+        var decision = Seat(activated, license, seats, now, policy, dead.Count);
+        if (decision.Activated is null) return decision; // refused: the deaths are recorded by the sweep, or the next decision
+        decision = decision with { Events = [.. deaths, .. decision.Events] };
         // The first activation starts a clock that waits for it: in the same transaction, so exactly one sets the expiry.
-        return decision.Activated is not null && LicenseClock.StartAt(ExpirationBasis.FirstActivation, license, policy, now) is { } started
+        return LicenseClock.StartAt(ExpirationBasis.FirstActivation, license, policy, now) is { } started
             ? decision with { Events = [.. decision.Events, started] }
             : decision;
     }
 
-    private static Activation Seat(MachineActivated activated, License license, LicenseSeats seats, DateTimeOffset now, Policy? policy)
+    private static Activation Seat(MachineActivated activated, License license, LicenseSeats seats, DateTimeOffset now, Policy? policy,
+        int dead)
     {
         var expired = seats.ExpiredAt(now);
         // The installation whose file holds a seat comes back: it takes that seat again, and its file's hold with it.
@@ -88,8 +96,8 @@ public static class MachineRules
         // untrusted client must not grow one license's seats (and the snapshot rewritten on each activation) forever.
         // A limit lowered below the seats taken takes none away: the license takes no more until it is under it.
         var max = license.MaxMachinesUnder(policy) ?? LicenseRules.MaxMachines;
-        if (seats.TakenAt(now) >= max)
-            return new(null, null, Problems.Refusal(409, MachineLimitReached, seats.Active.Count < max
+        if (seats.TakenAt(now) - dead >= max)
+            return new(null, null, Problems.Refusal(409, MachineLimitReached, seats.Active.Count - dead < max
                 ? $"All {max} seats the license allows are taken, some by deactivated machines whose license files are still valid: wait for them to expire, or ask the vendor to free one."
                 : $"All {max} machines the license allows are active: deactivate one first."));
 

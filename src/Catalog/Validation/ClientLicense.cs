@@ -25,7 +25,7 @@ public record ValidateThisLicense(
 public record ClientLicenseValidation(
     bool Valid,
     [property: AllowedValues(ValidationCodes.Valid, ValidationCodes.ProductMismatch, ValidationCodes.ProductDeleted, ValidationCodes.Revoked, ValidationCodes.Suspended,
-        ValidationCodes.Expired, ValidationCodes.NotActivated, ValidationCodes.EntitlementsMissing)]
+        ValidationCodes.Expired, ValidationCodes.NotActivated, ValidationCodes.HeartbeatDead, ValidationCodes.EntitlementsMissing)]
     string Code,
     LicenseDetails License,
     MachineDetails? Machine);
@@ -77,8 +77,10 @@ public static class ValidateThisLicenseEndpoint
         var found = await licenses.ById(session, user.License(), command?.Fingerprint, token)
                     ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
         found = (await FirstValidation.StartClock(found, question, store, session.TenantId, time, token))!;
-        var verdict = LicenseVerdict.Judge(found.License, found.Product, found.Policy, time.GetUtcNow(), question, found.Machine is not null);
+        var now = time.GetUtcNow();
+        var verdict = LicenseVerdict.Judge(found.License, found.Product, found.Policy, now, question, found.Machine is not null,
+            found.MachineDeadAt(now));
         return new(new ClientLicenseValidation(verdict.Valid, verdict.Code, verdict.License!,
-            found.Machine is null ? null : MachineDetails.From(found.Machine)));
+            found.Machine is null ? null : MachineDetails.From(found.Machine, found.Heartbeat, found.Policy)));
     }
 }

@@ -5,14 +5,23 @@ using License = Catalog.Licenses.License;
 
 namespace Catalog.Validation;
 
-/// <summary>A license and all a verdict on it consults: its product, its policy, and the active machine asked about.</summary>
-public sealed record LicenseConsulted(License License, Product? Product, Policy? Policy, Machine? Machine);
+/// <summary>
+/// A license and all a verdict on it consults: its product, its policy, the active machine asked about and its
+/// heartbeat row, and, when asked for, how many of its leases live at an instant.
+/// </summary>
+public sealed record LicenseConsulted(License License, Product? Product, Policy? Policy, Machine? Machine, MachineHeartbeat? Heartbeat = null,
+    int LiveLeases = 0)
+{
+    /// <summary>The machine asked about is past its heartbeatExpiresAt: it holds no seat.</summary>
+    public bool MachineDeadAt(DateTimeOffset now) => Machine is not null && HeartbeatRules.IsDead(Heartbeat, Policy, now);
+}
 
 /// <summary>
 /// Validation's one round trip to PostgreSQL: one statement finds the license (by key, or by id for the client's own)
 /// and joins its product, its policy and, when a fingerprint is asked about, its active machine with that fingerprint.
 /// The policy is read on every validation, never copied into its licenses, so a policy's change holds at the next one.
-/// Each join follows a primary key or the machines' license index; the key lookup is the key index's own expression.
+/// Each join follows a primary key or a license index; the key lookup is the key index's own expression. Leases are
+/// counted only when asked for (an instant given), by the lease grant's decision.
 /// </summary>
 public sealed class LicenseInOneRead
 {
@@ -25,15 +34,20 @@ public sealed class LicenseInOneRead
         _serializer = store.Options.Serializer();
         string Table<T>() => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
         var select = $"""
-            select l.data, p.data, pol.data, m.data
+            select l.data, p.data, pol.data, m.data, h.data, leases.live
             from {Table<License>()} l
             left join {Table<Product>()} p on p.tenant_id = l.tenant_id and p.id = CAST(l.data ->> 'ProductId' as uuid)
             left join {Table<Policy>()} pol on pol.tenant_id = l.tenant_id and pol.id = CAST(l.data ->> 'PolicyId' as uuid)
             left join lateral (
-                select m.data from {Table<Machine>()} m
+                select m.id, m.data from {Table<Machine>()} m
                 where $3::text is not null and m.tenant_id = l.tenant_id and CAST(m.data ->> 'LicenseId' as uuid) = l.id
                   and m.data ->> 'Fingerprint' = $3 and m.data ->> 'DeactivatedAt' is null
                 limit 1) m on true
+            left join {Table<MachineHeartbeat>()} h on h.tenant_id = l.tenant_id and h.id = m.id
+            left join lateral (
+                select count(*)::int as live from {Table<Leases.Lease>()} x
+                where $4::timestamptz is not null and x.tenant_id = l.tenant_id and x.license_id = l.id
+                  and CAST(x.data ->> 'ExpiresAt' as timestamptz) > $4) leases on true
             where l.tenant_id = $1 and
             """;
         _byKey = select + " l.data ->> 'Key' = $2";
@@ -42,13 +56,15 @@ public sealed class LicenseInOneRead
 
     /// <summary>The session's account's license with this key (well-formed, upper case), or null.</summary>
     public Task<LicenseConsulted?> ByKey(IQuerySession session, string key, string? fingerprint, CancellationToken token) =>
-        Read(session, _byKey, key, fingerprint, token);
+        Read(session, _byKey, key, fingerprint, null, token);
 
-    public Task<LicenseConsulted?> ById(IQuerySession session, Guid id, string? fingerprint, CancellationToken token) =>
-        Read(session, _byId, id, fingerprint, token);
+    /// <summary>The session's account's license with this id, or null; with <paramref name="leasesLiveAt"/>, its leases live then counted.</summary>
+    public Task<LicenseConsulted?> ById(IQuerySession session, Guid id, string? fingerprint, CancellationToken token,
+        DateTimeOffset? leasesLiveAt = null) =>
+        Read(session, _byId, id, fingerprint, leasesLiveAt, token);
 
     private async Task<LicenseConsulted?> Read(IQuerySession session, string sql, object license, string? fingerprint,
-        CancellationToken token)
+        DateTimeOffset? leasesLiveAt, CancellationToken token)
     {
         await using var command = new NpgsqlCommand(sql)
         {
@@ -56,12 +72,13 @@ public sealed class LicenseInOneRead
             {
                 new() { Value = session.TenantId },
                 new() { Value = license },
-                new() { Value = (object?)fingerprint ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text }
+                new() { Value = (object?)fingerprint ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
+                new() { Value = (object?)leasesLiveAt ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz }
             }
         };
         await using var reader = await session.ExecuteReaderAsync(command, token);
         if (!await reader.ReadAsync(token)) return null;
         T? Read<T>(int index) where T : class => reader.IsDBNull(index) ? null : _serializer.FromJson<T>(reader, index);
-        return new(Read<License>(0)!, Read<Product>(1), Read<Policy>(2), Read<Machine>(3));
+        return new(Read<License>(0)!, Read<Product>(1), Read<Policy>(2), Read<Machine>(3), Read<MachineHeartbeat>(4), reader.GetInt32(5));
     }
 }

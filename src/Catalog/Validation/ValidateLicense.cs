@@ -54,6 +54,8 @@ public static class ValidateLicenseEndpoint
         // What cannot be a key (a NUL, say, which PostgreSQL would refuse) is not found without asking.
         var found = LicenseKeys.IsWellFormed(key) ? await licenses.ByKey(session, key, command.Fingerprint, token) : null;
         found = await FirstValidation.StartClock(found, question, store, session.TenantId, time, token);
-        return new(LicenseVerdict.Judge(found?.License, found?.Product, found?.Policy, time.GetUtcNow(), question, found?.Machine is not null));
+        var now = time.GetUtcNow();
+        return new(LicenseVerdict.Judge(found?.License, found?.Product, found?.Policy, now, question, found?.Machine is not null,
+            found?.MachineDeadAt(now) == true));
     }
 }

@@ -1,0 +1,21 @@
+using Catalog.Accounts;
+using Catalog.Conventions;
+using Catalog.Http;
+using License = Catalog.Licenses.License;
+
+namespace Catalog.Leases;
+
+[Tags("Leases")]
+public static class ListLeasesEndpoint
+{
+    /// <summary>The license's live leases, newest first (one past its expiry is not listed, swept or not). 404 for another account's license.</summary>
+    [WolverineGet("/api/v1/licenses/{id}/leases", OperationId = "listLeases", Summary = "List a license's leases")]
+    [Authorize(Scopes.LicensesRead)]
+    public static Task<Page<LeaseDetails>> Get([Document("id")] License license, [AsParameters] PageRequest page, IQuerySession session,
+        TimeProvider time, CancellationToken token)
+    {
+        var now = time.UtcNow();
+        return session.Query<Lease>().Where(x => x.LicenseId == license.Id && x.ExpiresAt > now)
+            .NewestFirst(page, x => x.Id, LeaseDetails.From, token);
+    }
+}
