@@ -69,6 +69,7 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
+        fixture.Clock.Reset();
         // Marten's reset pauses the async daemon, wipes documents, events and subscription progress, resumes it; with
         // shards the previous tests' accounts are removed from their shards instead (RemoveAccountsFromShards). The
         // directory's store too. Again when a pooled connection was cut by a test that stopped PostgreSQL.
@@ -407,6 +408,9 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
             where not exists (select 1 from catalog.mt_doc_product p where p.id = s.id and p.tenant_id = s.tenant_id)
               -- a license's own stream (its machines and lifecycle)
               and not exists (select 1 from catalog.mt_doc_license l where l.id = s.id and l.tenant_id = s.tenant_id)
+              -- a policy's or an entitlement's
+              and not exists (select 1 from catalog.mt_doc_policy x where x.id = s.id and x.tenant_id = s.tenant_id)
+              and not exists (select 1 from catalog.mt_doc_entitlement x where x.id = s.id and x.tenant_id = s.tenant_id)
               -- Marten's tombstone stream (its id drawn per process) holds only "tombstone" events, which mark the
               -- sequence numbers of an append that rolled back, or none at all
               and exists (select 1 from catalog.mt_events e where e.stream_id = s.id and e.type <> 'tombstone')

@@ -24,6 +24,9 @@ public sealed class AppFixture : IAsyncLifetime
     /// <summary>What the shared host logs: work that any node may do (a webhook delivery) is logged by whichever did it.</summary>
     public RecordedLogs Logs { get; } = new();
 
+    /// <summary>The host's clock: the real time, moved forward by a test that must not wait for an expiry (reset between tests).</summary>
+    public MovableClock Clock { get; } = new();
+
     public async Task InitializeAsync()
     {
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ConnectionStrings__Catalog")))
@@ -80,8 +83,11 @@ public sealed class AppFixture : IAsyncLifetime
         builder.UseSetting("RateLimit:AnonymousBurst", "1000000");
         builder.UseSetting("RateLimit:ClientPermitsPerSecond", "1000000");
         builder.UseSetting("RateLimit:ClientBurst", "1000000");
+        // The sweeps look every second, so that a test sees a recorded expiry soon after it moves the clock past it.
+        builder.UseSetting(Catalog.Hosting.Sweep.EverySetting, "00:00:01");
         builder.ConfigureServices(services =>
         {
+            services.AddSingleton<TimeProvider>(Clock);
             services.RunWolverineInSoloMode();
             services.DisableAllExternalWolverineTransports();
         });
@@ -93,6 +99,20 @@ public sealed class AppFixture : IAsyncLifetime
         await Host.StopAsync();
         await Host.DisposeAsync();
     }
+}
+
+/// <summary>The real time plus an offset a test moves forward: the service's expiries, without waiting for them.</summary>
+public sealed class MovableClock : TimeProvider
+{
+    private long _offsetTicks;
+
+    public TimeSpan Offset => TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
+
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + Offset;
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
+
+    public void Reset() => Interlocked.Exchange(ref _offsetTicks, 0);
 }
 
 [CollectionDefinition(Name)]

@@ -48,6 +48,7 @@ public static class SendHeartbeatEndpoint
         if (LicensedProduct.Mismatches(found.Product, command?.Product)) return Results.Problem(LicensedProduct.Refusal());
         if (found.License.UnusableBecause(found.Product, now) is { } code)
             return Results.Problem(Problems.Refusal(403, code, $"The license cannot be used: {code}."));
+        if (found.RecordedDead) return Results.Problem(HeartbeatRules.Dead());
         if (found.Machine is not { } machine)
             return Results.Problem(Problems.Refusal(404, ValidationCodes.NotActivated, "No active machine of the license has this fingerprint."));
 

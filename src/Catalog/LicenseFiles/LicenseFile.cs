@@ -78,7 +78,7 @@ public static class LicenseFileRules
         var expiresAt = lease?.ExpiresAt.ToUnixTimeSeconds() ?? issuedAt + (policy?.Terms.FileLifetime ?? (long)settings.FileLifetime.TotalSeconds);
         if (license.ExpiresAt is { } licenseExpiry) expiresAt = Math.Min(expiresAt, licenseExpiry.ToUnixTimeSeconds());
 
-        var verdict = LicenseVerdict.Judge(license, product, policy, now, new ValidationQuestion(fingerprint, productCode), seat is not null,
+        var verdict = LicenseVerdict.Judge(license, product, policy, now, new ValidationQuestion(fingerprint, productCode), seat is not null || machineDead,
             machineDead);
         // A license ending within this second would get a file that is never valid: it is as good as expired.
         var refusedBecause = !verdict.Valid ? verdict.Code : expiresAt <= issuedAt ? ValidationCodes.Expired : null;
@@ -120,8 +120,12 @@ public static class LicenseFileRules
         }
         var product = await session.LoadAsync<Product>(license.ProductId, token);
         var now = time.UtcNow();
-        var dead = seat is not null && policy?.Terms.HeartbeatSeconds is not null
-                   && HeartbeatRules.IsDead(await session.LoadAsync<MachineHeartbeat>(seat.MachineId, token), policy, now);
+        var dead = seat is not null
+            ? policy?.Terms.HeartbeatSeconds is not null
+              && HeartbeatRules.IsDead(await session.LoadAsync<MachineHeartbeat>(seat.MachineId, token), policy, now)
+            // Not active: HEARTBEAT_DEAD rather than NOT_ACTIVATED when its fingerprint's last machine died of it.
+            : fingerprint is not null && await session.Query<Machine>()
+                .AnyAsync(x => x.LicenseId == license.Id && x.Fingerprint == fingerprint && x.DiedAt != null, token);
         var started = LicenseClock.StartOnUse(license, policy, now);
         var (claims, refusal) = Decide(started is null ? license : license.Apply(started), product, policy, fingerprint, seat, now, settings,
             productCode, dead);

@@ -22,8 +22,14 @@ public sealed record Machine(
     Dictionary<string, JsonElement> Metadata,
     DateTimeOffset ActivatedAt)
 {
-    /// <summary>Set when the machine left the license while a file given for it holds its seat.</summary>
+    /// <summary>Set when the machine left the license while a file given for it holds its seat, or when it died.</summary>
     public DateTimeOffset? DeactivatedAt { get; init; }
+
+    /// <summary>
+    /// Set when it was recorded dead (it missed its heartbeat): kept so that its fingerprint still validates
+    /// HEARTBEAT_DEAD, not NOT_ACTIVATED, until that fingerprint is activated again.
+    /// </summary>
+    public DateTimeOffset? DiedAt { get; init; }
 
     public static Machine From(MachineActivated e) => new(e.MachineId, e.LicenseId, e.Fingerprint, e.Name, e.Metadata, e.ActivatedAt);
 }
@@ -36,6 +42,7 @@ public partial class MachineProjection : EventProjection
 {
     public void Project(MachineActivated e, IDocumentOperations operations)
     {
+        operations.DeleteWhere<Machine>(x => x.LicenseId == e.LicenseId && x.Fingerprint == e.Fingerprint && x.DiedAt != null);
         operations.Store(Machine.From(e));
         operations.Store(MachineHeartbeat.Of(e));
     }
@@ -43,7 +50,9 @@ public partial class MachineProjection : EventProjection
     public void Project(MachineDeactivated e, IDocumentOperations operations)
     {
         operations.Delete<MachineHeartbeat>(e.MachineId);
-        if (e.SeatHeldUntil is null) operations.Delete<Machine>(e.MachineId);
+        if (e.Reason == DeactivationReasons.Heartbeat)
+            operations.Patch<Machine>(e.MachineId).Set(x => x.DeactivatedAt, e.DeactivatedAt).Set(x => x.DiedAt, e.DeactivatedAt);
+        else if (e.SeatHeldUntil is null) operations.Delete<Machine>(e.MachineId);
         else operations.Patch<Machine>(e.MachineId).Set(x => x.DeactivatedAt, e.DeactivatedAt);
     }
 

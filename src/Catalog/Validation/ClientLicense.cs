@@ -78,7 +78,7 @@ public static class ValidateThisLicenseEndpoint
                     ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
         found = (await FirstValidation.StartClock(found, question, store, session.TenantId, time, token))!;
         var now = time.GetUtcNow();
-        var verdict = LicenseVerdict.Judge(found.License, found.Product, found.Policy, now, question, found.Machine is not null,
+        var verdict = LicenseVerdict.Judge(found.License, found.Product, found.Policy, now, question, found.FingerprintKnown,
             found.MachineDeadAt(now));
         return new(new ClientLicenseValidation(verdict.Valid, verdict.Code, verdict.License!,
             found.Machine is null ? null : MachineDetails.From(found.Machine, found.Heartbeat, found.Policy)));

@@ -12,8 +12,14 @@ namespace Catalog.Validation;
 public sealed record LicenseConsulted(License License, Product? Product, Policy? Policy, Machine? Machine, MachineHeartbeat? Heartbeat = null,
     int LiveLeases = 0)
 {
-    /// <summary>The machine asked about is past its heartbeatExpiresAt: it holds no seat.</summary>
-    public bool MachineDeadAt(DateTimeOffset now) => Machine is not null && HeartbeatRules.IsDead(Heartbeat, Policy, now);
+    /// <summary>No active machine has the fingerprint asked about, and the last that had it was recorded dead (missed heartbeat).</summary>
+    public bool RecordedDead { get; init; }
+
+    /// <summary>The fingerprint asked about is an active machine, or one that died of a missed heartbeat.</summary>
+    public bool FingerprintKnown => Machine is not null || RecordedDead;
+
+    /// <summary>The machine asked about is past its heartbeatExpiresAt (recorded or not yet): it holds no seat.</summary>
+    public bool MachineDeadAt(DateTimeOffset now) => RecordedDead || Machine is not null && HeartbeatRules.IsDead(Heartbeat, Policy, now);
 }
 
 /// <summary>
@@ -41,7 +47,8 @@ public sealed class LicenseInOneRead
             left join lateral (
                 select m.id, m.data from {Table<Machine>()} m
                 where $3::text is not null and m.tenant_id = l.tenant_id and CAST(m.data ->> 'LicenseId' as uuid) = l.id
-                  and m.data ->> 'Fingerprint' = $3 and m.data ->> 'DeactivatedAt' is null
+                  and m.data ->> 'Fingerprint' = $3 and (m.data ->> 'DeactivatedAt' is null or m.data ->> 'DiedAt' is not null)
+                order by m.data ->> 'DeactivatedAt' nulls first
                 limit 1) m on true
             left join {Table<MachineHeartbeat>()} h on h.tenant_id = l.tenant_id and h.id = m.id
             left join lateral (
@@ -79,6 +86,11 @@ public sealed class LicenseInOneRead
         await using var reader = await session.ExecuteReaderAsync(command, token);
         if (!await reader.ReadAsync(token)) return null;
         T? Read<T>(int index) where T : class => reader.IsDBNull(index) ? null : _serializer.FromJson<T>(reader, index);
-        return new(Read<License>(0)!, Read<Product>(1), Read<Policy>(2), Read<Machine>(3), Read<MachineHeartbeat>(4), reader.GetInt32(5));
+        var machine = Read<Machine>(3);
+        var died = machine?.DiedAt is not null;
+        return new(Read<License>(0)!, Read<Product>(1), Read<Policy>(2), died ? null : machine, Read<MachineHeartbeat>(4), reader.GetInt32(5))
+        {
+            RecordedDead = died
+        };
     }
 }

@@ -55,7 +55,7 @@ public static class ValidateLicenseEndpoint
         var found = LicenseKeys.IsWellFormed(key) ? await licenses.ByKey(session, key, command.Fingerprint, token) : null;
         found = await FirstValidation.StartClock(found, question, store, session.TenantId, time, token);
         var now = time.GetUtcNow();
-        return new(LicenseVerdict.Judge(found?.License, found?.Product, found?.Policy, now, question, found?.Machine is not null,
+        return new(LicenseVerdict.Judge(found?.License, found?.Product, found?.Policy, now, question, found?.FingerprintKnown == true,
             found?.MachineDeadAt(now) == true));
     }
 }
