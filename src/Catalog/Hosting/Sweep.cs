@@ -12,6 +12,12 @@ namespace Catalog.Hosting;
 public abstract class Sweep(IDocumentStore store, TimeProvider time, IConfiguration configuration, ILogger logger) : BackgroundService
 {
     public const string EverySetting = "Sweeps:Every";
+
+    /// <summary>The most (account, license) pairs one query of <see cref="Due"/> returns; a full batch is followed by another.</summary>
+    public const int Batch = 1000;
+
+    /// <summary>At most this many batches a sweep per database: what a failing record leaves due is not looked at forever.</summary>
+    private const int MostBatches = 50;
     public static readonly TimeSpan DefaultEvery = TimeSpan.FromSeconds(15);
 
     /// <summary>What the sweep looks for, for logs.</summary>
@@ -54,23 +60,33 @@ public abstract class Sweep(IDocumentStore store, TimeProvider time, IConfigurat
         {
             try
             {
-                foreach (var (account, license) in await Due(database, time.UtcNow(), token))
+                for (var batch = 0; batch < MostBatches; batch++)
                 {
-                    try
-                    {
-                        await using var session = store.LightweightSession(account);
-                        await Record(session, license, time.UtcNow(), token);
-                        await session.SaveChangesAsync(token);
-                    }
-                    catch (Exception e) when (!token.IsCancellationRequested)
-                    {
-                        Log(e, $"license {license}");
-                    }
+                    var due = await Due(database, time.UtcNow(), token);
+                    await RecordEach(due, token);
+                    if (due.Count < Batch) break;
                 }
             }
             catch (Exception e) when (!token.IsCancellationRequested)
             {
                 Log(e, database.Id.ToString());
+            }
+        }
+    }
+
+    private async Task RecordEach(IReadOnlyList<(string Account, Guid License)> due, CancellationToken token)
+    {
+        foreach (var (account, license) in due)
+        {
+            try
+            {
+                await using var session = store.LightweightSession(account);
+                await Record(session, license, time.UtcNow(), token);
+                await session.SaveChangesAsync(token);
+            }
+            catch (Exception e) when (!token.IsCancellationRequested)
+            {
+                Log(e, $"license {license}");
             }
         }
     }

@@ -1,3 +1,4 @@
+using Catalog.Licenses;
 using JasperFx.Events.Projections;
 
 namespace Catalog.Leases;

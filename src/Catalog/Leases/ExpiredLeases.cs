@@ -10,7 +10,7 @@ public sealed class ExpiredLeases(IDocumentStore store, TimeProvider time, IConf
     // Live leases only are kept (ended ones are deleted): a scan of a small table.
     private readonly string _due = $"""
         select distinct tenant_id, license_id from {store.Options.FindOrResolveDocumentType(typeof(Lease)).TableName.QualifiedName}
-        where CAST(data ->> 'ExpiresAt' as timestamptz) <= $1 limit 1000
+        where CAST(data ->> 'ExpiresAt' as timestamptz) <= $1 limit {Batch}
         """;
 
     protected override string What => "expired leases";

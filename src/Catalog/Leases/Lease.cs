@@ -5,31 +5,9 @@ using Catalog.Licenses;
 using Catalog.Machines;
 using Catalog.Policies;
 using Catalog.Products;
-using Marten.Events.Projections;
 using License = Catalog.Licenses.License;
 
 namespace Catalog.Leases;
-
-/// <summary>
-/// The lease read model: one document per lease granted and not yet ended (released, or recorded expired). One past
-/// <see cref="ExpiresAt"/> holds no slot already, swept or not. A renewal rewrites <see cref="ExpiresAt"/> under the
-/// license stream's lock: it is no event, so a rebuild gives each live lease the expiry it was granted with.
-/// </summary>
-public sealed record Lease(Guid Id, Guid LicenseId, Guid? MachineId, DateTimeOffset GrantedAt, DateTimeOffset ExpiresAt, bool Borrowed)
-{
-    public bool LivesAt(DateTimeOffset now) => ExpiresAt > now;
-
-    public static Lease From(LeaseGranted e) => new(e.LeaseId, e.LicenseId, e.MachineId, e.GrantedAt, e.ExpiresAt, e.Borrowed);
-}
-
-public partial class LeaseProjection : EventProjection
-{
-    public Lease Create(LeaseGranted e) => Lease.From(e);
-
-    public void Project(LeaseReleased e, IDocumentOperations operations) => operations.Delete<Lease>(e.LeaseId);
-
-    public void Project(LeaseExpired e, IDocumentOperations operations) => operations.Delete<Lease>(e.LeaseId);
-}
 
 /// <summary>A lease as the API shows it.</summary>
 [SchemaName("Lease")]

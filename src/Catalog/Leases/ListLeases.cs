@@ -1,9 +1,23 @@
 using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Http;
+using Catalog.Licenses;
 using License = Catalog.Licenses.License;
 
 namespace Catalog.Leases;
+
+[Tags("Leases")]
+public static class GetLeaseEndpoint
+{
+    /// <summary>A live lease (404 once it has ended: released, or past its expiry).</summary>
+    [WolverineGet("/api/v1/leases/{id}", OperationId = "getLease", Summary = "Get a lease")]
+    [Authorize(Scopes.LicensesRead)]
+    [ProducesResponseType<Resource<LeaseDetails>>(200)]
+    public static IResult Get([Document("id")] Lease lease, TimeProvider time) =>
+        lease.LivesAt(time.UtcNow())
+            ? Results.Json(new Resource<LeaseDetails>(LeaseDetails.From(lease)), ApiJson.Options)
+            : Results.Problem(LeaseRules.Ended());
+}
 
 [Tags("Leases")]
 public static class ListLeasesEndpoint

@@ -115,7 +115,13 @@ public static class LicenseStream
         // decide on what they read and both commit (the revocation appends to the product's stream, not this one). The
         // same lock, taken on the license's id for the transaction, queues them; once the stream exists its row does.
         if (stream.Aggregate is null)
+        {
             await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(?)", token, LockKey(licenseId));
+            // Another may have started the stream while this one waited: fetched again, under its row's lock when it
+            // now exists, so that an append expects its version (a herd of first requests, each lease request of a
+            // license with no machine yet, would otherwise all but one collide and run again).
+            stream = await session.Events.FetchForExclusiveWriting<LicenseSeats>(licenseId, token);
+        }
         var current = await session.LoadAsync<License>(licenseId, token);
         return (stream, stream.Aggregate ?? new LicenseSeats { Id = licenseId }, current);
     }

@@ -14,7 +14,7 @@ public sealed class DeadMachines(IDocumentStore store, HeartbeatRows rows, TimeP
     // A scan of the heartbeat rows: an index on their expiry would be rewritten by every heartbeat (Heartbeats.cs).
     private readonly string _due = $"""
         select distinct tenant_id, license_id from {store.Options.FindOrResolveDocumentType(typeof(MachineHeartbeat)).TableName.QualifiedName}
-        where CAST(data ->> 'ExpiresAt' as timestamptz) <= $1 limit 1000
+        where CAST(data ->> 'ExpiresAt' as timestamptz) <= $1 limit {Batch}
         """;
 
     protected override string What => "machines that missed their heartbeat";

@@ -9,7 +9,7 @@ namespace Catalog.Machines;
 // (MachineHeartbeat), so that a machine's millionth heartbeat leaves the store no bigger than its first. Whether a
 // machine is alive is computed from that row, the rule in force and the time, in every decision that counts seats:
 // a machine past its heartbeatExpiresAt holds no seat at that instant, swept or not. Its death is recorded (events)
-// by the next decision on its license under the license stream's lock, or by the sweep (Heartbeats/DeadMachines.cs).
+// by the next decision on its license under the license stream's lock, or by the sweep (DeadMachines.cs).
 
 /// <summary>
 /// A machine's last sign of life: one row per machine, written at its activation (by <see cref="MachineProjection"/>)

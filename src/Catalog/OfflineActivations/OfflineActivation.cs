@@ -79,8 +79,8 @@ public static class OfflineActivationRules
     /// recorded with the machine. The same request again (or any for an active fingerprint) answers 200 with the same
     /// machine and a new file.
     /// </summary>
-    public static async Task<IResult> Activate(Guid licenseId, SendOfflineActivation command, IDocumentSession session, HeartbeatRows heartbeats,
-        SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token)
+    public static async Task<IResult> Activate(Guid licenseId, SendOfflineActivation command, HttpResponse response, IDocumentSession session,
+        HeartbeatRows heartbeats, SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token)
     {
         var request = OfflineActivationRequest.Decode(command.Request)!;
         var now = time.UtcNow();
@@ -102,6 +102,7 @@ public static class OfflineActivationRules
         var machine = decision.Activated is { } activated
             ? MachineDetails.From(activated, activation.Policy)
             : await Seats.Existing(session, licenseId, seat, activation.Policy, token);
+        if (decision.Activated is not null) response.Headers.Location = machine.Location;
         return Results.Json(new Resource<OfflineActivationDetails>(new(machine, file)), ApiJson.Options,
             statusCode: decision.Activated is null ? 200 : 201);
     }
@@ -123,9 +124,9 @@ public static class SendThisOfflineActivationEndpoint
     [ProducesResponseType<Resource<OfflineActivationDetails>>(200, Description = "The fingerprint was already active: the same machine, and a new file.")]
     [Refuses(403, "`code` is PRODUCT_MISMATCH (the request's product is not the license's), PRODUCT_DELETED, SUSPENDED or EXPIRED.")]
     [Refuses(409, "Every seat is taken: `code` is MACHINE_LIMIT_REACHED; or this machine had its trial of the product: TRIAL_ALREADY_USED.")]
-    public static Task<IResult> Post(SendOfflineActivation command, ClaimsPrincipal user, IDocumentSession session, HeartbeatRows heartbeats,
-        SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token) =>
-        OfflineActivationRules.Activate(user.License(), command, session, heartbeats, keys, settings, time, token);
+    public static Task<IResult> Post(SendOfflineActivation command, ClaimsPrincipal user, HttpResponse response, IDocumentSession session,
+        HeartbeatRows heartbeats, SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token) =>
+        OfflineActivationRules.Activate(user.License(), command, response, session, heartbeats, keys, settings, time, token);
 }
 
 [Tags("Machines")]
@@ -143,6 +144,6 @@ public static class SendOfflineActivationEndpoint
     [Refuses(403, "`code` is PRODUCT_MISMATCH (the request's product is not the license's), REVOKED, PRODUCT_DELETED, SUSPENDED or EXPIRED.")]
     [Refuses(409, "Every seat is taken: `code` is MACHINE_LIMIT_REACHED; or this machine had its trial of the product: TRIAL_ALREADY_USED.")]
     public static Task<IResult> Post(SendOfflineActivation command, [Document("id")] Licenses.License license, IDocumentSession session,
-        HeartbeatRows heartbeats, SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token) =>
-        OfflineActivationRules.Activate(license.Id, command, session, heartbeats, keys, settings, time, token);
+        HttpResponse response, HeartbeatRows heartbeats, SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token) =>
+        OfflineActivationRules.Activate(license.Id, command, response, session, heartbeats, keys, settings, time, token);
 }

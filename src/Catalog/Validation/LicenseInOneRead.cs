@@ -1,3 +1,4 @@
+using Catalog.Licenses;
 using Catalog.Machines;
 using Catalog.Policies;
 using Catalog.Products;
@@ -52,7 +53,7 @@ public sealed class LicenseInOneRead
                 limit 1) m on true
             left join {Table<MachineHeartbeat>()} h on h.tenant_id = l.tenant_id and h.id = m.id
             left join lateral (
-                select count(*)::int as live from {Table<Leases.Lease>()} x
+                select count(*)::int as live from {Table<Lease>()} x
                 where $4::timestamptz is not null and x.tenant_id = l.tenant_id and x.license_id = l.id
                   and CAST(x.data ->> 'ExpiresAt' as timestamptz) > $4) leases on true
             where l.tenant_id = $1 and

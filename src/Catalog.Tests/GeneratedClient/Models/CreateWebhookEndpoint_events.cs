@@ -56,6 +56,22 @@ namespace Catalog.Tests.GeneratedClient.Models
         #pragma warning disable CS1591
         MachineDeactivated,
         #pragma warning restore CS1591
+        [EnumMember(Value = "machine.heartbeat.dead")]
+        #pragma warning disable CS1591
+        MachineHeartbeatDead,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "lease.granted")]
+        #pragma warning disable CS1591
+        LeaseGranted,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "lease.released")]
+        #pragma warning disable CS1591
+        LeaseReleased,
+        #pragma warning restore CS1591
+        [EnumMember(Value = "lease.expired")]
+        #pragma warning disable CS1591
+        LeaseExpired,
+        #pragma warning restore CS1591
         [EnumMember(Value = "policy.created")]
         #pragma warning disable CS1591
         PolicyCreated,

@@ -34,8 +34,12 @@ namespace Catalog.Tests.GeneratedClient.Models
 #else
         public string Key { get; set; }
 #endif
+        /// <summary>Leases held: granted and not yet ended (one past its expiry is free at once, and leaves this count within a minute).</summary>
+        public int? LeasesCount { get; set; }
         /// <summary>Seats taken now: active machines, and deactivated machines whose license file is still valid.</summary>
         public int? MachinesCount { get; set; }
+        /// <summary>Leases allowed at once (its policy&apos;s maxConcurrent); null when the license needs no lease.</summary>
+        public int? MaxConcurrent { get; set; }
         /// <summary>How many machines may use the license at once (its own, else its policy&apos;s); null for no limit.</summary>
         public int? MaxMachines { get; set; }
         /// <summary>Metered uses allowed (its own, else its policy&apos;s); null for unlimited.</summary>
@@ -83,7 +87,9 @@ namespace Catalog.Tests.GeneratedClient.Models
                 { "expiresAt", n => { ExpiresAt = n.GetDateTimeOffsetValue(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
                 { "key", n => { Key = n.GetStringValue(); } },
+                { "leasesCount", n => { LeasesCount = n.GetIntValue(); } },
                 { "machinesCount", n => { MachinesCount = n.GetIntValue(); } },
+                { "maxConcurrent", n => { MaxConcurrent = n.GetIntValue(); } },
                 { "maxMachines", n => { MaxMachines = n.GetIntValue(); } },
                 { "maxUses", n => { MaxUses = n.GetIntValue(); } },
                 { "metadata", n => { Metadata = n.GetObjectValue<global::Catalog.Tests.GeneratedClient.Models.License_metadata>(global::Catalog.Tests.GeneratedClient.Models.License_metadata.CreateFromDiscriminatorValue); } },
@@ -107,7 +113,9 @@ namespace Catalog.Tests.GeneratedClient.Models
             writer.WriteDateTimeOffsetValue("expiresAt", ExpiresAt);
             writer.WriteGuidValue("id", Id);
             writer.WriteStringValue("key", Key);
+            writer.WriteIntValue("leasesCount", LeasesCount);
             writer.WriteIntValue("machinesCount", MachinesCount);
+            writer.WriteIntValue("maxConcurrent", MaxConcurrent);
             writer.WriteIntValue("maxMachines", MaxMachines);
             writer.WriteIntValue("maxUses", MaxUses);
             writer.WriteObjectValue<global::Catalog.Tests.GeneratedClient.Models.License_metadata>("metadata", Metadata);

@@ -40,6 +40,10 @@ namespace Catalog.Tests.GeneratedClient.Models
         #pragma warning disable CS1591
         NOT_ACTIVATED,
         #pragma warning restore CS1591
+        [EnumMember(Value = "HEARTBEAT_DEAD")]
+        #pragma warning disable CS1591
+        HEARTBEAT_DEAD,
+        #pragma warning restore CS1591
         [EnumMember(Value = "ENTITLEMENTS_MISSING")]
         #pragma warning disable CS1591
         ENTITLEMENTS_MISSING,

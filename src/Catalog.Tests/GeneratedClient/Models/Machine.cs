@@ -22,8 +22,12 @@ namespace Catalog.Tests.GeneratedClient.Models
 #else
         public string Fingerprint { get; set; }
 #endif
+        /// <summary>Under a heartbeat rule, the instant it holds no seat unless it sends a heartbeat before (a borrowed lease&apos;s end when later); null without the rule.</summary>
+        public DateTimeOffset? HeartbeatExpiresAt { get; set; }
         /// <summary>The id property</summary>
         public Guid? Id { get; set; }
+        /// <summary>Its last heartbeat; null before the first.</summary>
+        public DateTimeOffset? LastHeartbeatAt { get; set; }
         /// <summary>The licenseId property</summary>
         public Guid? LicenseId { get; set; }
         /// <summary>At most 64 keys of 1-64 characters; values are strings (at most 512 characters), numbers, booleans or null.</summary>
@@ -62,7 +66,9 @@ namespace Catalog.Tests.GeneratedClient.Models
             {
                 { "activatedAt", n => { ActivatedAt = n.GetDateTimeOffsetValue(); } },
                 { "fingerprint", n => { Fingerprint = n.GetStringValue(); } },
+                { "heartbeatExpiresAt", n => { HeartbeatExpiresAt = n.GetDateTimeOffsetValue(); } },
                 { "id", n => { Id = n.GetGuidValue(); } },
+                { "lastHeartbeatAt", n => { LastHeartbeatAt = n.GetDateTimeOffsetValue(); } },
                 { "licenseId", n => { LicenseId = n.GetGuidValue(); } },
                 { "metadata", n => { Metadata = n.GetObjectValue<global::Catalog.Tests.GeneratedClient.Models.Machine_metadata>(global::Catalog.Tests.GeneratedClient.Models.Machine_metadata.CreateFromDiscriminatorValue); } },
                 { "name", n => { Name = n.GetStringValue(); } },
@@ -77,7 +83,9 @@ namespace Catalog.Tests.GeneratedClient.Models
             if(ReferenceEquals(writer, null)) throw new ArgumentNullException(nameof(writer));
             writer.WriteDateTimeOffsetValue("activatedAt", ActivatedAt);
             writer.WriteStringValue("fingerprint", Fingerprint);
+            writer.WriteDateTimeOffsetValue("heartbeatExpiresAt", HeartbeatExpiresAt);
             writer.WriteGuidValue("id", Id);
+            writer.WriteDateTimeOffsetValue("lastHeartbeatAt", LastHeartbeatAt);
             writer.WriteGuidValue("licenseId", LicenseId);
             writer.WriteObjectValue<global::Catalog.Tests.GeneratedClient.Models.Machine_metadata>("metadata", Metadata);
             writer.WriteStringValue("name", Name);

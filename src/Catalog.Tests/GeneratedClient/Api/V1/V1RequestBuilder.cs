@@ -4,6 +4,7 @@ using Catalog.Tests.GeneratedClient.Api.V1.Accounts;
 using Catalog.Tests.GeneratedClient.Api.V1.Client;
 using Catalog.Tests.GeneratedClient.Api.V1.Entitlements;
 using Catalog.Tests.GeneratedClient.Api.V1.Events;
+using Catalog.Tests.GeneratedClient.Api.V1.Leases;
 using Catalog.Tests.GeneratedClient.Api.V1.Licenses;
 using Catalog.Tests.GeneratedClient.Api.V1.Machines;
 using Catalog.Tests.GeneratedClient.Api.V1.Policies;
@@ -42,6 +43,11 @@ namespace Catalog.Tests.GeneratedClient.Api.V1
         public global::Catalog.Tests.GeneratedClient.Api.V1.Events.EventsRequestBuilder Events
         {
             get => new global::Catalog.Tests.GeneratedClient.Api.V1.Events.EventsRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The leases property</summary>
+        public global::Catalog.Tests.GeneratedClient.Api.V1.Leases.LeasesRequestBuilder Leases
+        {
+            get => new global::Catalog.Tests.GeneratedClient.Api.V1.Leases.LeasesRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The licenses property</summary>
         public global::Catalog.Tests.GeneratedClient.Api.V1.Licenses.LicensesRequestBuilder Licenses

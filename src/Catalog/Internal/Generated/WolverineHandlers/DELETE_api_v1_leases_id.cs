@@ -77,7 +77,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // Try to load the existing saga document
-            var lease = await documentSession.LoadAsync<Catalog.Leases.Lease>(id, httpContext.RequestAborted).ConfigureAwait(false);
+            var lease = await documentSession.LoadAsync<Catalog.Licenses.Lease>(id, httpContext.RequestAborted).ConfigureAwait(false);
             // 404 if this required object is null
             if (lease == null)
             {

@@ -76,7 +76,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Catalog.OfflineActivations.SendThisOfflineActivationEndpoint.Post(command, httpContext.User, documentSession, _heartbeatRows, _signingKeyRing, _signingSettings, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Catalog.OfflineActivations.SendThisOfflineActivationEndpoint.Post(command, httpContext.User, httpContext.Response, documentSession, _heartbeatRows, _signingKeyRing, _signingSettings, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

@@ -106,7 +106,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Catalog.OfflineActivations.SendOfflineActivationEndpoint.Post(command, license, documentSession, _heartbeatRows, _signingKeyRing, _signingSettings, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Catalog.OfflineActivations.SendOfflineActivationEndpoint.Post(command, license, documentSession, httpContext.Response, _heartbeatRows, _signingKeyRing, _signingSettings, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
