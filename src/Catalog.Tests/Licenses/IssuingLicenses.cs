@@ -22,7 +22,7 @@ public class IssuingLicenses(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(201, response.Status);
         var license = response.Data;
         Assert.Equal(["id", "productId", "key", "status", "expiresAt", "revokedAt", "createdAt", "updatedAt", "metadata", "maxMachines", "machinesCount",
-                "policyId", "entitlements", "uses", "maxUses"],
+                "policyId", "entitlements", "uses", "maxUses", "leasesCount", "maxConcurrent"],
             license.EnumerateObject().Select(x => x.Name));
         var issued = response.As<LicenseDetails>();
         Assert.Equal($"/api/v1/licenses/{issued.Id}", response.Headers.Location.ToString());

@@ -29,7 +29,7 @@ public class ActivatingMachines(AppFixture fixture) : ApiTest(fixture)
 
         var first = await Activate(license, "host-8f2a", "Alice's laptop");
         Assert.Equal(201, first.Status);
-        Assert.Equal(["id", "licenseId", "fingerprint", "name", "metadata", "activatedAt"], first.Data.EnumerateObject().Select(x => x.Name));
+        Assert.Equal(["id", "licenseId", "fingerprint", "name", "metadata", "activatedAt", "lastHeartbeatAt", "heartbeatExpiresAt"], first.Data.EnumerateObject().Select(x => x.Name));
         var machine = first.As<MachineDetails>();
         Assert.Equal(("host-8f2a", "Alice's laptop", license.Id), (machine.Fingerprint, machine.Name, machine.LicenseId));
 

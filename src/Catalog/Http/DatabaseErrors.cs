@@ -46,6 +46,14 @@ public sealed class DatabaseExceptionHandler(IProblemDetailsService problems, IL
             logger.LogError(exception, "An account without a shard was served {Path}: place it (docs/scale-out.md)", context.Request.Path);
             problem = Problems.Status(503, "The account's data cannot be reached: it has no shard.");
         }
+        else if (IsContentionLeftOver(exception))
+        {
+            // Lost the race for a row (a hot license) more times than the edge runs a request again (Repeats): nothing
+            // was committed, and a retry a moment later goes through. Never a 500: the client did nothing wrong.
+            logger.LogWarning(exception, "Contention outlasted the retries while serving {Path}", context.Request.Path);
+            context.Response.Headers.RetryAfter = "1";
+            problem = Problems.Status(503, "The resource is busy with concurrent changes; retry shortly.");
+        }
         else if (IsDatabaseUnavailable(exception))
         {
             logger.LogWarning(exception, "Database unavailable while serving {Path}", context.Request.Path);
@@ -56,6 +64,12 @@ public sealed class DatabaseExceptionHandler(IProblemDetailsService problems, IL
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
+
+    /// <summary>A deadlock, a serialization failure or a stream version conflict: contention, which a retry resolves.</summary>
+    public static bool IsContentionLeftOver(Exception exception) =>
+        exception.Find<PostgresException>() is { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure or "MT003" }
+        || exception.Find<JasperFx.ConcurrencyException>() is not null
+        || exception.Find<JasperFx.Events.EventStreamUnexpectedMaxEventIdException>() is not null;
 
     public static bool IsDatabaseUnavailable(Exception exception)
     {

@@ -110,23 +110,20 @@ public static class LicenseStream
     public static async Task<(IEventStream<LicenseSeats> Stream, LicenseSeats Seats, License? Current)> Lock(
         IDocumentSession session, Guid licenseId, CancellationToken token)
     {
+        // First the transaction lock of the license's id, then the stream (its row locked too, when it exists): one
+        // order for every decision on a license. A license whose stream does not exist yet has no row to lock, and a
+        // revocation and a first activation would each decide on what they read and both commit; the id's lock queues
+        // them. Taken before the fetch, every decision reads the stream as the one before it left it: a herd of first
+        // requests (2,000 lease requests on a new license) queues once, instead of fetching a stream that is not there,
+        // waiting, and colliding with the one that started it (or deadlocking with those that found its row).
+        await session.BeginTransactionAsync(token); // the lock lasts until the transaction ends: open it first
+        await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(?)", token, LockKey(licenseId));
         var stream = await session.Events.FetchForExclusiveWriting<LicenseSeats>(licenseId, token);
-        // A license whose stream does not exist yet has no row to lock: a revocation and a first activation would each
-        // decide on what they read and both commit (the revocation appends to the product's stream, not this one). The
-        // same lock, taken on the license's id for the transaction, queues them; once the stream exists its row does.
-        if (stream.Aggregate is null)
-        {
-            await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(?)", token, LockKey(licenseId));
-            // Another may have started the stream while this one waited: fetched again, under its row's lock when it
-            // now exists, so that an append expects its version (a herd of first requests, each lease request of a
-            // license with no machine yet, would otherwise all but one collide and run again).
-            stream = await session.Events.FetchForExclusiveWriting<LicenseSeats>(licenseId, token);
-        }
         var current = await session.LoadAsync<License>(licenseId, token);
         return (stream, stream.Aggregate ?? new LicenseSeats { Id = licenseId }, current);
     }
 
-    /// <summary>The transaction lock of a license without a stream: 64 of its id's random bits (two licenses sharing one only wait).</summary>
+    /// <summary>The transaction lock of a license: 64 of its id's random bits (two licenses sharing one only wait).</summary>
     public static long LockKey(Guid licenseId) => BitConverter.ToInt64(licenseId.ToByteArray(), 8);
 }
 
