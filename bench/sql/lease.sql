@@ -1,13 +1,14 @@
 -- What a lease grant and a release send, in turns per client as the wrk script does (:phase, 0 at the start: a
 -- grant; 1: the release of that client's lease). The lease's id is a function of a number drawn here, as the service
--- draws its id before writing. The license's stream exists (the seeding granted and released a lease), so its row
--- alone locks it (LicenseStream.Lock): its row for update, then its snapshot of seats (none: it never had a machine).
+-- draws its id before writing. Every decision on a license takes its id's transaction lock, then its stream's row for
+-- update (LicenseStream.Lock), then its snapshot of seats (none: it never had a machine).
 \if :phase = 0
 -- The grant: the license's one read (with its live leases), without a lock; then the license stream's lock and its
 -- seats, the license and the one read again; then the event, the license's count and the lease; COMMIT.
 \set lease random(1, 9000000000000000000)
 select l.data, p.data, pol.data, m.data, h.data, leases.live from catalog.mt_doc_license l left join catalog.mt_doc_product p on p.tenant_id = l.tenant_id and p.id = CAST(l.data ->> 'ProductId' as uuid) left join catalog.mt_doc_policy pol on pol.tenant_id = l.tenant_id and pol.id = CAST(l.data ->> 'PolicyId' as uuid) left join lateral (select m.id, m.data from catalog.mt_doc_machine m where NULL::text is not null and m.tenant_id = l.tenant_id and CAST(m.data ->> 'LicenseId' as uuid) = l.id and m.data ->> 'Fingerprint' = NULL::text and (m.data ->> 'DeactivatedAt' is null or m.data ->> 'DiedAt' is not null) order by m.data ->> 'DeactivatedAt' nulls first limit 1) m on true left join catalog.mt_doc_machineheartbeat h on h.tenant_id = l.tenant_id and h.id = m.id left join lateral (select count(*)::int as live from catalog.mt_doc_lease x where now() is not null and x.tenant_id = l.tenant_id and x.license_id = l.id and CAST(x.data ->> 'ExpiresAt' as timestamptz) > now()) leases on true where l.tenant_id = :tenant and l.id = :leaselicense;
 BEGIN;
+select 1 from pg_advisory_xact_lock(:leaselock);
 select version from catalog.mt_streams where id = :leaselicense and tenant_id = :tenant for update \gset
 select d.id, d.data, d.mt_version from catalog.mt_doc_licenseseats as d where id = :leaselicense and d.tenant_id = :tenant;
 select d.id, d.data, d.mt_version from catalog.mt_doc_license as d where id = :leaselicense and d.tenant_id = :tenant;
@@ -21,6 +22,7 @@ COMMIT;
 -- The release: the license stream's lock and its seats, the license, its policy, its product and the lease;
 -- then the event, the license's count and the lease deleted; COMMIT.
 BEGIN;
+select 1 from pg_advisory_xact_lock(:leaselock);
 select version from catalog.mt_streams where id = :leaselicense and tenant_id = :tenant for update \gset
 select d.id, d.data, d.mt_version from catalog.mt_doc_licenseseats as d where id = :leaselicense and d.tenant_id = :tenant;
 select d.id, d.data, d.mt_version from catalog.mt_doc_license as d where id = :leaselicense and d.tenant_id = :tenant;
