@@ -123,6 +123,29 @@ public class MachinesKeepTheirSeatsByHeartbeat(AppFixture fixture) : ApiTest(fix
     }
 
     [Fact]
+    public async Task a_dead_machines_valid_license_file_holds_its_seat_so_letting_machines_die_never_yields_more_files_than_seats()
+    {
+        var f = await ALicenseWithHeartbeats(maxMachines: 1);
+        Assert.Equal(201, (await Activate(f, "fp-1")).Status);
+        var file = await AsLicense("POST", "/api/v1/client/license-file", f.License.Key,
+            JsonSerializer.Serialize(new { fingerprint = "fp-1", product = f.Product.Code }));
+        Assert.Equal(200, file.Status);
+
+        Fixture.Clock.Advance(TimeSpan.FromSeconds(61)); // fp-1 is dead; its 30-day file still runs offline
+        Assert.Equal("HEARTBEAT_DEAD", (await Validate(f, "fp-1")).Data.GetProperty("code").GetString());
+        var another = await Activate(f, "fp-2");
+        Assert.Equal(409, another.Status);
+        Assert.Equal("MACHINE_LIMIT_REACHED", another.Code);
+
+        // The same installation comes back (woken from sleep): it takes its seat again, with its file's hold.
+        var back = await Activate(f, "fp-1");
+        Assert.True(back.Status == 201, back.ToString());
+        Assert.Equal(409, (await Activate(f, "fp-2")).Status);
+        Assert.Equal(1, (await Get($"/api/v1/licenses/{f.License.Id}", f.Vendor)).As<LicenseDetails>().MachinesCount);
+        await ReadModelsAgreeWithTheEvents();
+    }
+
+    [Fact]
     public async Task a_machines_millionth_heartbeat_leaves_the_store_no_bigger_than_its_first()
     {
         var f = await ALicenseWithHeartbeats(heartbeatSeconds: 3600);

@@ -28,7 +28,7 @@ public sealed record LeaseRequest(LicenseConsulted Found, LeaseGranted? Granted,
     {
         var quick = await Read(command, licenseId, session, licenses, time.UtcNow(), token);
         if (quick.Refusal is not null) return quick;
-        var (stream, _, _) = await LicenseStream.Lock(session, licenseId, token);
+        var (stream, _, _) = await LicenseStream.Lock(session, licenseId, token, withLicense: false);
         return await Read(command, licenseId, session, licenses, time.UtcNow(), token) with { Stream = stream };
     }
 

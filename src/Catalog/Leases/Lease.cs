@@ -81,7 +81,11 @@ public static class LeaseRules
                     ? "is not allowed: the license's policy allows no borrowing (maxBorrowSeconds 0)"
                     : $"must be at most {most}, the policy's maxBorrowSeconds"));
         }
-        if (license.UnusableBecause(product, now) is { } code)
+        // A license ending within this second would give a borrowed file that is never valid: as good as expired.
+        var code = license.UnusableBecause(product, now)
+                   ?? (command.BorrowSeconds is not null && license.ExpiresAt?.ToUnixTimeSeconds() <= now.ToUnixTimeSeconds()
+                       ? ValidationCodes.Expired : null);
+        if (code is not null)
             return (null, Problems.Refusal(403, code, $"No lease: the license cannot be used ({code})."));
         if (command.Fingerprint is not null && (machine is null || machineDead))
             return (null, Problems.Refusal(403, ValidationCodes.NotActivated,

@@ -107,8 +107,9 @@ public sealed class LicenseSeats
 /// </summary>
 public static class LicenseStream
 {
+    /// <summary>Locks and fetches; <paramref name="withLicense"/> false: the caller reads the license itself (in its one read).</summary>
     public static async Task<(IEventStream<LicenseSeats> Stream, LicenseSeats Seats, License? Current)> Lock(
-        IDocumentSession session, Guid licenseId, CancellationToken token)
+        IDocumentSession session, Guid licenseId, CancellationToken token, bool withLicense = true)
     {
         // First the transaction lock of the license's id, then the stream (its row locked too, when it exists): one
         // order for every decision on a license. A license whose stream does not exist yet has no row to lock, and a
@@ -119,7 +120,7 @@ public static class LicenseStream
         await session.BeginTransactionAsync(token); // the lock lasts until the transaction ends: open it first
         await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(?)", token, LockKey(licenseId));
         var stream = await session.Events.FetchForExclusiveWriting<LicenseSeats>(licenseId, token);
-        var current = await session.LoadAsync<License>(licenseId, token);
+        var current = withLicense ? await session.LoadAsync<License>(licenseId, token) : null;
         return (stream, stream.Aggregate ?? new LicenseSeats { Id = licenseId }, current);
     }
 

@@ -16,7 +16,8 @@ public sealed class HeartbeatRows
         _serializer = store.Options.Serializer();
         var table = store.Options.FindOrResolveDocumentType(typeof(MachineHeartbeat)).TableName.QualifiedName;
         _forUpdate = $"select data from {table} where tenant_id = $1 and license_id = $2 for update";
-        _write = $"update {table} set data = $3::jsonb where tenant_id = $1 and id = $2";
+        // Only the heartbeat's own fields: a borrow written meanwhile (its BorrowedUntil) is kept.
+        _write = $"update {table} set data = data || $3::jsonb where tenant_id = $1 and id = $2";
     }
 
     /// <summary>
@@ -39,7 +40,7 @@ public sealed class HeartbeatRows
         return beats;
     }
 
-    /// <summary>Rewrites the machine's row; false when there is none any more (the machine left its license).</summary>
+    /// <summary>Writes the heartbeat into the machine's row; false when there is none any more (the machine left its license).</summary>
     public async Task<bool> Write(IQuerySession session, MachineHeartbeat beat, CancellationToken token)
     {
         await using var command = new NpgsqlCommand(_write)
@@ -48,7 +49,7 @@ public sealed class HeartbeatRows
             {
                 new() { Value = session.TenantId },
                 new() { Value = beat.Id },
-                new() { Value = _serializer.ToJson(beat), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Jsonb }
+                new() { Value = _serializer.ToJson(new { beat.LastAt, beat.ExpiresAt }), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Jsonb }
             }
         };
         return await session.ExecuteAsync(command, token) == 1;

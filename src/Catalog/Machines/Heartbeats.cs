@@ -62,9 +62,11 @@ public static class HeartbeatRules
 
     /// <summary>
     /// The deaths to record among the license's active machines at this instant: for each machine past its
-    /// heartbeatExpiresAt, <see cref="MachineHeartbeatDead"/> then <see cref="MachineDeactivated"/> (reason heartbeat;
-    /// its seat is free at once, whatever license file it holds). Decided under the license stream's lock with the
-    /// heartbeat rows read for update, so each death is recorded once, and a heartbeat cannot slip in between.
+    /// heartbeatExpiresAt, <see cref="MachineHeartbeatDead"/> then <see cref="MachineDeactivated"/> (reason heartbeat).
+    /// The machine holds no seat from that instant, but a license file given for it that is still valid does, as after
+    /// any deactivation: else letting machines die would hand out more working offline files than seats. Decided under
+    /// the license stream's lock with the heartbeat rows read for update, so each death is recorded once, and a
+    /// heartbeat cannot slip in between.
     /// </summary>
     public static List<object> Deaths(LicenseSeats seats, IReadOnlyDictionary<Guid, MachineHeartbeat> beats, License license, Policy? policy,
         DateTimeOffset now)
@@ -74,8 +76,8 @@ public static class HeartbeatRules
         {
             if (ExpiresAt(beats.GetValueOrDefault(seat.MachineId), policy) is not { } expired || expired > now) continue;
             events.Add(new MachineHeartbeatDead(seat.MachineId, license.Id, license.ProductId, seat.Fingerprint, expired, now));
-            events.Add(new MachineDeactivated(seat.MachineId, license.Id, license.ProductId, seat.Fingerprint, now, null,
-                DeactivationReasons.Heartbeat));
+            events.Add(new MachineDeactivated(seat.MachineId, license.Id, license.ProductId, seat.Fingerprint, now,
+                seat.FileExpiresAt > now ? seat.FileExpiresAt : null, DeactivationReasons.Heartbeat));
         }
         return events;
     }

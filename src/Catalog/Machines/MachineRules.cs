@@ -62,8 +62,19 @@ public static class MachineRules
         if (license.UnusableBecause(product, now) is { } code)
             return new(null, null, Problems.Refusal(403, code, $"The license cannot be activated: {code}."));
         var deaths = beats is null ? [] : HeartbeatRules.Deaths(seats, beats, license, policy, now);
+        // The installation whose machine just died comes back (a laptop woken from sleep): the seat its file holds, and
+        // the file's hold, go to its new machine rather than staying taken against it.
+        DateTimeOffset? inherited = null;
+        for (var i = 0; i < deaths.Count; i++)
+            if (deaths[i] is MachineDeactivated { SeatHeldUntil: { } until } died && died.Fingerprint == command.Fingerprint)
+            {
+                inherited = until;
+                deaths[i] = died with { SeatHeldUntil = null };
+            }
         var dead = deaths.OfType<MachineDeactivated>().Select(x => x.MachineId).ToHashSet();
         if (seats.Holding(command.Fingerprint!) is { } active && !dead.Contains(active.MachineId)) return new(null, active, null);
+        // The seats dead machines free: those whose files (if any) have expired; a valid file holds its seat on.
+        var freed = deaths.OfType<MachineDeactivated>().Count(x => x.SeatHeldUntil is null);
         // A trial policy: one trial per product for an installation, whatever license it comes back with.
         var trial = policy?.Terms.Trial == true;
         if (trial && trialOfFingerprint is not null && trialOfFingerprint.LicenseId != license.Id) return new(null, null, Trials.Refusal());
@@ -71,9 +82,14 @@ public static class MachineRules
         var activated = new MachineActivated(Guid.CreateVersion7(), license.Id, license.ProductId, command.Fingerprint!, command.Name,
             command.Metadata ?? [], now, StartsTrial: trial && trialOfFingerprint is null,
             HeartbeatExpiresAt: policy?.Terms.HeartbeatSeconds is { } seconds ? now.AddSeconds(seconds) : null);
-        var decision = Seat(activated, license, seats, now, policy, dead.Count);
+        var decision = Seat(activated, license, seats, now, policy, freed);
         if (decision.Activated is null) return decision; // refused: the deaths are recorded by the sweep, or the next decision
         decision = decision with { Events = [.. deaths, .. decision.Events] };
+        if (inherited is { } held)
+            decision = decision with
+            {
+                Events = [.. decision.Events, new LicenseFileIssued(license.Id, license.ProductId, activated.MachineId, now, held)]
+            };
         // The first activation starts a clock that waits for it: in the same transaction, so exactly one sets the expiry.
         return LicenseClock.StartAt(ExpirationBasis.FirstActivation, license, policy, now) is { } started
             ? decision with { Events = [.. decision.Events, started] }
