@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Security.Claims;
-using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Http;
 using Catalog.Licenses;
@@ -26,7 +25,7 @@ public static class SendHeartbeatEndpoint
 {
     /// <summary>Its product travels in the body: a query (say <c>?product=</c>) is refused, never taken for the check.</summary>
     public static ProblemDetails Validate(HttpRequest request, string fingerprint, SendHeartbeat? command) =>
-        MachineFingerprint.CheckClientRequest(request.Query, [], Decoded(fingerprint), command?.Product);
+        MachineFingerprint.CheckClientRequest(request.Query, [], MachineFingerprint.FromPath(fingerprint), command?.Product);
 
     /// <summary>
     /// The software on an active machine says it still runs: under a <c>heartbeatSeconds</c> rule it sends one within
@@ -42,7 +41,7 @@ public static class SendHeartbeatEndpoint
     public static async Task<IResult> Post(string fingerprint, SendHeartbeat? command, ClaimsPrincipal user, IQuerySession session,
         LicenseInOneRead licenses, HeartbeatRows rows, IDocumentStore store, TimeProvider time, CancellationToken token)
     {
-        var found = await licenses.ById(session, user.License(), Decoded(fingerprint), token)
+        var found = await licenses.ById(session, user.License(), MachineFingerprint.FromPath(fingerprint), token)
                     ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
         var now = time.UtcNow();
         if (LicensedProduct.Mismatches(found.Product, command?.Product)) return Results.Problem(LicensedProduct.Refusal());
@@ -56,8 +55,7 @@ public static class SendHeartbeatEndpoint
         if (found.Heartbeat is null)
         {
             // A machine activated before heartbeats were recorded: its clock starts at this first heartbeat.
-            beat = new MachineHeartbeat(machine.Id, machine.LicenseId, machine.ActivatedAt) { LastAt = now };
-            beat = beat with { ExpiresAt = HeartbeatRules.ExpiresAt(beat, found.Policy) };
+            beat = HeartbeatRules.Stamped(new MachineHeartbeat(machine.Id, machine.LicenseId, machine.ActivatedAt) { LastAt = now }, found.Policy);
             await using var write = store.LightweightSession(session.TenantId);
             write.Store(beat);
             await write.SaveChangesAsync(token);
@@ -73,7 +71,4 @@ public static class SendHeartbeatEndpoint
         return Results.Json(new Resource<HeartbeatDetails>(new(MachineDetails.From(machine, beat, found.Policy), beat.ExpiresAt)),
             ApiJson.Options);
     }
-
-    /// <summary>ASP.NET Core decodes a path segment except its %2F: a fingerprint with '/' (base64) arrives still encoded.</summary>
-    private static string Decoded(string fingerprint) => fingerprint.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 }

@@ -7,13 +7,15 @@ namespace Catalog.Hosting;
 /// A sweep records what time has ended and no request has recorded yet (a machine that missed its heartbeat, a lease
 /// past its expiry): every <c>Sweeps:Every</c> (default 15 s), through every database. Correctness never waits for
 /// it: decisions compute such ends from time. Every node sweeps, and each record is decided under its license stream's
-/// lock, so it is made exactly once however many nodes look, and no node's death delays it.
+/// lock, so it is made exactly once however many nodes look, and no node's death delays it. What is due is found in the
+/// rows of one document type, by their license (<c>license_id</c>) and their <c>ExpiresAt</c>: a scan, since such rows
+/// are few (live leases) or rewritten too often to index their expiry (heartbeat rows).
 /// </summary>
-public abstract class Sweep(IDocumentStore store, TimeProvider time, IConfiguration configuration, ILogger logger) : BackgroundService
+public abstract class Sweep(IDocumentStore store, Type rows, TimeProvider time, IConfiguration configuration, ILogger logger) : BackgroundService
 {
     public const string EverySetting = "Sweeps:Every";
 
-    /// <summary>The most (account, license) pairs one query of <see cref="Due"/> returns; a full batch is followed by another.</summary>
+    /// <summary>The most (account, license) pairs one query of what is due returns; a full batch is followed by another.</summary>
     public const int Batch = 1000;
 
     /// <summary>At most this many batches a sweep per database: what a failing record leaves due is not looked at forever.</summary>
@@ -23,9 +25,11 @@ public abstract class Sweep(IDocumentStore store, TimeProvider time, IConfigurat
     /// <summary>What the sweep looks for, for logs.</summary>
     protected abstract string What { get; }
 
-    /// <summary>The (account, license) pairs with something ended to record, in one database, at this instant.</summary>
-    protected abstract Task<IReadOnlyList<(string Account, Guid License)>> Due(Marten.Storage.IMartenDatabase database, DateTimeOffset now,
-        CancellationToken token);
+    /// <summary>The (account, license) pairs with a row past its expiry ($1), in one database.</summary>
+    private readonly string _due = $"""
+        select distinct tenant_id, license_id from {store.Options.FindOrResolveDocumentType(rows).TableName.QualifiedName}
+        where CAST(data ->> 'ExpiresAt' as timestamptz) <= $1 limit {Batch}
+        """;
 
     /// <summary>Decides and records, in the account's session (committed after), what has ended on the license.</summary>
     protected abstract Task Record(IDocumentSession session, Guid license, DateTimeOffset now, CancellationToken token);
@@ -100,13 +104,13 @@ public abstract class Sweep(IDocumentStore store, TimeProvider time, IConfigurat
             logger.LogWarning(e, "Sweeping {What} of {Where} failed; trying again at the next sweep", What, where);
     }
 
-    /// <summary>Runs a query whose rows are (account, license id), on the database's own connection.</summary>
-    protected static async Task<IReadOnlyList<(string Account, Guid License)>> Pairs(Marten.Storage.IMartenDatabase database, string sql,
-        DateTimeOffset now, CancellationToken token)
+    /// <summary>What is due in the database at this instant, on its own connection.</summary>
+    private async Task<IReadOnlyList<(string Account, Guid License)>> Due(Marten.Storage.IMartenDatabase database, DateTimeOffset now,
+        CancellationToken token)
     {
         await using var connection = database.CreateConnection();
         await connection.OpenAsync(token);
-        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = now } } };
+        await using var command = new NpgsqlCommand(_due, connection) { Parameters = { new() { Value = now } } };
         await using var reader = await command.ExecuteReaderAsync(token);
         var pairs = new List<(string, Guid)>();
         while (await reader.ReadAsync(token)) pairs.Add((reader.GetString(0), reader.GetGuid(1)));

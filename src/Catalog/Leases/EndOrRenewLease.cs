@@ -42,8 +42,7 @@ public sealed record LockedLease(LockedLicense Locked, Lease? Lease, DateTimeOff
         if (Lease!.Borrowed && Lease.MachineId is { } machine && await session.LoadAsync<MachineHeartbeat>(machine, token) is { } beat)
         {
             // Back online: its heartbeat clock runs again from now.
-            var back = beat with { BorrowedUntil = null, LastAt = now };
-            session.Store(back with { ExpiresAt = HeartbeatRules.ExpiresAt(back, Locked.Policy) });
+            session.Store(HeartbeatRules.Stamped(beat with { BorrowedUntil = null, LastAt = now }, Locked.Policy));
         }
         return Results.NoContent();
     }

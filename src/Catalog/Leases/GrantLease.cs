@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Http;
 using Catalog.LicenseFiles;
@@ -54,21 +53,13 @@ public sealed record LeaseRequest(LicenseConsulted Found, LeaseGranted? Granted,
         var lease = LeaseDetails.From(Lease.From(granted));
         if (!granted.Borrowed) return lease;
 
-        var (license, policy, machine) = (Found.License, Found.Policy, Found.Machine!);
-        var started = LicenseClock.StartOnUse(license, policy, granted.GrantedAt); // a file is a use: it starts a clock that waits for one
-        var (claims, refusal) = LicenseFileRules.Decide(started is null ? license : license.Apply(started), Found.Product, policy,
-            machine.Fingerprint, new Seat(machine.Id, machine.Fingerprint), granted.GrantedAt, settings, productCode,
-            lease: new(granted.LeaseId, granted.ExpiresAt));
+        var machine = Found.Machine!;
+        var (claims, refusal, events) = LicenseFileRules.DecideRecorded(Found.License, Found.Product, Found.Policy, machine.Fingerprint,
+            new Seat(machine.Id, machine.Fingerprint), granted.GrantedAt, settings, productCode, lease: new(granted.LeaseId, granted.ExpiresAt));
         if (refusal is not null) throw new InvalidOperationException($"A borrowed lease granted was refused its file: {refusal.Detail}");
-        if (started is not null) Stream.AppendOne(started);
-        Stream.AppendOne(new LicenseFileIssued(license.Id, license.ProductId, machine.Id, DateTimeOffset.FromUnixTimeSeconds(claims!.Iat),
-            DateTimeOffset.FromUnixTimeSeconds(claims.Exp)));
-        if (Found.Heartbeat is { } beat)
-        {
-            var borrowed = beat with { BorrowedUntil = granted.ExpiresAt };
-            session.Store(borrowed with { ExpiresAt = HeartbeatRules.ExpiresAt(borrowed, policy) });
-        }
-        var (_, file) = await keys.Sign(Guid.Parse(session.TenantId), LicenseFileRules.MediaType, claims, ApiJson.Options, token);
+        Stream.AppendMany(events);
+        if (Found.Heartbeat is { } beat) session.Store(HeartbeatRules.Stamped(beat with { BorrowedUntil = granted.ExpiresAt }, Found.Policy));
+        var (_, file) = await LicenseFileRules.Sign(session, keys, claims!, token);
         return lease with { File = file };
     }
 }

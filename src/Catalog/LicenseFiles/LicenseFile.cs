@@ -100,12 +100,37 @@ public static class LicenseFileRules
     }
 
     /// <summary>
+    /// A file decided with the events that record it, to append to the license's stream under its lock: the clock the
+    /// file starts (a file is a use: one given while the license's clock waits starts it, so that files alone never make
+    /// a time-limited license perpetual), and, bound to a machine, its seat held until the file expires. A refusal
+    /// records nothing.
+    /// </summary>
+    public static (LicenseFileClaims? Claims, ProblemDetails? Refusal, IReadOnlyList<object> Events) DecideRecorded(
+        License license, Product? product, Policy? policy, string? fingerprint, Seat? seat, DateTimeOffset now, SigningSettings settings,
+        string? productCode = null, bool machineDead = false, LicenseFileClaims.LeaseClaim? lease = null)
+    {
+        var started = LicenseClock.StartOnUse(license, policy, now);
+        var (claims, refusal) = Decide(started is null ? license : license.Apply(started), product, policy, fingerprint, seat, now, settings,
+            productCode, machineDead, lease);
+        if (refusal is not null) return (null, refusal, []);
+        var events = new List<object>();
+        if (started is not null) events.Add(started);
+        if (seat is not null)
+            events.Add(new LicenseFileIssued(license.Id, license.ProductId, seat.MachineId, DateTimeOffset.FromUnixTimeSeconds(claims!.Iat),
+                DateTimeOffset.FromUnixTimeSeconds(claims.Exp)));
+        return (claims, null, events);
+    }
+
+    /// <summary>Signs with the current key of the request's account (the session's tenant), never a field of the stored license.</summary>
+    public static Task<(string Kid, string Jws)> Sign(IQuerySession session, SigningKeyRing keys, LicenseFileClaims claims, CancellationToken token) =>
+        keys.Sign(Guid.Parse(session.TenantId), MediaType, claims, ApiJson.Options, token);
+
+    /// <summary>
     /// Reads what else the decision needs (the caller has read the policy), decides, records a machine-bound file (its seat is held until the file expires),
     /// and signs with the account's current key. A bound file is decided under the license stream's lock, as a
     /// deactivation is: no deactivation can free the seat without seeing the file, and no file is given for a machine
-    /// a deactivation already ended. Wolverine commits the record before the file is answered. A file is a use of the
-    /// license: one given while its clock waits (for a first activation or validation) starts it, under the same lock,
-    /// so that files alone never make a time-limited license perpetual.
+    /// a deactivation already ended. Wolverine commits the record before the file is answered. A file that starts the
+    /// license's waiting clock is decided under the same lock.
     /// </summary>
     public static async Task<IResult> Issue(License license, Policy? policy, string? fingerprint, string? productCode, IDocumentSession session,
         SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token)
@@ -126,17 +151,11 @@ public static class LicenseFileRules
             // Not active: HEARTBEAT_DEAD rather than NOT_ACTIVATED when its fingerprint's last machine died of it.
             : fingerprint is not null && await session.Query<Machine>()
                 .AnyAsync(x => x.LicenseId == license.Id && x.Fingerprint == fingerprint && x.DiedAt != null, token);
-        var started = LicenseClock.StartOnUse(license, policy, now);
-        var (claims, refusal) = Decide(started is null ? license : license.Apply(started), product, policy, fingerprint, seat, now, settings,
-            productCode, dead);
+        var (claims, refusal, events) = DecideRecorded(license, product, policy, fingerprint, seat, now, settings, productCode, dead);
         if (refusal is not null) return Results.Problem(refusal);
-        if (started is not null) stream!.AppendOne(started);
-        if (seat is not null)
-            stream!.AppendOne(new LicenseFileIssued(license.Id, license.ProductId, seat.MachineId,
-                DateTimeOffset.FromUnixTimeSeconds(claims!.Iat), DateTimeOffset.FromUnixTimeSeconds(claims.Exp)));
+        if (events.Count > 0) stream!.AppendMany(events); // only with a seat or a waiting clock: decided under the lock
 
-        // The account of the request (the session's tenant), never a field of the stored license.
-        var (kid, file) = await keys.Sign(Guid.Parse(session.TenantId), MediaType, claims!, ApiJson.Options, token);
+        var (kid, file) = await Sign(session, keys, claims!, token);
         return Results.Json(new Resource<LicenseFileDetails>(new(file, kid,
             DateTimeOffset.FromUnixTimeSeconds(claims!.Iat), DateTimeOffset.FromUnixTimeSeconds(claims.Exp))), ApiJson.Options);
     }

@@ -82,8 +82,7 @@ public static class DeactivateThisMachineEndpoint
     public static Task<IResult> Delete(string fingerprint, [System.ComponentModel.Description(LicensedProduct.Description)] string? product,
         ClaimsPrincipal user, IDocumentSession session, TimeProvider time, CancellationToken token)
     {
-        // ASP.NET Core decodes a path segment except its %2F: a fingerprint with '/' (base64) arrives still encoded.
-        var decoded = fingerprint.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        var decoded = MachineFingerprint.FromPath(fingerprint);
         return Release.Deactivate(user.License(), x => x.Fingerprint == fingerprint || x.Fingerprint == decoded, session, time, token, product);
     }
 }

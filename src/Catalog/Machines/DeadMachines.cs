@@ -9,18 +9,9 @@ namespace Catalog.Machines;
 /// with reason heartbeat), within <c>Sweeps:Every</c> of their death. They held no seat from that instant already.
 /// </summary>
 public sealed class DeadMachines(IDocumentStore store, HeartbeatRows rows, TimeProvider time, IConfiguration configuration,
-    ILogger<DeadMachines> logger) : Sweep(store, time, configuration, logger)
+    ILogger<DeadMachines> logger) : Sweep(store, typeof(MachineHeartbeat), time, configuration, logger)
 {
-    // A scan of the heartbeat rows: an index on their expiry would be rewritten by every heartbeat (Heartbeats.cs).
-    private readonly string _due = $"""
-        select distinct tenant_id, license_id from {store.Options.FindOrResolveDocumentType(typeof(MachineHeartbeat)).TableName.QualifiedName}
-        where CAST(data ->> 'ExpiresAt' as timestamptz) <= $1 limit {Batch}
-        """;
-
     protected override string What => "machines that missed their heartbeat";
-
-    protected override Task<IReadOnlyList<(string Account, Guid License)>> Due(Marten.Storage.IMartenDatabase database, DateTimeOffset now,
-        CancellationToken token) => Pairs(database, _due, now, token);
 
     protected override async Task Record(IDocumentSession session, Guid licenseId, DateTimeOffset now, CancellationToken token)
     {
@@ -35,7 +26,7 @@ public sealed class DeadMachines(IDocumentStore store, HeartbeatRows rows, TimeP
             // A row whose machine is gone (its license too) is tidied away; a live machine's, whose rule changed since it
             // was written, gets the expiry of the rule in force, so that the sweep does not find it again.
             if (seats.Active.TrueForAll(x => x.MachineId != beat.Id)) session.Delete<MachineHeartbeat>(beat.Id);
-            else if (beat.ExpiresAt <= now) session.Store(beat with { ExpiresAt = HeartbeatRules.ExpiresAt(beat, policy) });
+            else if (beat.ExpiresAt <= now) session.Store(HeartbeatRules.Stamped(beat, policy));
         }
     }
 }

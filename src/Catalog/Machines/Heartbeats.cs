@@ -60,6 +60,9 @@ public static class HeartbeatRules
 
     public static bool IsDead(MachineHeartbeat? beat, Policy? policy, DateTimeOffset now) => ExpiresAt(beat, policy) <= now;
 
+    /// <summary>The row with its stored <see cref="MachineHeartbeat.ExpiresAt"/> (the sweep's) computed under the rule in force.</summary>
+    public static MachineHeartbeat Stamped(MachineHeartbeat beat, Policy? policy) => beat with { ExpiresAt = ExpiresAt(beat, policy) };
+
     /// <summary>
     /// The deaths to record among the license's active machines at this instant: for each machine past its
     /// heartbeatExpiresAt, <see cref="MachineHeartbeatDead"/> then <see cref="MachineDeactivated"/> (reason heartbeat).
@@ -90,7 +93,7 @@ public static class HeartbeatRules
     {
         if (IsDead(beat, policy, now)) return (null, Dead());
         var next = beat with { LastAt = now };
-        return (next with { ExpiresAt = ExpiresAt(next, policy) }, null);
+        return (Stamped(next, policy), null);
     }
 
     public static ProblemDetails Dead() => Problems.Refusal(404, HeartbeatDead,

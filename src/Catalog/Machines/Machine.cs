@@ -87,6 +87,9 @@ public static class MachineFingerprint
 {
     public const int MaxLength = 255;
 
+    /// <summary>A fingerprint from a path segment: ASP.NET Core decodes a segment except its %2F, so a fingerprint with '/' (base64) arrives still encoded.</summary>
+    public static string FromPath(string segment) => segment.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+
     public static void Check(ValidationErrors errors, string? fingerprint)
     {
         if (string.IsNullOrEmpty(fingerprint)) errors.Add("fingerprint", "is required");

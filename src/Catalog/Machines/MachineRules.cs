@@ -97,7 +97,7 @@ public static class MachineRules
     }
 
     private static Activation Seat(MachineActivated activated, License license, LicenseSeats seats, DateTimeOffset now, Policy? policy,
-        int dead)
+        int freedByDeaths)
     {
         var expired = seats.ExpiredAt(now);
         // The installation whose file holds a seat comes back: it takes that seat again, and its file's hold with it.
@@ -112,8 +112,8 @@ public static class MachineRules
         // untrusted client must not grow one license's seats (and the snapshot rewritten on each activation) forever.
         // A limit lowered below the seats taken takes none away: the license takes no more until it is under it.
         var max = license.MaxMachinesUnder(policy) ?? LicenseRules.MaxMachines;
-        if (seats.TakenAt(now) - dead >= max)
-            return new(null, null, Problems.Refusal(409, MachineLimitReached, seats.Active.Count - dead < max
+        if (seats.TakenAt(now) - freedByDeaths >= max)
+            return new(null, null, Problems.Refusal(409, MachineLimitReached, seats.Active.Count - freedByDeaths < max
                 ? $"All {max} seats the license allows are taken, some by deactivated machines whose license files are still valid: wait for them to expire, or ask the vendor to free one."
                 : $"All {max} machines the license allows are active: deactivate one first."));
 

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Security.Claims;
-using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Http;
 using Catalog.Licenses;

@@ -6,7 +6,6 @@ using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Http;
 using Catalog.LicenseFiles;
-using Catalog.Licenses;
 using Catalog.Machines;
 using Catalog.SigningKeys;
 
@@ -89,16 +88,13 @@ public static class OfflineActivationRules
         if (decision.Refusal is { } refusal) return Results.Problem(refusal);
 
         var seat = activation.Seat!;
-        var started = LicenseClock.StartOnUse(activation.License, activation.Policy, now);
-        var (claims, refused) = LicenseFileRules.Decide(started is null ? activation.License : activation.License.Apply(started),
-            activation.Product, activation.Policy, seat.Fingerprint, seat, now, settings, request.Product);
+        var (claims, refused, recorded) = LicenseFileRules.DecideRecorded(activation.License, activation.Product, activation.Policy,
+            seat.Fingerprint, seat, now, settings, request.Product);
         if (refused is not null) return Results.Problem(refused); // nothing appended: a license ending within this second
         activation.Stream.AppendMany(decision.Events);
-        if (started is not null) activation.Stream.AppendOne(started);
-        activation.Stream.AppendOne(new LicenseFileIssued(licenseId, activation.License.ProductId, seat.MachineId,
-            DateTimeOffset.FromUnixTimeSeconds(claims!.Iat), DateTimeOffset.FromUnixTimeSeconds(claims.Exp)));
+        activation.Stream.AppendMany(recorded);
 
-        var (_, file) = await keys.Sign(Guid.Parse(session.TenantId), LicenseFileRules.MediaType, claims, ApiJson.Options, token);
+        var (_, file) = await LicenseFileRules.Sign(session, keys, claims!, token);
         var machine = decision.Activated is { } activated
             ? MachineDetails.From(activated, activation.Policy)
             : await Seats.Existing(session, licenseId, seat, activation.Policy, token);
