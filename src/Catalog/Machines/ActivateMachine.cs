@@ -20,7 +20,7 @@ public static class Seats
     public static async Task<IResult> Activate(Guid licenseId, ActivateMachine command, IDocumentSession session, HeartbeatRows heartbeats,
         TimeProvider time, CancellationToken token)
     {
-        var activation = await Decide(licenseId, command, session, heartbeats, time.UtcNow(), token);
+        var activation = await Decide(licenseId, command, session, heartbeats, time, token);
         if (activation is not { Decision: var decision, Policy: var policy }) return Results.Problem(Problems.Status(404, "No such license."));
         if (decision.Refusal is { } refusal) return Results.Problem(refusal);
         activation.Stream.AppendMany(decision.Events);
@@ -35,10 +35,13 @@ public static class Seats
     /// update under the same lock: dead machines hold no seat, and their deaths are recorded with the activation.
     /// </summary>
     public static async Task<DecidedActivation?> Decide(Guid licenseId, ActivateMachine command, IDocumentSession session,
-        HeartbeatRows heartbeats, DateTimeOffset now, CancellationToken token)
+        HeartbeatRows heartbeats, TimeProvider time, CancellationToken token)
     {
         var (stream, seats, license) = await LicenseStream.Lock(session, licenseId, token);
         if (license is null) return null;
+        // Read after the lock: activations of one license are stamped in the order they commit, so the one that starts
+        // a license's clock is also the earliest activated.
+        var now = time.UtcNow();
         var product = await session.LoadAsync<Product>(license.ProductId, token);
         var policy = await session.PolicyOf(license.PolicyId, token);
         var trial = policy?.Terms.Trial == true ? await Trials.Of(session, license.ProductId, command.Fingerprint!, token) : null;
@@ -47,7 +50,7 @@ public static class Seats
         var decision = MachineRules.Activate(command, license, product, seats, now, policy, trial, beats);
         // The license as the activation leaves it (a first activation may start its clock).
         var after = decision.Events.OfType<LicenseUpdated>().Aggregate(license, (current, e) => current.Apply(e));
-        return new(decision, after, product, policy, stream);
+        return new(decision, after, product, policy, stream, now);
     }
 
     /// <summary>The machine already active on that seat (projected in the transaction that took it: it is there).</summary>
@@ -59,9 +62,9 @@ public static class Seats
     }
 }
 
-/// <summary>An activation decided, with the license as it leaves it, its product, policy and stream (locked, to append to).</summary>
+/// <summary>An activation decided, with the license as it leaves it, its product, policy, stream (locked, to append to) and the time it was decided at.</summary>
 public sealed record DecidedActivation(Activation Decision, License License, Product? Product, Policy? Policy,
-    JasperFx.Events.IEventStream<LicenseSeats> Stream)
+    JasperFx.Events.IEventStream<LicenseSeats> Stream, DateTimeOffset Now)
 {
     /// <summary>The seat the machine holds after it: the new machine's, or the one already active.</summary>
     public Seat? Seat => Decision.Activated is { } a ? new Seat(a.MachineId, a.Fingerprint) : Decision.AlreadyActive;

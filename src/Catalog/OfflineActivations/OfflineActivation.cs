@@ -82,9 +82,8 @@ public static class OfflineActivationRules
         HeartbeatRows heartbeats, SigningKeyRing keys, SigningSettings settings, TimeProvider time, CancellationToken token)
     {
         var request = OfflineActivationRequest.Decode(command.Request)!;
-        var now = time.UtcNow();
-        var activation = await Seats.Decide(licenseId, request.AsActivation(), session, heartbeats, now, token);
-        if (activation is not { Decision: var decision }) return Results.Problem(Problems.Status(404, "No such license."));
+        var activation = await Seats.Decide(licenseId, request.AsActivation(), session, heartbeats, time, token);
+        if (activation is not { Decision: var decision, Now: var now }) return Results.Problem(Problems.Status(404, "No such license."));
         if (decision.Refusal is { } refusal) return Results.Problem(refusal);
 
         var seat = activation.Seat!;
