@@ -21,11 +21,17 @@ public static class CommandLineRunner
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
         foreach (var (name, value) in environment) start.Environment[name] = value;
+        return await RunToEnd(start, TimeSpan.FromSeconds(60));
+    }
 
+    /// <summary>Runs a process to its end, its output and error read apart; killed (and a TimeoutException) past the limit.</summary>
+    public static async Task<CommandResult> RunToEnd(ProcessStartInfo start, TimeSpan limit)
+    {
+        start.RedirectStandardOutput = start.RedirectStandardError = true;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(limit);
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -34,7 +40,7 @@ public static class CommandLineRunner
         {
             // Never left behind: a command that does not end would go on using the tests' database.
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'{string.Join(" ", args)}' did not end within 60 s");
+            throw new TimeoutException($"'{start.FileName} {string.Join(" ", start.ArgumentList)}' did not end within {limit}");
         }
         return new CommandResult(process.ExitCode, await output, await error);
     }

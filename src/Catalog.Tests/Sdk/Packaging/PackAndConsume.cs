@@ -97,19 +97,7 @@ public class PackAndConsume(AppFixture fixture) : SdkTest(fixture)
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(" ", args)} did not end within 5 minutes");
-        }
-        return new CommandResult(process.ExitCode, await output + await error, "");
+        var result = await CommandLineRunner.RunToEnd(start, TimeSpan.FromMinutes(5));
+        return result with { Output = result.Output + result.Error };
     }
 }
