@@ -44,11 +44,13 @@ public class KeepingTheSeat(AppFixture fixture) : SdkTest(fixture)
         await Eventually(() => Task.FromResult(loop.Machine is not null && loop.Lease is not null), "a seat and a lease");
         var before = await TheLicense(licensed);
         Assert.Equal((1, 1), (before.MachinesCount, before.LeasesCount));
-        // Running normally: heartbeats and renewals keep both past their first deadlines.
+        // Running normally: heartbeats and renewals keep both past their first deadlines. Each 10 seconds the test waits
+        // for the loop to have renewed what was due (each deadline at least 30 s ahead), so no machine is too slow for it.
         for (var i = 0; i < 12; i++)
         {
             Fixture.Clock.Advance(TimeSpan.FromSeconds(10));
-            await Task.Delay(100);
+            await Eventually(() => Task.FromResult(loop.Machine?.HeartbeatExpiresAt - Fixture.Clock.GetUtcNow() >= TimeSpan.FromSeconds(30) &&
+                                                   loop.Lease?.ExpiresAt - Fixture.Clock.GetUtcNow() >= TimeSpan.FromSeconds(30)), "renewals in time");
         }
         Assert.Equal((0, 0), (heard.SeatLost, heard.LeaseLost));
         Assert.Contains(network.PathsSeen, x => x.EndsWith("/heartbeat", StringComparison.Ordinal));
