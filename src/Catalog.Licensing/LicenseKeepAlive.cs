@@ -53,7 +53,9 @@ namespace Catalog.Licensing
         private readonly LicensingClient _client;
         private readonly KeepAliveOptions _options;
         private readonly TimeProvider _time;
-        private DateTimeOffset _heartbeatDue, _renewalDue;
+        private DateTimeOffset _heartbeatDue, _renewalDue, _leaseBy;
+        private DateTimeOffset? _beatBy;
+        private Guid? _staleLease;
         private int _failures;
         private bool _seatLost, _leaseLost;
 
@@ -126,19 +128,30 @@ namespace Catalog.Licensing
             }
         }
 
-        /// <summary>One pass: whatever is due (activate, take a lease, heartbeat, renew), then how long until the next.</summary>
+        /// <summary>
+        /// One pass: whatever is due (activate, take a lease, heartbeat, renew), then how long until the next. Deadlines
+        /// the service answers are on its clock: they are moved onto this machine's by the difference between the two
+        /// (the answer's <c>Date</c>), so a machine whose clock is off neither misses them nor renews without end.
+        /// </summary>
         public async Task<TimeSpan> StepAsync(CancellationToken cancellationToken = default)
         {
             var now = _time.GetUtcNow();
+            if (Deactivated) return _options.IdleInterval;
             // Past a deadline with no renewal through (an outage): lost, whatever the service says later.
-            if (Machine?.HeartbeatExpiresAt is { } beatBy && now >= beatBy) LoseSeat(null);
-            if (Lease is { } lease && now >= lease.ExpiresAt) LoseLease(null);
+            if (Machine is not null && _beatBy is { } beatBy && now >= beatBy) LoseSeat(null);
+            if (Lease is not null && now >= _leaseBy)
+            {
+                _staleLease = Lease.Id;
+                LoseLease(null);
+            }
+
             if (Machine is null)
             {
                 var activated = await _client.ActivateAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 if (!activated.Succeeded) return Fail(activated.Error!);
                 Machine = activated.Value!;
-                _heartbeatDue = Halfway(now, Machine.HeartbeatExpiresAt);
+                _beatBy = Local(Machine.HeartbeatExpiresAt, activated.ServiceDate, now);
+                _heartbeatDue = Halfway(now, _beatBy) ?? now + _options.IdleInterval;
                 if (_seatLost)
                 {
                     _seatLost = false;
@@ -147,10 +160,17 @@ namespace Catalog.Licensing
             }
             if (_options.Lease && Lease is null)
             {
+                if (_staleLease is { } stale)
+                {
+                    // A lease this machine stopped counting on may still hold a slot: given back before taking another.
+                    _staleLease = null;
+                    await _client.ReleaseLeaseAsync(stale, cancellationToken).ConfigureAwait(false);
+                }
                 var acquired = await _client.AcquireLeaseAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 if (!acquired.Succeeded) return Fail(acquired.Error!);
                 Lease = acquired.Value!;
-                _renewalDue = Halfway(now, Lease.ExpiresAt);
+                _leaseBy = Local(Lease.ExpiresAt, acquired.ServiceDate, now)!.Value;
+                _renewalDue = Halfway(now, _leaseBy)!.Value;
                 if (_leaseLost)
                 {
                     _leaseLost = false;
@@ -158,18 +178,29 @@ namespace Catalog.Licensing
                 }
             }
 
-            if (Machine.HeartbeatExpiresAt is not null && now >= _heartbeatDue)
+            // A heartbeat when one is due, and without a heartbeat rule one each IdleInterval: how the loop learns that
+            // the machine was deactivated.
+            if (now >= _heartbeatDue)
             {
                 var beat = await _client.HeartbeatAsync(cancellationToken).ConfigureAwait(false);
                 if (beat.Succeeded)
                 {
                     Machine = beat.Value!.Machine;
-                    _heartbeatDue = Halfway(now, beat.Value.HeartbeatExpiresAt);
+                    _beatBy = Local(beat.Value.HeartbeatExpiresAt, beat.ServiceDate, now);
+                    _heartbeatDue = Halfway(now, _beatBy) ?? now + _options.IdleInterval;
                 }
-                else if (beat.Error!.Code is LicensingErrorCode.HeartbeatDead or LicensingErrorCode.NotActivated or LicensingErrorCode.NotFound)
+                else if (beat.Error!.Code is LicensingErrorCode.HeartbeatDead)
                 {
+                    LoseSeat(beat.Error); // it missed its heartbeat: activate again, the same fingerprint
+                    return _options.MinRetryDelay;
+                }
+                else if (beat.Error.Code is LicensingErrorCode.NotActivated or LicensingErrorCode.NotFound)
+                {
+                    // Deactivated on purpose (the customer's portal, the vendor): the seat is someone else's now. The loop
+                    // does not take it back; the application decides (ActivateAsync, then Resume).
+                    Deactivated = true;
                     LoseSeat(beat.Error);
-                    return TimeSpan.Zero; // activate again at once
+                    return _options.IdleInterval;
                 }
                 else return Fail(beat.Error);
             }
@@ -179,29 +210,37 @@ namespace Catalog.Licensing
                 if (renewed.Succeeded)
                 {
                     Lease = renewed.Value!;
-                    _renewalDue = Halfway(now, Lease.ExpiresAt);
+                    _leaseBy = Local(Lease.ExpiresAt, renewed.ServiceDate, now)!.Value;
+                    _renewalDue = Halfway(now, _leaseBy)!.Value;
                 }
                 else if (renewed.Error!.Code is LicensingErrorCode.NotFound)
                 {
                     LoseLease(renewed.Error);
-                    return TimeSpan.Zero;
+                    return _options.MinRetryDelay;
                 }
                 else return Fail(renewed.Error);
             }
 
             _failures = 0;
-            var next = now + _options.IdleInterval;
-            if (Machine?.HeartbeatExpiresAt is not null && _heartbeatDue < next) next = _heartbeatDue;
+            var next = _heartbeatDue;
             if (Lease is not null && _renewalDue < next) next = _renewalDue;
             var wait = next - _time.GetUtcNow();
-            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+            return wait > _options.MinRetryDelay ? wait : _options.MinRetryDelay;
         }
+
+        /// <summary>True once the service said the machine is not active (deactivated on purpose): the loop holds nothing
+        /// until <see cref="Resume"/>.</summary>
+        public bool Deactivated { get; private set; }
+
+        /// <summary>After <see cref="Deactivated"/>: the loop activates again at its next pass (when the user asks for it).</summary>
+        public void Resume() => Deactivated = false;
 
         private void LoseSeat(LicensingError? error)
         {
             if (Machine is null) return;
             var lost = Machine;
             Machine = null;
+            _beatBy = null;
             _seatLost = true;
             Raise(SeatLost, new KeepAliveEventArgs(lost, Lease, error));
         }
@@ -222,6 +261,10 @@ namespace Catalog.Licensing
             return Timing.Backoff(_failures, _options.MinRetryDelay, _options.MaxRetryDelay, error.RetryAfter);
         }
 
+        /// <summary>A deadline on the service's clock, on this machine's: moved by how far the clocks differ.</summary>
+        private static DateTimeOffset? Local(DateTimeOffset? deadline, DateTimeOffset? serviceDate, DateTimeOffset now) =>
+            deadline is { } at ? at - ((serviceDate ?? now) - now) : (DateTimeOffset?)null;
+
         /// <summary>Raises an event; a handler's exception stays out of the loop.</summary>
         private void Raise(EventHandler<KeepAliveEventArgs>? handler, KeepAliveEventArgs args)
         {
@@ -229,8 +272,8 @@ namespace Catalog.Licensing
             catch (Exception) { /* the application's handler failed: the loop goes on */ }
         }
 
-        /// <summary>Halfway from now to a deadline: time for a retry or two before it passes.</summary>
-        private static DateTimeOffset Halfway(DateTimeOffset now, DateTimeOffset? deadline) =>
-            deadline is { } end && end > now ? now + TimeSpan.FromTicks((end - now).Ticks / 2) : now;
+        /// <summary>Halfway from now to a deadline: time for a retry or two before it passes (null without one).</summary>
+        private static DateTimeOffset? Halfway(DateTimeOffset now, DateTimeOffset? deadline) =>
+            deadline is { } end ? (end > now ? now + TimeSpan.FromTicks((end - now).Ticks / 2) : now) : (DateTimeOffset?)null;
     }
 }

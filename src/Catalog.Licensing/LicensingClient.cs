@@ -21,11 +21,11 @@ namespace Catalog.Licensing
 
         private readonly LicensingOptions _options;
         private readonly ServiceConnection _service;
-        private readonly Lazy<string> _fingerprint;
-        private readonly SemaphoreSlim _storeGate = new SemaphoreSlim(1, 1);
+        private readonly string _fingerprint;
 
         /// <summary>A client for one license of one product.</summary>
         /// <exception cref="ArgumentException">A required option is missing.</exception>
+        /// <exception cref="PlatformNotSupportedException">No fingerprint was given and the machine's id cannot be read.</exception>
         public LicensingClient(LicensingOptions options)
         {
             if (options is null) throw new ArgumentNullException(nameof(options));
@@ -33,11 +33,12 @@ namespace Catalog.Licensing
             _options = options;
             Store = options.Store ?? FileLicenseStore.ForLicense(options.ProductCode, options.LicenseKey);
             _service = new ServiceConnection(options);
-            _fingerprint = new Lazy<string>(() => options.Fingerprint ?? MachineFingerprint.ForProduct(options.ProductCode));
+            // Resolved now: a machine without an id fails here, at start, not in every call.
+            _fingerprint = options.Fingerprint ?? MachineFingerprint.ForProduct(options.ProductCode);
         }
 
         /// <summary>This machine's fingerprint, as sent to the service.</summary>
-        public string Fingerprint => _fingerprint.Value;
+        public string Fingerprint => _fingerprint;
 
         /// <summary>Where the license file, the JWK Set and the latest trusted time are kept.</summary>
         public ILicenseStore Store { get; }
@@ -68,7 +69,7 @@ namespace Catalog.Licensing
         {
             var answer = await _service.Send(HttpMethod.Delete, MachinePath + ProductQuery, null, null, true, cancellationToken).ConfigureAwait(false);
             if (!answer.IsSuccess) return LicensingResult.Failure(ServiceConnection.Error(answer));
-            await Store.DeleteAsync(FileEntry, cancellationToken).ConfigureAwait(false);
+            await ForgetAsync(FileEntry, cancellationToken).ConfigureAwait(false);
             return LicensingResult.Success;
         }
 
@@ -120,9 +121,10 @@ namespace Catalog.Licensing
             else
             {
                 error = ServiceConnection.Error(answer);
-                if (Refusal(error.Code) is { } refused)
+                // Only the service's own refusal forgets the file: a proxy's bare 401 or 403 must not.
+                if (error.FromService && Refusal(error.Code) is { } refused)
                 {
-                    await Store.DeleteAsync(FileEntry, cancellationToken).ConfigureAwait(false);
+                    await ForgetAsync(FileEntry, cancellationToken).ConfigureAwait(false);
                     return new LicenseCheck(refused, false, null, error);
                 }
             }
@@ -168,7 +170,12 @@ namespace Catalog.Licensing
             if (lease.Value?.File is { } file)
             {
                 var installed = await InstallAsync(file, answer.Date, cancellationToken).ConfigureAwait(false);
-                if (installed.File is null) return LicensingResult<Lease>.Failure(installed.Error!);
+                if (!installed.IsValid)
+                {
+                    // A borrowed slot whose file this machine cannot use: given back, not held for days unseen.
+                    await ReleaseLeaseAsync(lease.Value.Id, cancellationToken).ConfigureAwait(false);
+                    return LicensingResult<Lease>.Failure(installed.Error ?? ServiceConnection.Untrusted($"The borrowed file cannot be used: {installed.Status}."));
+                }
             }
             return lease;
         }
@@ -186,7 +193,11 @@ namespace Catalog.Licensing
         {
             var answer = await _service.Send(HttpMethod.Delete, $"api/v1/client/leases/{leaseId}" + ProductQuery, null, null, true, cancellationToken)
                 .ConfigureAwait(false);
-            return answer.IsSuccess ? LicensingResult.Success : LicensingResult.Failure(ServiceConnection.Error(answer));
+            if (!answer.IsSuccess) return LicensingResult.Failure(ServiceConnection.Error(answer));
+            // A borrowed file runs the software offline until the lease's end: returned early, it must not.
+            if (await CachedFileAsync(cancellationToken).ConfigureAwait(false) is { LeaseId: { } borrowed } && borrowed == leaseId)
+                await ForgetAsync(FileEntry, cancellationToken).ConfigureAwait(false);
+            return LicensingResult.Success;
         }
 
         /// <summary>
@@ -208,12 +219,14 @@ namespace Catalog.Licensing
                     .ConfigureAwait(false);
                 var usage = ServiceConnection.Read(answer, WireJson.Default.EnvelopeUsage);
                 if (usage.Succeeded || !usage.Error!.IsTransient || attempt >= UsageAttempts) return usage;
-                await Timing.Delay(_options.TimeProvider, Timing.Backoff(attempt, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30),
+                if (usage.Error.RetryAfter > UsageRetryLimit) return usage; // the caller retries later, with the same key
+                await Timing.Delay(_options.TimeProvider, Timing.Backoff(attempt, TimeSpan.FromMilliseconds(500), UsageRetryLimit,
                     usage.Error.RetryAfter), cancellationToken).ConfigureAwait(false);
             }
         }
 
         private const int UsageAttempts = 5;
+        private static readonly TimeSpan UsageRetryLimit = TimeSpan.FromSeconds(30);
 
         /// <summary>
         /// On an air-gapped machine: the activation request to carry to a connected device (base64url of
@@ -262,48 +275,71 @@ namespace Catalog.Licensing
             }
         }
 
-        /// <summary>Verifies a file and, when it holds, trusts its time and caches it.</summary>
+        /// <summary>
+        /// Verifies a file and, when it holds, takes the service's time from it (its <c>iat</c>, or the answer's
+        /// <c>Date</c>) as the trusted time, and caches it, unless the cached file is a borrowed lease's that lasts longer.
+        /// </summary>
         private async Task<LicenseCheck> InstallAsync(string token, DateTimeOffset? serviceDate, CancellationToken cancellationToken)
         {
             var keys = await KeysForAsync(KidOf(token), cancellationToken).ConfigureAwait(false);
             if (keys is null) return new LicenseCheck(LicenseStatus.NoLicenseFile, true, null, ServiceConnection.Untrusted("No signing keys to verify the file with."));
             var now = _options.TimeProvider.GetUtcNow();
-            var trusted = await TrustedTimeAsync(cancellationToken).ConfigureAwait(false);
-            var at = Later(now, trusted);
-            var verified = LicenseFileVerifier.Verify(token, keys, _options.Issuer, Product, Fingerprint, at, _options.ClockTolerance);
-            if (verified.File is not { } file || verified.Failure is not (LicenseFileFailure.None or LicenseFileFailure.Expired))
+            var verified = LicenseFileVerifier.Verify(token, keys, _options.Issuer, Product, Fingerprint, now, _options.ClockTolerance);
+            if (verified.File is not { } file)
                 return new LicenseCheck(LicenseStatus.NoLicenseFile, true, null, ServiceConnection.Untrusted($"The license file does not verify: {verified.Failure}."));
 
-            trusted = await TrustAsync(Later(file.IssuedAt, serviceDate), cancellationToken).ConfigureAwait(false);
-            if (verified.Failure == LicenseFileFailure.Expired)
-                return new LicenseCheck(LicenseStatus.OfflineGraceEnded, false, file, null);
-            await Store.WriteAsync(FileEntry, token, cancellationToken).ConfigureAwait(false);
-            if (trusted - now > _options.ClockTolerance) return new LicenseCheck(LicenseStatus.ClockTampered, false, file, null);
+            // A signed file is the service's word on the time: the trusted time is set to it (down too, so that a clock
+            // that ran ahead and was set right is not refused once the service has been reached again).
+            var serviceNow = Later(file.IssuedAt, serviceDate);
+            await WriteTrustedTimeAsync(serviceNow, cancellationToken).ConfigureAwait(false);
+            if (serviceNow - now > _options.ClockTolerance) return new LicenseCheck(LicenseStatus.ClockTampered, false, file, null);
+            if (verified.Failure == LicenseFileFailure.Expired) return new LicenseCheck(LicenseStatus.OfflineGraceEnded, false, file, null);
+            if (verified.Failure != LicenseFileFailure.None)
+                return new LicenseCheck(LicenseStatus.NoLicenseFile, true, null, ServiceConnection.Untrusted($"The license file does not verify: {verified.Failure}."));
+
+            var cached = await CachedFileAsync(cancellationToken).ConfigureAwait(false);
+            if (!(cached is { LeaseId: not null } borrowed && borrowed.ExpiresAt > file.ExpiresAt && file.LeaseId is null))
+                await KeepAsync(FileEntry, token, cancellationToken).ConfigureAwait(false);
             return new LicenseCheck(LicenseStatus.Valid, false, file, null);
         }
 
         /// <summary>The decision from the cached file alone.</summary>
         private async Task<LicenseCheck> FromCacheAsync(LicensingError? error, CancellationToken cancellationToken)
         {
-            var token = await Store.ReadAsync(FileEntry, cancellationToken).ConfigureAwait(false);
+            var token = await ReadAsync(FileEntry, cancellationToken).ConfigureAwait(false);
             if (token is null) return new LicenseCheck(LicenseStatus.NoLicenseFile, true, null, error);
             var keys = await CachedKeysAsync(cancellationToken).ConfigureAwait(false);
             if (keys is null) return new LicenseCheck(LicenseStatus.NoLicenseFile, true, null, error);
             var now = _options.TimeProvider.GetUtcNow();
             var trusted = await TrustedTimeAsync(cancellationToken).ConfigureAwait(false);
             var verified = LicenseFileVerifier.Verify(token, keys, _options.Issuer, Product, Fingerprint, Later(now, trusted), _options.ClockTolerance);
-            if (trusted is { } latest && latest - now > _options.ClockTolerance)
-                return new LicenseCheck(LicenseStatus.ClockTampered, true, verified.File, error);
+            if (verified.File is not { } file) return new LicenseCheck(LicenseStatus.NoLicenseFile, true, null, error);
+            // The latest time seen: the service's, and this machine's own at every offline decision, so that a clock set
+            // back after a check is caught, not only one set back before the file was made.
+            var latest = Later(file.IssuedAt, trusted);
+            if (latest - now > _options.ClockTolerance) return new LicenseCheck(LicenseStatus.ClockTampered, true, file, error);
             switch (verified.Failure)
             {
-                case LicenseFileFailure.None: return new LicenseCheck(LicenseStatus.Valid, true, verified.File, error);
-                case LicenseFileFailure.Expired: return new LicenseCheck(LicenseStatus.OfflineGraceEnded, true, verified.File, error);
+                case LicenseFileFailure.None:
+                    if (now > latest) await WriteTrustedTimeAsync(now, cancellationToken).ConfigureAwait(false);
+                    return new LicenseCheck(LicenseStatus.Valid, true, file, error);
+                case LicenseFileFailure.Expired: return new LicenseCheck(LicenseStatus.OfflineGraceEnded, true, file, error);
                 default: return new LicenseCheck(LicenseStatus.NoLicenseFile, true, null, error);
             }
         }
 
+        /// <summary>The cached file when it verifies (at any time: only its signature and binding), else null.</summary>
+        private async Task<LicenseFile?> CachedFileAsync(CancellationToken cancellationToken)
+        {
+            var token = await ReadAsync(FileEntry, cancellationToken).ConfigureAwait(false);
+            var keys = token is null ? null : await CachedKeysAsync(cancellationToken).ConfigureAwait(false);
+            if (token is null || keys is null) return null;
+            var verified = LicenseFileVerifier.Verify(token, keys, _options.Issuer, Product, Fingerprint, DateTimeOffset.MinValue, TimeSpan.Zero);
+            return verified.Failure == LicenseFileFailure.NotYetValid ? verified.File : null;
+        }
+
         /// <summary>The keys to verify a file signed with <paramref name="kid"/>: pinned; else cached, fetched again when
-        /// the kid is not in the cache (a key rotated in), and cached.</summary>
+        /// the kid is not in the cache (a key rotated in), and cached when the fetched set has it.</summary>
         private async Task<JsonWebKeySet?> KeysForAsync(string? kid, CancellationToken cancellationToken)
         {
             var cached = await CachedKeysAsync(cancellationToken).ConfigureAwait(false);
@@ -313,14 +349,15 @@ namespace Catalog.Licensing
             var answer = await _service.Send(HttpMethod.Get, $"api/v1/accounts/{_options.AccountId}/jwks.json", null, null, false, cancellationToken)
                 .ConfigureAwait(false);
             if (!answer.IsSuccess || JsonWebKeySet.TryParse(answer.Body) is not { } fetched) return cached;
-            await Store.WriteAsync(KeysEntry, fetched.Json, cancellationToken).ConfigureAwait(false);
+            if (kid is null || !fetched.TryGetKey(kid, out _)) return cached; // a set without the key replaces nothing
+            await KeepAsync(KeysEntry, fetched.Json, cancellationToken).ConfigureAwait(false);
             return fetched;
         }
 
         private async Task<JsonWebKeySet?> CachedKeysAsync(CancellationToken cancellationToken) =>
             _options.PinnedJwks is { } pinned
                 ? JsonWebKeySet.TryParse(pinned)
-                : JsonWebKeySet.TryParse(await Store.ReadAsync(KeysEntry, cancellationToken).ConfigureAwait(false));
+                : JsonWebKeySet.TryParse(await ReadAsync(KeysEntry, cancellationToken).ConfigureAwait(false));
 
         private static string? KidOf(string token)
         {
@@ -335,28 +372,35 @@ namespace Catalog.Licensing
             catch (JsonException) { return null; }
         }
 
-        /// <summary>The latest trusted time seen: a verified file's <c>iat</c>, or the service's <c>Date</c> on the answer carrying it.</summary>
+        /// <summary>The latest trusted time: the service's last word, raised by this machine's clock at offline decisions.</summary>
         private async Task<DateTimeOffset?> TrustedTimeAsync(CancellationToken cancellationToken)
         {
-            var text = await Store.ReadAsync(TrustedTimeEntry, cancellationToken).ConfigureAwait(false);
+            var text = await ReadAsync(TrustedTimeEntry, cancellationToken).ConfigureAwait(false);
             return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) ? at : (DateTimeOffset?)null;
         }
 
-        /// <summary>Raises the trusted time to <paramref name="seen"/> (never lowers it); the trusted time after.</summary>
-        private async Task<DateTimeOffset> TrustAsync(DateTimeOffset seen, CancellationToken cancellationToken)
+        private Task WriteTrustedTimeAsync(DateTimeOffset at, CancellationToken cancellationToken) =>
+            KeepAsync(TrustedTimeEntry, at.ToString("O", CultureInfo.InvariantCulture), cancellationToken);
+
+        // The store is the application's (a folder, or its own implementation): a failure to read it is an entry that is
+        // not there, a failure to write it a cache not kept; neither is the service's answer, and neither throws.
+
+        private async Task<string?> ReadAsync(string name, CancellationToken cancellationToken)
         {
-            await _storeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                var current = await TrustedTimeAsync(cancellationToken).ConfigureAwait(false);
-                if (current is { } latest && latest >= seen) return latest;
-                await Store.WriteAsync(TrustedTimeEntry, seen.ToString("O", CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
-                return seen;
-            }
-            finally
-            {
-                _storeGate.Release();
-            }
+            try { return await Store.ReadAsync(name, cancellationToken).ConfigureAwait(false); }
+            catch (Exception e) when (e is not OperationCanceledException) { return null; }
+        }
+
+        private async Task KeepAsync(string name, string content, CancellationToken cancellationToken)
+        {
+            try { await Store.WriteAsync(name, content, cancellationToken).ConfigureAwait(false); }
+            catch (Exception e) when (e is not OperationCanceledException) { }
+        }
+
+        private async Task ForgetAsync(string name, CancellationToken cancellationToken)
+        {
+            try { await Store.DeleteAsync(name, cancellationToken).ConfigureAwait(false); }
+            catch (Exception e) when (e is not OperationCanceledException) { }
         }
 
         private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset? b) => b is { } other && other > a ? other : a;
@@ -365,7 +409,6 @@ namespace Catalog.Licensing
         public void Dispose()
         {
             _service.Dispose();
-            _storeGate.Dispose();
         }
     }
 }

@@ -19,7 +19,8 @@ namespace Catalog.Licensing
 
         /// <summary>The vendor's account id: its JWK Set is fetched from <c>/api/v1/accounts/{id}/jwks.json</c> (over HTTPS
         /// only, but on loopback), cached, and fetched again when a file names a key the cache lacks (a rotation). Not
-        /// needed when <see cref="PinnedJwks"/> is set.</summary>
+        /// needed when <see cref="PinnedJwks"/> is set. The cache is on the machine's disk, which its owner can write:
+        /// pin the keys where that matters.</summary>
         public Guid? AccountId { get; set; }
 
         /// <summary>The account's JWK Set (its JSON), fixed at build: the SDK then never fetches keys, so no one answering

@@ -33,13 +33,21 @@ namespace Catalog.Licensing
     /// <summary>A <see cref="LicensingResult"/> with the value the service answered.</summary>
     public sealed class LicensingResult<T> : LicensingResult where T : class
     {
-        private LicensingResult(T value) => Value = value;
+        private LicensingResult(T value, DateTimeOffset? serviceDate)
+        {
+            Value = value;
+            ServiceDate = serviceDate;
+        }
+
         private LicensingResult(LicensingError error) : base(error) { }
 
         /// <summary>The value; null when the call failed.</summary>
         public T? Value { get; }
 
-        internal static LicensingResult<T> Of(T value) => new LicensingResult<T>(value);
+        /// <summary>The service's clock when it answered (its <c>Date</c>), when it sent one: deadlines it answers are on that clock.</summary>
+        public DateTimeOffset? ServiceDate { get; }
+
+        internal static LicensingResult<T> Of(T value, DateTimeOffset? serviceDate = null) => new LicensingResult<T>(value, serviceDate);
 
         internal static new LicensingResult<T> Failure(LicensingError error) => new LicensingResult<T>(error);
     }
@@ -79,6 +87,10 @@ namespace Catalog.Licensing
 
         /// <summary>For <see cref="LicensingErrorCode.InvalidRequest"/>: each field's messages.</summary>
         public IReadOnlyDictionary<string, string[]> Errors { get; }
+
+        /// <summary>True when the service itself said it (its problem code, or its <c>WWW-Authenticate: License</c> on a
+        /// 401), not something answering in its place.</summary>
+        internal bool FromService { get; set; }
 
         /// <summary>True when trying again later may succeed: no answer, rate limited, or the service unavailable.</summary>
         public bool IsTransient => Code is LicensingErrorCode.Unreachable or LicensingErrorCode.RateLimited or LicensingErrorCode.ServiceUnavailable;

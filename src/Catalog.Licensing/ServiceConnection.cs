@@ -16,6 +16,8 @@ namespace Catalog.Licensing
         public string Body { get; set; } = "";
         public DateTimeOffset? Date { get; set; }
         public TimeSpan? RetryAfter { get; set; }
+        /// <summary>A 401 with <c>WWW-Authenticate: License</c>: the service's refusal of the key, not a proxy's.</summary>
+        public bool LicenseChallenge { get; set; }
         public LicensingError? Unreachable { get; set; }
         public bool IsSuccess => Unreachable is null && Status >= 200 && Status < 300;
     }
@@ -62,6 +64,8 @@ namespace Catalog.Licensing
                     Body = await response.Content.ReadAsStringAsync().ConfigureAwait(false),
                     Date = response.Headers.Date,
                 };
+                foreach (var challenge in response.Headers.WwwAuthenticate)
+                    if (string.Equals(challenge.Scheme, "License", StringComparison.OrdinalIgnoreCase)) answer.LicenseChallenge = true;
                 if (response.Headers.RetryAfter is { } retry)
                     answer.RetryAfter = retry.Delta ?? (retry.Date is { } at ? at - _options.TimeProvider.GetUtcNow() : (TimeSpan?)null);
                 return answer;
@@ -70,8 +74,9 @@ namespace Catalog.Licensing
             {
                 return new Answer { Unreachable = new LicensingError(LicensingErrorCode.Unreachable, null, null, "The service did not answer in time.") };
             }
-            catch (HttpRequestException e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
+                // A network failure, a broken proxy or handler, an answer whose charset cannot be read: no usable answer.
                 return new Answer { Unreachable = new LicensingError(LicensingErrorCode.Unreachable, null, null, "The service could not be reached.", e.Message) };
             }
         }
@@ -82,9 +87,9 @@ namespace Catalog.Licensing
             if (!answer.IsSuccess) return LicensingResult<T>.Failure(Error(answer));
             try
             {
-                if (JsonSerializer.Deserialize(answer.Body, type)?.Data is { } data) return LicensingResult<T>.Of(data);
+                if (JsonSerializer.Deserialize(answer.Body, type)?.Data is { } data) return LicensingResult<T>.Of(data, answer.Date);
             }
-            catch (JsonException) { }
+            catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException) { }
             return LicensingResult<T>.Failure(Untrusted("The answer is not the service's."));
         }
 
@@ -94,10 +99,10 @@ namespace Catalog.Licensing
             if (answer.Unreachable is { } unreachable) return unreachable;
             Problem? problem = null;
             try { problem = JsonSerializer.Deserialize(answer.Body, WireJson.Default.Problem); }
-            catch (JsonException) { }
+            catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException) { }
             var code = Codes.Error(answer.Status, problem?.Code);
             return new LicensingError(code, answer.Status, problem?.Code, problem?.Title ?? $"HTTP {answer.Status}", problem?.Detail,
-                answer.RetryAfter, problem?.Errors);
+                answer.RetryAfter, problem?.Errors) { FromService = problem?.Code is not null || answer.LicenseChallenge };
         }
 
         public static LicensingError Untrusted(string detail) =>

@@ -23,7 +23,8 @@ namespace Catalog.Licensing
         /// <summary>
         /// The wait before retry number <paramref name="failures"/> (1 for the first): exponential from
         /// <paramref name="min"/> to <paramref name="max"/>, with "equal jitter" (half fixed, half random) so that many
-        /// installations failing together do not come back together; never shorter than the service's Retry-After.
+        /// installations failing together do not come back together; never shorter than the service's Retry-After, and
+        /// never longer than <paramref name="max"/> (a Retry-After of hours would let every deadline pass).
         /// </summary>
         public static TimeSpan Backoff(int failures, TimeSpan min, TimeSpan max, TimeSpan? retryAfter)
         {
@@ -32,7 +33,8 @@ namespace Catalog.Licensing
             double share;
             lock (Gate) share = Random.NextDouble();
             var wait = TimeSpan.FromMilliseconds(ceiling / 2 + share * ceiling / 2);
-            return retryAfter is { } asked && asked > wait ? asked : wait;
+            if (retryAfter is { } asked && asked > wait) wait = asked;
+            return wait > max ? max : wait;
         }
     }
 }

@@ -18,26 +18,46 @@ public class ClockTampering(AppFixture fixture) : SdkTest(fixture)
         var store = AFolder();
         var sdk = AnSdk(licensed, network, clock: clock, store: store);
         await sdk.ActivateAsync();
-        var online = await sdk.CheckAsync();
-        Assert.True(online.IsValid);
-
-        // The file lasts an hour: two hours later, with the machine's clock set back two hours, it would look fresh.
-        Fixture.Clock.Advance(TimeSpan.FromHours(2));
-        clock.Skew(TimeSpan.FromHours(-2));
-        network.Down = true;
-        // The trusted time is the file's iat, and the clock reads it again: within the margin, and the file still verifies.
         Assert.True((await sdk.CheckAsync()).IsValid);
 
-        clock.Skew(TimeSpan.FromMinutes(-10));
+        // Offline, 50 minutes on: the machine's clock is seen at that check.
+        network.Down = true;
+        Fixture.Clock.Advance(TimeSpan.FromMinutes(50));
+        Assert.True((await sdk.CheckAsync()).IsValid);
+        // 20 minutes later the file (an hour) has ended; set back 30 minutes, the clock would make it look alive.
+        Fixture.Clock.Advance(TimeSpan.FromMinutes(20));
+        Assert.Equal(LicenseStatus.OfflineGraceEnded, (await sdk.CheckAsync()).Status);
+        clock.Skew(TimeSpan.FromMinutes(-30));
         var tampered = await sdk.CheckAsync();
         Assert.Equal(LicenseStatus.ClockTampered, tampered.Status);
         Assert.False(tampered.IsValid);
-        // A restart keeps what it trusted (the store), and so does the online path, which gets a file iat'd by the service.
+        // A restart keeps what it saw (the store).
         Assert.Equal(LicenseStatus.ClockTampered, (await AnSdk(licensed, network, clock: clock, store: store).CheckAsync()).Status);
+
+        // Online, the service's file says what time it is: 30 minutes behind it is refused, 4 minutes is not.
         network.Down = false;
         Assert.Equal(LicenseStatus.ClockTampered, (await sdk.CheckAsync()).Status);
+        clock.Skew(TimeSpan.FromMinutes(26));
+        Assert.True((await sdk.CheckAsync()).IsValid);
+        network.Down = true;
+        Assert.True((await sdk.CheckAsync()).IsValid);
+    }
 
-        clock.Skew(TimeSpan.FromHours(2) + TimeSpan.FromMinutes(10) - TimeSpan.FromMinutes(4)); // four minutes behind the service
+    [Fact]
+    public async Task a_clock_that_ran_ahead_and_was_set_right_is_refused_offline_only_until_the_service_is_reached()
+    {
+        var licensed = await ALicensedProduct();
+        var network = TheNetwork();
+        var clock = new SdkClock(Fixture.Clock);
+        var sdk = AnSdk(licensed, network, clock: clock);
+        await sdk.ActivateAsync();
+        Assert.True((await sdk.CheckAsync()).IsValid);
+        network.Down = true;
+        clock.Skew(TimeSpan.FromDays(1));
+        Assert.True((await sdk.CheckAsync()).IsValid);
+        clock.Skew(TimeSpan.FromDays(-1));
+        Assert.Equal(LicenseStatus.ClockTampered, (await sdk.CheckAsync()).Status);
+        network.Down = false;
         Assert.True((await sdk.CheckAsync()).IsValid);
     }
 

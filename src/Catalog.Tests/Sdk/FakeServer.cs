@@ -136,6 +136,71 @@ public class FakeServer(AppFixture fixture) : SdkTest(fixture)
         Assert.Equal(LicenseStatus.NoLicenseFile, (await sdk.CheckAsync()).Status);
     }
 
+    [Fact]
+    public async Task with_keys_pinned_a_forged_key_set_and_file_written_into_the_store_grant_nothing()
+    {
+        var licensed = await ALicensedProduct();
+        var pinned = await TheAccountsJwks(licensed);
+        var network = TheNetwork();
+        var sdk = AnSdk(licensed, network, pinnedJwks: pinned);
+        var forger = new Forger();
+        await sdk.Store.WriteAsync(LicensingClient.KeysEntry, forger.Jwks("forged"));
+        await sdk.Store.WriteAsync(LicensingClient.FileEntry,
+            forger.Sign("""{"alg":"EdDSA","kid":"forged","typ":"license+jwt"}""", Claims(licensed, "machine-1")));
+        network.Down = true;
+        var check = await sdk.CheckAsync();
+        Assert.Equal(LicenseStatus.NoLicenseFile, check.Status);
+    }
+
+    [Fact]
+    public async Task a_proxys_bare_401_or_a_broken_handler_leaves_the_verified_file_in_place()
+    {
+        var licensed = await ALicensedProduct();
+        var network = TheNetwork();
+        var sdk = AnSdk(licensed, network);
+        await sdk.ActivateAsync();
+        Assert.True((await sdk.CheckAsync()).IsValid);
+
+        network.Fake = _ => Network.Json(HttpStatusCode.Unauthorized, "<html>Sign in to the hotel's Wi-Fi</html>");
+        var portal = await sdk.CheckAsync();
+        Assert.True(portal.IsValid);
+        Assert.True(portal.Offline);
+        Assert.Equal(LicensingErrorCode.InvalidKey, portal.Error!.Code);
+
+        network.Fake = _ => throw new InvalidOperationException("a broken proxy");
+        var broken = await sdk.CheckAsync();
+        Assert.True(broken.IsValid);
+        Assert.Equal(LicensingErrorCode.Unreachable, broken.Error!.Code);
+        Assert.Equal(LicensingErrorCode.Unreachable, (await sdk.ActivateAsync()).Error!.Code);
+    }
+
+    /// <summary>A store that fails every call: a folder the user may not write, a disk full.</summary>
+    private sealed class BrokenStore : ILicenseStore
+    {
+        public Task<string?> ReadAsync(string name, CancellationToken cancellationToken = default) => throw new IOException("disk error");
+        public Task WriteAsync(string name, string content, CancellationToken cancellationToken = default) => throw new UnauthorizedAccessException();
+        public Task DeleteAsync(string name, CancellationToken cancellationToken = default) => throw new IOException("disk error");
+    }
+
+    [Fact]
+    public async Task a_store_that_fails_costs_the_offline_cache_but_never_throws_out_of_a_call()
+    {
+        var licensed = await ALicensedProduct();
+        var network = TheNetwork();
+        using var sdk = new LicensingClient(new LicensingOptions
+        {
+            ServiceUrl = new Uri("http://localhost"), AccountId = licensed.Vendor.AccountId, ProductCode = licensed.ProductCode,
+            LicenseKey = licensed.License.Key, Fingerprint = "machine-1", Store = new BrokenStore(), HttpHandler = network,
+            TimeProvider = new SdkClock(Fixture.Clock),
+        });
+        Assert.True((await sdk.ActivateAsync()).Succeeded);
+        Assert.True((await sdk.CheckAsync()).IsValid);
+        Assert.True((await sdk.DeactivateAsync()).Succeeded);
+        Assert.Equal(LicenseStatus.NotActivated, (await sdk.CheckAsync()).Status);
+        network.Down = true;
+        Assert.Equal(LicenseStatus.NoLicenseFile, (await sdk.CheckAsync()).Status);
+    }
+
     private static string Pad(string base64Url)
     {
         var text = base64Url.Replace('-', '+').Replace('_', '/');

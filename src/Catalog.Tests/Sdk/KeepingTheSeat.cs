@@ -136,4 +136,48 @@ public class KeepingTheSeat(AppFixture fixture) : SdkTest(fixture)
         await host.StopAsync();
         Assert.Equal(0, (await TheLicense(licensed)).LeasesCount);
     }
+
+    [Fact]
+    public async Task a_machine_deactivated_on_purpose_is_not_taken_back_until_the_application_resumes()
+    {
+        var licensed = await ALicensedProduct(license: new { maxMachines = 1 });
+        var sdk = AnSdk(licensed, TheNetwork());
+        var loop = new LicenseKeepAlive(sdk);
+        var heard = new Heard(loop);
+        // No heartbeat rule: the loop still looks, once an IdleInterval (15 minutes).
+        Assert.InRange(await loop.StepAsync(), TimeSpan.FromMinutes(14.9), TimeSpan.FromMinutes(15));
+        var machine = loop.Machine!;
+
+        Assert.Equal(204, (await Delete($"/api/v1/machines/{machine.Id}", licensed.Vendor)).Status); // the lost laptop, freed
+        Fixture.Clock.Advance(TimeSpan.FromMinutes(15));
+        await loop.StepAsync();
+        Assert.True(loop.Deactivated);
+        Assert.Equal(1, heard.SeatLost);
+        Assert.Equal(LicensingErrorCode.NotActivated, (await AnSdk(licensed, TheNetwork()).HeartbeatAsync()).Error!.Code);
+        await loop.StepAsync();
+        Assert.Equal(0, (await TheLicense(licensed)).MachinesCount); // the seat stays free
+
+        loop.Resume();
+        await loop.StepAsync();
+        Assert.Equal((1, 1), ((await TheLicense(licensed)).MachinesCount, heard.SeatRegained));
+    }
+
+    [Fact]
+    public async Task a_machine_clock_minutes_ahead_of_the_service_neither_spins_nor_churns_leases()
+    {
+        var licensed = await ALicensedProduct(Floating);
+        var network = TheNetwork();
+        var clock = new SdkClock(Fixture.Clock);
+        clock.Skew(TimeSpan.FromMinutes(3)); // past every 60-second deadline the service answers, on this machine's clock
+        var loop = new LicenseKeepAlive(AnSdk(licensed, network, clock: clock), new KeepAliveOptions { Lease = true });
+        var heard = new Heard(loop);
+
+        var first = await loop.StepAsync();
+        Assert.InRange(first, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(31));
+        var requests = network.Seen.Count;
+        Assert.InRange(await loop.StepAsync(), TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(31));
+        Assert.Equal(requests, network.Seen.Count); // nothing was due
+        Assert.Equal((0, 0), (heard.SeatLost, heard.LeaseLost));
+        Assert.Equal(1, (await TheLicense(licensed)).LeasesCount);
+    }
 }

@@ -60,4 +60,39 @@ public class OfflineActivation(AppFixture fixture) : SdkTest(fixture)
         Fixture.Clock.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal(LicenseStatus.OfflineGraceEnded, (await sdk.CheckAsync()).Status);
     }
+
+    [Fact]
+    public async Task a_borrowed_file_outlives_a_shorter_file_from_a_later_check_and_returning_the_lease_early_ends_it()
+    {
+        var licensed = await ALicensedProduct(new { name = "Floating", maxConcurrent = 1, maxBorrowSeconds = 7200, fileLifetime = 600 });
+        var network = TheNetwork();
+        var sdk = AnSdk(licensed, network);
+        await sdk.ActivateAsync();
+        var borrowed = (await sdk.AcquireLeaseAsync(TimeSpan.FromHours(2))).Value!;
+
+        Assert.True((await sdk.CheckAsync()).IsValid); // online: a 10-minute file, which does not replace the 2-hour one
+        network.Down = true;
+        Fixture.Clock.Advance(TimeSpan.FromMinutes(30));
+        Assert.Equal(borrowed.Id, (await sdk.CheckAsync()).File!.LeaseId);
+
+        network.Down = false;
+        Assert.True((await sdk.ReleaseLeaseAsync(borrowed.Id)).Succeeded);
+        Assert.Equal(0, (await TheLicense(licensed)).LeasesCount);
+        network.Down = true;
+        Assert.Equal(LicenseStatus.NoLicenseFile, (await sdk.CheckAsync()).Status);
+    }
+
+    [Fact]
+    public async Task a_borrowed_file_this_machine_cannot_verify_gives_the_lease_back()
+    {
+        var licensed = await ALicensedProduct(new { name = "Floating", maxConcurrent = 1, maxBorrowSeconds = 7200 });
+        var another = await ALicensedProduct();
+        var wrongKeys = (await Get($"/api/v1/accounts/{another.Vendor.AccountId}/jwks.json", null)).Text;
+        var sdk = AnSdk(licensed, TheNetwork(), pinnedJwks: wrongKeys);
+        await sdk.ActivateAsync();
+
+        var borrowed = await sdk.AcquireLeaseAsync(TimeSpan.FromHours(2));
+        Assert.Equal(LicensingErrorCode.Untrusted, borrowed.Error!.Code);
+        Assert.Equal(0, (await TheLicense(licensed)).LeasesCount);
+    }
 }

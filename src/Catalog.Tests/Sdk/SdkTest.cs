@@ -56,7 +56,7 @@ public abstract class SdkTest(AppFixture fixture) : ApiTest(fixture), IDisposabl
     }
 
     /// <summary>The network between the SDK and the shared host.</summary>
-    protected Network TheNetwork() => new(Host.Server.CreateHandler());
+    protected Network TheNetwork() => new(Host.Server.CreateHandler(), Fixture.Clock);
 
     /// <summary>A fresh folder for a store (deleted after the test).</summary>
     protected string AFolder()
@@ -82,9 +82,10 @@ public sealed record LicensedProduct(Client Vendor, Guid ProductId, string Produ
 /// <summary>
 /// The wire between the SDK and the service, as a test wants it: up or down (every request fails as with no network),
 /// an answer of its own for some requests (a fake server, a 503), an answer lost after the service did the work; and
-/// every request seen, with its Idempotency-Key.
+/// every request seen, with its Idempotency-Key. The service's answers carry its clock in <c>Date</c>, as Kestrel's do
+/// (the in-memory server sends none).
 /// </summary>
-public sealed class Network(HttpMessageHandler service) : DelegatingHandler(service)
+public sealed class Network(HttpMessageHandler service, TimeProvider serviceClock) : DelegatingHandler(service)
 {
     public volatile bool Down;
 
@@ -105,6 +106,7 @@ public sealed class Network(HttpMessageHandler service) : DelegatingHandler(serv
         if (Down) throw new HttpRequestException("No route to host (the test's network is down)");
         if (Fake?.Invoke(request) is { } faked) return faked;
         var response = await base.SendAsync(request, cancellationToken);
+        response.Headers.Date ??= serviceClock.GetUtcNow();
         if (LoseAnswer?.Invoke(request) == true)
         {
             response.Dispose();

@@ -26,6 +26,10 @@ public class when_backing_off
     }
 
     [Fact]
-    public void a_retry_after_longer_than_the_backoff_is_waited_in_full() =>
-        Assert.Equal(TimeSpan.FromSeconds(90), Timing.Backoff(1, Second, Minute, TimeSpan.FromSeconds(90)));
+    public void a_retry_after_longer_than_the_backoff_is_waited_in_full_up_to_the_longest_wait()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(40), Timing.Backoff(1, Second, Minute, TimeSpan.FromSeconds(40)));
+        // A Retry-After of days would let every deadline pass (and overflow a timer): the longest wait bounds it.
+        Assert.Equal(Minute, Timing.Backoff(1, Second, Minute, TimeSpan.FromDays(90)));
+    }
 }
