@@ -53,6 +53,7 @@ namespace Catalog.Licensing
         private readonly LicensingClient _client;
         private readonly KeepAliveOptions _options;
         private readonly TimeProvider _time;
+        private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
         private DateTimeOffset _heartbeatDue, _renewalDue, _leaseBy;
         private DateTimeOffset? _beatBy;
         private Guid? _staleLease;
@@ -106,7 +107,8 @@ namespace Catalog.Licensing
                 }
                 try
                 {
-                    await Timing.Delay(_time, wait, stoppingToken).ConfigureAwait(false);
+                    // At most a day at a time: whatever the options say, a timer never overflows.
+                    await Timing.Delay(_time, wait > MaxWait ? MaxWait : wait, stoppingToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
