@@ -104,8 +104,8 @@ namespace Catalog.Licensing
         public async Task<LicenseCheck> CheckAsync(CancellationToken cancellationToken = default)
         {
             var body = new FileBody { Fingerprint = Fingerprint, Product = Product };
-            var answer = await _service.Send(HttpMethod.Post, "api/v1/client/license-file", body, WireJson.Default.FileBody, null, true, cancellationToken)
-                .ConfigureAwait(false);
+            var answer = await _service.Send(HttpMethod.Post, "api/v1/client/license-file", body, WireJson.Default.FileBody, null, true, cancellationToken,
+                _options.CheckTimeout).ConfigureAwait(false);
             LicensingError error;
             if (answer.IsSuccess)
             {

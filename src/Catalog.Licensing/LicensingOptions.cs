@@ -48,6 +48,11 @@ namespace Catalog.Licensing
         /// <summary>How long one request may take. Default 15 seconds.</summary>
         public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+        /// <summary>How long <see cref="LicensingClient.CheckAsync"/> waits for the service before it decides from the
+        /// cached file: an app that starts on a network that drops packets should not wait the whole
+        /// <see cref="RequestTimeout"/>. Default 5 seconds.</summary>
+        public TimeSpan CheckTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
         /// <summary>The HTTP handler to send through (a proxy's, a test's). Default: a <see cref="HttpClientHandler"/>.</summary>
         public HttpMessageHandler? HttpHandler { get; set; }
 

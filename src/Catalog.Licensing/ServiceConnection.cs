@@ -40,24 +40,24 @@ namespace Catalog.Licensing
         }
 
         public Task<Answer> Send<TBody>(HttpMethod method, string path, TBody? body, JsonTypeInfo<TBody> type, string? idempotencyKey,
-            bool authenticated, CancellationToken cancellationToken) where TBody : class
+            bool authenticated, CancellationToken cancellationToken, TimeSpan? timeout = null) where TBody : class
         {
             var content = body is null ? null : new StringContent(JsonSerializer.Serialize(body, type), Encoding.UTF8, "application/json");
-            return Send(method, path, content, idempotencyKey, authenticated, cancellationToken);
+            return Send(method, path, content, idempotencyKey, authenticated, cancellationToken, timeout);
         }
 
         public async Task<Answer> Send(HttpMethod method, string path, HttpContent? content, string? idempotencyKey, bool authenticated,
-            CancellationToken cancellationToken)
+            CancellationToken cancellationToken, TimeSpan? timeout = null)
         {
             using var request = new HttpRequestMessage(method, path) { Content = content };
             if (authenticated) request.Headers.Authorization = new AuthenticationHeaderValue("License", _options.LicenseKey);
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
             if (idempotencyKey is not null) request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_options.RequestTimeout);
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(timeout ?? _options.RequestTimeout);
             try
             {
-                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, limit.Token).ConfigureAwait(false);
                 var answer = new Answer
                 {
                     Status = (int)response.StatusCode,

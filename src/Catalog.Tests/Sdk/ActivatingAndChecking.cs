@@ -85,6 +85,30 @@ public class ActivatingAndChecking(AppFixture fixture) : SdkTest(fixture)
     }
 
     [Fact]
+    public async Task a_network_that_drops_packets_holds_a_check_only_its_check_timeout_then_the_cache_decides()
+    {
+        var licensed = await ALicensedProduct();
+        var network = TheNetwork();
+        var sdk = new LicensingClient(new LicensingOptions
+        {
+            ServiceUrl = new Uri("http://localhost"), AccountId = licensed.Vendor.AccountId, ProductCode = licensed.ProductCode,
+            LicenseKey = licensed.License.Key, Fingerprint = "machine-1", Store = new FileLicenseStore(AFolder()), HttpHandler = network,
+            TimeProvider = new SdkClock(Fixture.Clock), CheckTimeout = TimeSpan.FromMilliseconds(200),
+        });
+        using (sdk)
+        {
+            await sdk.ActivateAsync();
+            Assert.True((await sdk.CheckAsync()).IsValid);
+            network.Hang = TimeSpan.FromMinutes(10);
+            var check = await sdk.CheckAsync();
+            Assert.True(check.IsValid);
+            Assert.True(check.Offline);
+            Assert.Equal(LicensingErrorCode.Unreachable, check.Error!.Code);
+            Assert.Equal("The service did not answer in time.", check.Error.Title);
+        }
+    }
+
+    [Fact]
     public async Task a_refusal_online_forgets_the_cached_file_so_that_going_offline_does_not_bring_it_back()
     {
         var licensed = await ALicensedProduct();

@@ -92,6 +92,9 @@ public sealed class Network(HttpMessageHandler service, TimeProvider serviceCloc
     /// <summary>Answers instead of the service when it returns one (null: the service answers).</summary>
     public Func<HttpRequestMessage, HttpResponseMessage?>? Fake;
 
+    /// <summary>How long every request hangs before it goes through (a network that drops packets).</summary>
+    public TimeSpan Hang = TimeSpan.Zero;
+
     /// <summary>The service does the work, then the answer is lost (the network drops it) when this says so.</summary>
     public Func<HttpRequestMessage, bool>? LoseAnswer;
 
@@ -104,6 +107,7 @@ public sealed class Network(HttpMessageHandler service, TimeProvider serviceCloc
         Seen.Enqueue((request.Method, request.RequestUri!.AbsolutePath,
             request.Headers.TryGetValues("Idempotency-Key", out var keys) ? keys.Single() : null));
         if (Down) throw new HttpRequestException("No route to host (the test's network is down)");
+        if (Hang > TimeSpan.Zero) await Task.Delay(Hang, cancellationToken);
         if (Fake?.Invoke(request) is { } faked) return faked;
         var response = await base.SendAsync(request, cancellationToken);
         response.Headers.Date ??= serviceClock.GetUtcNow();
