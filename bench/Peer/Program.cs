@@ -351,6 +351,13 @@ app.MapPost("/api/v1/client/machines/{fingerprint}/heartbeat", async (string fin
     return Results.Json(new Resource<HeartbeatDetails>(new(MachineDetails.From(machine, next, found.Policy), next!.ExpiresAt)), api);
 });
 
+// The license document's LeasesCount moved by one lease granted (+1) or ended (-1), as its projection does.
+void CountLeases(NpgsqlBatch batch, Guid licenseId, int by) =>
+    batch.BatchCommands.Add(new(
+        "update catalog.mt_doc_license set data = jsonb_set(data, '{LeasesCount}', to_jsonb(coalesce((data ->> 'LeasesCount')::int, 0) + $3)), " +
+        "mt_version = mt_version + 1, mt_last_modified = transaction_timestamp() where id = $1 and tenant_id = $2")
+        { Parameters = { new() { Value = licenseId }, new() { Value = tenant }, new() { Value = by } } });
+
 // Appends one event to the license's stream (its version read under its row lock, null: no stream yet).
 void AppendToLicense(NpgsqlBatch batch, Guid licenseId, long? version, object e, string type)
 {
@@ -414,10 +421,7 @@ app.MapPost("/api/v1/client/leases", async (HttpRequest request) =>
                 new() { Value = JsonSerializer.Serialize(lease, stored), NpgsqlDbType = NpgsqlDbType.Jsonb }, new() { Value = licenseId }
             }
         });
-    write.BatchCommands.Add(new(
-        "update catalog.mt_doc_license set data = jsonb_set(data, '{LeasesCount}', to_jsonb(coalesce((data ->> 'LeasesCount')::int, 0) + 1)), " +
-        "mt_version = mt_version + 1, mt_last_modified = transaction_timestamp() where id = $1 and tenant_id = $2")
-        { Parameters = { new() { Value = licenseId }, new() { Value = tenant } } });
+    CountLeases(write, licenseId, +1);
     await write.ExecuteNonQueryAsync();
     await transaction.CommitAsync();
     var details = LeaseDetails.From(lease);
@@ -465,10 +469,7 @@ app.MapDelete("/api/v1/client/leases/{id:guid}", async (Guid id, string? product
     AppendToLicense(write, licenseId, version, released, "lease_released");
     write.BatchCommands.Add(new("delete from catalog.mt_doc_lease where id = $1 and tenant_id = $2")
         { Parameters = { new() { Value = id }, new() { Value = tenant } } });
-    write.BatchCommands.Add(new(
-        "update catalog.mt_doc_license set data = jsonb_set(data, '{LeasesCount}', to_jsonb(coalesce((data ->> 'LeasesCount')::int, 0) - 1)), " +
-        "mt_version = mt_version + 1, mt_last_modified = transaction_timestamp() where id = $1 and tenant_id = $2")
-        { Parameters = { new() { Value = licenseId }, new() { Value = tenant } } });
+    CountLeases(write, licenseId, -1);
     await write.ExecuteNonQueryAsync();
     await transaction.CommitAsync();
     return Results.NoContent();

@@ -89,23 +89,15 @@ public class ActivatingAndChecking(AppFixture fixture) : SdkTest(fixture)
     {
         var licensed = await ALicensedProduct();
         var network = TheNetwork();
-        var sdk = new LicensingClient(new LicensingOptions
-        {
-            ServiceUrl = new Uri("http://localhost"), AccountId = licensed.Vendor.AccountId, ProductCode = licensed.ProductCode,
-            LicenseKey = licensed.License.Key, Fingerprint = "machine-1", Store = new FileLicenseStore(AFolder()), HttpHandler = network,
-            TimeProvider = new SdkClock(Fixture.Clock), CheckTimeout = TimeSpan.FromMilliseconds(200),
-        });
-        using (sdk)
-        {
-            await sdk.ActivateAsync();
-            Assert.True((await sdk.CheckAsync()).IsValid);
-            network.Hang = TimeSpan.FromMinutes(10);
-            var check = await sdk.CheckAsync();
-            Assert.True(check.IsValid);
-            Assert.True(check.Offline);
-            Assert.Equal(LicensingErrorCode.Unreachable, check.Error!.Code);
-            Assert.Equal("The service did not answer in time.", check.Error.Title);
-        }
+        var sdk = AnSdk(licensed, network, configure: options => options.CheckTimeout = TimeSpan.FromMilliseconds(200));
+        await sdk.ActivateAsync();
+        Assert.True((await sdk.CheckAsync()).IsValid);
+        network.Hang = TimeSpan.FromMinutes(10);
+        var check = await sdk.CheckAsync();
+        Assert.True(check.IsValid);
+        Assert.True(check.Offline);
+        Assert.Equal(LicensingErrorCode.Unreachable, check.Error!.Code);
+        Assert.Equal("The service did not answer in time.", check.Error.Title);
     }
 
     [Fact]

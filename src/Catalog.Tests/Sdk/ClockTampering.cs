@@ -66,18 +66,10 @@ public class ClockTampering(AppFixture fixture) : SdkTest(fixture)
     {
         var licensed = await ALicensedProduct();
         var clock = new SdkClock(Fixture.Clock);
-        var sdk = new LicensingClient(new LicensingOptions
-        {
-            ServiceUrl = new Uri("http://localhost"), AccountId = licensed.Vendor.AccountId, ProductCode = licensed.ProductCode,
-            LicenseKey = licensed.License.Key, Fingerprint = "machine-1", Store = new FileLicenseStore(AFolder()),
-            HttpHandler = TheNetwork(), TimeProvider = clock, ClockTolerance = TimeSpan.FromSeconds(30),
-        });
-        using (sdk)
-        {
-            await sdk.ActivateAsync();
-            Assert.True((await sdk.CheckAsync()).IsValid);
-            clock.Skew(TimeSpan.FromMinutes(-1));
-            Assert.Equal(LicenseStatus.ClockTampered, (await sdk.CheckOfflineAsync()).Status);
-        }
+        var sdk = AnSdk(licensed, TheNetwork(), clock: clock, configure: options => options.ClockTolerance = TimeSpan.FromSeconds(30));
+        await sdk.ActivateAsync();
+        Assert.True((await sdk.CheckAsync()).IsValid);
+        clock.Skew(TimeSpan.FromMinutes(-1));
+        Assert.Equal(LicenseStatus.ClockTampered, (await sdk.CheckOfflineAsync()).Status);
     }
 }

@@ -187,12 +187,7 @@ public class FakeServer(AppFixture fixture) : SdkTest(fixture)
     {
         var licensed = await ALicensedProduct();
         var network = TheNetwork();
-        using var sdk = new LicensingClient(new LicensingOptions
-        {
-            ServiceUrl = new Uri("http://localhost"), AccountId = licensed.Vendor.AccountId, ProductCode = licensed.ProductCode,
-            LicenseKey = licensed.License.Key, Fingerprint = "machine-1", Store = new BrokenStore(), HttpHandler = network,
-            TimeProvider = new SdkClock(Fixture.Clock),
-        });
+        var sdk = AnSdk(licensed, network, configure: options => options.Store = new BrokenStore());
         Assert.True((await sdk.ActivateAsync()).Succeeded);
         Assert.True((await sdk.CheckAsync()).IsValid);
         Assert.True((await sdk.DeactivateAsync()).Succeeded);

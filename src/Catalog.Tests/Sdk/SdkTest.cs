@@ -34,11 +34,12 @@ public abstract class SdkTest(AppFixture fixture) : ApiTest(fixture), IDisposabl
         return fields;
     }
 
-    /// <summary>The SDK as the vendor's software configures it, for this machine, through <paramref name="network"/>.</summary>
+    /// <summary>The SDK as the vendor's software configures it, for this machine, through <paramref name="network"/>;
+    /// <paramref name="configure"/> changes any option after (a margin, a timeout, a store of its own).</summary>
     protected LicensingClient AnSdk(LicensedProduct licensed, Network network, string fingerprint = "machine-1", SdkClock? clock = null,
-        string? pinnedJwks = null, string? store = null, string? productCode = null)
+        string? pinnedJwks = null, string? store = null, string? productCode = null, Action<LicensingOptions>? configure = null)
     {
-        var client = new LicensingClient(new LicensingOptions
+        var options = new LicensingOptions
         {
             ServiceUrl = new Uri("http://localhost"),
             AccountId = licensed.Vendor.AccountId,
@@ -50,7 +51,9 @@ public abstract class SdkTest(AppFixture fixture) : ApiTest(fixture), IDisposabl
             Store = new FileLicenseStore(store ?? AFolder()),
             HttpHandler = network,
             TimeProvider = clock ?? new SdkClock(Fixture.Clock),
-        });
+        };
+        configure?.Invoke(options);
+        var client = new LicensingClient(options);
         _clients.Add(client);
         return client;
     }
