@@ -1,6 +1,7 @@
 using Catalog.Secrets;
 using Catalog.Http;
 using System.Net.Http.Headers;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Alba;
@@ -315,7 +316,6 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
         Assert.Equal(0, await session.Events.QueryAllRawEvents().CountAsync());
     }
 
-    /// <summary>An open connection of the test's own to the service's database, for checks on the tables themselves.</summary>
     /// <summary>A JSON body for a plain HttpClient (a service process of its own, not the shared host).</summary>
     protected static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
@@ -327,18 +327,47 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
         return connection;
     }
 
-    /// <summary>PostgreSQL's plan for a query the service builds (Marten's own SQL and parameters), one line a node.</summary>
-    protected static async Task<List<string>> PlanOf<T>(IQueryable<T> query, bool analyze = false) where T : notnull
+    /// <summary>
+    /// PostgreSQL's plan for a query the service builds (Marten's own SQL and parameters), one line a node. With
+    /// <paramref name="generic"/>, the plan of the query prepared and planned without its parameters' values: the one
+    /// a connection that prepares its statements (Npgsql's automatic preparation) may settle on.
+    /// </summary>
+    protected static async Task<List<string>> PlanOf<T>(IQueryable<T> query, bool analyze = false, bool generic = false)
+        where T : notnull
     {
         var command = query.ToCommand(Marten.Linq.FetchType.FetchMany);
         await using var connection = await OpenDatabase();
-        command.CommandText = (analyze ? "explain (analyze, costs off) " : "explain ") + command.CommandText;
+        var explain = analyze ? "explain (analyze, costs off, timing off, summary off) " : "explain ";
+        if (generic)
+        {
+            // Marten names its parameters (:p0); PREPARE numbers them.
+            var parameters = command.Parameters.Cast<NpgsqlParameter>().ToList();
+            var numbered = System.Text.RegularExpressions.Regex.Replace(command.CommandText, @"[:@](\w+)",
+                x => parameters.FindIndex(p => p.ParameterName.TrimStart(':', '@') == x.Groups[1].Value) is var i and >= 0
+                    ? $"${i + 1}" : x.Value);
+            await using var prepare = new NpgsqlCommand(
+                $"set plan_cache_mode = force_generic_plan; prepare planned as {numbered}", connection);
+            await prepare.ExecuteNonQueryAsync();
+            var values = parameters.Select(x => SqlLiteral(x.Value));
+            command = new NpgsqlCommand($"{explain}execute planned({string.Join(", ", values)})");
+        }
+        else command.CommandText = explain + command.CommandText;
         command.Connection = connection;
         var plan = new List<string>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
         return plan;
     }
+
+    private static string SqlLiteral(object? value) => value switch
+    {
+        null or DBNull => "null",
+        string text => "'" + text.Replace("'", "''") + "'",
+        Guid id => $"'{id}'",
+        IEnumerable<string> texts => "array[" + string.Join(", ", texts.Select(SqlLiteral)) + "]::text[]",
+        IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+        _ => SqlLiteral(value.ToString())
+    };
 
     /// <summary>
     /// The <c>data</c> of a successful answer as the service's own type, read by Alba: for tests where the response's
