@@ -131,6 +131,7 @@ app.MapWolverineEndpoints(http =>
     // Every POST that changes something takes an Idempotency-Key (Wolverine's [DeduplicatedWithResponse]).
     http.Policies.Add(new IdempotentPosts(claimInTransaction: !Database.IsSharded(configuration)));
     http.Policies.Add(StandbyReads.LaggingReadSessions); // [ReadMayLag] reads through a session of their own, from a standby when configured
+    http.Policies.Add(StandbyReads.PrimaryReadSessions); // [ReadOnPrimary] reads through a plain query session: no outbox, no transaction
 });
 
 // With --json, standard output carries the JSON alone: the command line's own chatter goes to standard error.

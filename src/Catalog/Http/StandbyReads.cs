@@ -13,6 +13,14 @@ namespace Catalog.Http;
 public sealed class ReadMayLagAttribute : NonTransactionalAttribute;
 
 /// <summary>
+/// A read that must see the caller's own writes (a GET by id, a validation): a query session on the primary
+/// (<see cref="StandbyReads.OnThePrimary"/>), with no transaction, no outbox and no message context, which only a
+/// write needs. A read that may write (a validation starting a license's clock) opens its own session for it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ReadOnPrimaryAttribute : NonTransactionalAttribute;
+
+/// <summary>
 /// <c>Database:ReadFromStandby</c>: with a multi-host connection string (<c>Host=primary,standby</c>), the reads marked
 /// <see cref="ReadMayLagAttribute"/> go to a standby while one is up, else to the primary. Nothing else reaches it.
 /// Npgsql's multi-host source is the library part; Marten has no per-session preference for a standby.
@@ -23,12 +31,19 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
     public static readonly IHttpPolicy LaggingReadSessions =
         new EdgePolicy(x => x.Method.Method.IsDefined(typeof(ReadMayLagAttribute), false), typeof(StandbyReads), nameof(Open));
 
+    /// <summary>Each endpoint marked <see cref="ReadOnPrimaryAttribute"/> gets the session of <see cref="OnThePrimary"/>.</summary>
+    public static readonly IHttpPolicy PrimaryReadSessions =
+        new EdgePolicy(x => x.Method.Method.IsDefined(typeof(ReadOnPrimaryAttribute), false), typeof(StandbyReads), nameof(OnThePrimary));
+
+    /// <summary>The query session of a read on the primary, in the caller's account.</summary>
+    public static IQuerySession OnThePrimary(IDocumentStore store, HttpContext context) =>
+        store.QuerySession(AccountOf(context, "a read"));
+
     /// <summary>The query session of a lagging read, in the caller's account.</summary>
     public static async Task<IQuerySession> Open(IDocumentStore store, StandbyReads reads, HttpContext context, CancellationToken token)
     {
-        var account = context.User.FindFirstValue(CatalogClaims.AccountId)
-                      ?? throw new InvalidOperationException("a lagging read needs an authenticated account");
-        if (context.Items.ContainsKey(OnThePrimary) || await reads.StandbyOf(store, account) is not { } standby)
+        var account = AccountOf(context, "a lagging read");
+        if (context.Items.ContainsKey(LaggingReadOnThePrimary) || await reads.StandbyOf(store, account) is not { } standby)
             return store.QuerySession(account);
         // Marten uses a connection it is given only when it is open, and closes it with the session.
         var connection = await standby.OpenConnectionAsync(token);
@@ -45,7 +60,10 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
         }
     }
 
-    private const string OnThePrimary = "catalog.lagging-read-on-the-primary";
+    private static string AccountOf(HttpContext context, string read) =>
+        context.User.FindFirstValue(CatalogClaims.AccountId) ?? throw new InvalidOperationException($"{read} needs an authenticated account");
+
+    private const string LaggingReadOnThePrimary = "catalog.lagging-read-on-the-primary";
 
     private readonly NpgsqlDataSource? _standby = standby;
     private readonly IReadOnlyDictionary<string, NpgsqlDataSource> _shardStandbys = shardStandbys;
@@ -68,10 +86,10 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
     /// </summary>
     public bool ReadAgainOnThePrimary(HttpContext context, Exception e)
     {
-        if (!AllStandbys.Any() || context.Items.ContainsKey(OnThePrimary) || !StandbyFailed(e)) return false;
+        if (!AllStandbys.Any() || context.Items.ContainsKey(LaggingReadOnThePrimary) || !StandbyFailed(e)) return false;
         if (DatabaseExceptionHandler.IsDatabaseUnavailable(e))
             foreach (var standby in AllStandbys) standby.Clear();
-        context.Items[OnThePrimary] = true;
+        context.Items[LaggingReadOnThePrimary] = true;
         return true;
     }
 

@@ -1,3 +1,4 @@
+using Catalog.Http;
 using Catalog.Accounts;
 using Catalog.Conventions;
 
@@ -6,11 +7,13 @@ namespace Catalog.Products;
 [Tags("Products")]
 public static class GetProductEndpoint
 {
-    /// <summary>
-    /// One product, deleted ones too (with deletedAt). Wolverine loads the document by the route's id in the
-    /// key's account and answers 404 when there is none: another account's product is simply not there.
-    /// </summary>
+    /// <summary>The product of the route's id in the key's account: another account's product is simply not there.</summary>
+    public static Task<Product?> LoadAsync(Guid id, IQuerySession session, CancellationToken token) =>
+        session.LoadAsync<Product>(id, token);
+
+    /// <summary>One product, deleted ones too (with deletedAt); none is a 404.</summary>
     [WolverineGet("/api/v1/products/{id}", OperationId = "getProduct", Summary = "Get a product (deleted ones too)")]
     [Authorize(Scopes.ProductsRead)]
-    public static Resource<ProductDetails> Get([Document("id")] Product product) => new(ProductDetails.From(product));
+    [ReadOnPrimary]
+    public static Resource<ProductDetails>? Get(Product? product) => product is null ? null : new(ProductDetails.From(product));
 }

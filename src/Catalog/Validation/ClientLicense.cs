@@ -43,6 +43,7 @@ public static class GetThisLicenseEndpoint
     [WolverineGet("/api/v1/client/license", OperationId = "getThisLicense", Summary = "Get this license (license key)")]
     [Authorize(CatalogClaims.LicenseKeyPolicy)]
     [Refuses(403, "The license is another product's: `code` is PRODUCT_MISMATCH.")]
+    [ReadOnPrimary]
     public static async Task<IResult> Get([Description(LicensedProduct.Description)] string? product, ClaimsPrincipal user,
         IQuerySession session, LicenseInOneRead licenses, TimeProvider time, CancellationToken token)
     {
@@ -69,7 +70,7 @@ public static class ValidateThisLicenseEndpoint
     /// <summary>As the vendor's validate, for the caller's own license: always 200 for a well-formed request.</summary>
     [WolverinePost("/api/v1/client/validate", OperationId = "validateThisLicense", Summary = "Validate this license (license key)")]
     [Authorize(CatalogClaims.LicenseKeyPolicy)]
-    [ReadSentAsPost]
+    [ReadSentAsPost, ReadOnPrimary]
     public static async Task<Resource<ClientLicenseValidation>> Post(ValidateThisLicense? command, ClaimsPrincipal user, IQuerySession session,
         LicenseInOneRead licenses, IDocumentStore store, TimeProvider time, CancellationToken token)
     {

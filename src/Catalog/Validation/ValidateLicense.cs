@@ -45,7 +45,7 @@ public static class ValidateLicenseEndpoint
     /// </summary>
     [WolverinePost("/api/v1/licenses/validate", OperationId = "validateLicense", Summary = "Validate a license key")]
     [Authorize(Scopes.LicensesValidate)] // or licenses:read, which implies it
-    [ReadSentAsPost]
+    [ReadSentAsPost, ReadOnPrimary]
     public static async Task<Resource<LicenseValidation>> Post(ValidateLicense command, IQuerySession session, LicenseInOneRead licenses,
         IDocumentStore store, TimeProvider time, CancellationToken token)
     {

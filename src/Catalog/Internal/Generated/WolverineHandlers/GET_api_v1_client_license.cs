@@ -2,12 +2,11 @@
 #pragma warning disable
 using Catalog.Hosting;
 using Catalog.Validation;
+using Marten;
 using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
 using Wolverine.Http;
-using Wolverine.Marten.Publishing;
-using Wolverine.Runtime;
 
 namespace Internal.Generated.WolverineHandlers
 {
@@ -18,29 +17,20 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Catalog.Hosting.DatabaseServices _databaseServices;
         private readonly Catalog.Validation.LicenseInOneRead _licenseInOneRead;
+        private readonly Marten.IDocumentStore _documentStore;
         private readonly System.TimeProvider _timeProvider;
-        private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
-        private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_v1_client_license(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Validation.LicenseInOneRead licenseInOneRead, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_v1_client_license(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Validation.LicenseInOneRead licenseInOneRead, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _databaseServices = databaseServices;
             _licenseInOneRead = licenseInOneRead;
+            _documentStore = documentStore;
             _timeProvider = timeProvider;
-            _outboxedSessionFactory = outboxedSessionFactory;
-            _wolverineRuntime = wolverineRuntime;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            // Tenant Id detection
-            // 1. Tenant Id is value of claim 'catalog_account'
-            var tenantId = await TryDetectTenantId(httpContext);
-            var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
-            messageContext.TenantId = tenantId;
-            // Building the Marten session using the detected tenant id
-            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
             var problemDetails1 = Catalog.Http.StartingGate.Check(_databaseServices, httpContext);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
@@ -49,6 +39,11 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            await using var querySession = Catalog.Http.StandbyReads.OnThePrimary(_documentStore, httpContext);
+
+            // Tenant Id detection
+            // 1. Tenant Id is value of claim 'catalog_account'
+            var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Validation.GetThisLicenseEndpoint").SetTag("http.route", "/api/v1/client/license").SetTag("http.request.method", "GET");
             var product = httpContext.Request.Query["product"];
             var problemDetails2 = Catalog.Validation.GetThisLicenseEndpoint.Validate(httpContext.Request, product);
@@ -61,7 +56,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Catalog.Validation.GetThisLicenseEndpoint.Get(product, httpContext.User, ((Marten.IQuerySession)documentSession), _licenseInOneRead, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Catalog.Validation.GetThisLicenseEndpoint.Get(product, httpContext.User, querySession, _licenseInOneRead, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -7,8 +7,6 @@ using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
 using Wolverine.Http;
-using Wolverine.Marten.Publishing;
-using Wolverine.Runtime;
 
 namespace Internal.GeneratedSharded.WolverineHandlers
 {
@@ -21,29 +19,18 @@ namespace Internal.GeneratedSharded.WolverineHandlers
         private readonly Catalog.Validation.LicenseInOneRead _licenseInOneRead;
         private readonly Marten.IDocumentStore _documentStore;
         private readonly System.TimeProvider _timeProvider;
-        private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
-        private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_v1_licenses_validate(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Validation.LicenseInOneRead licenseInOneRead, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_v1_licenses_validate(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Validation.LicenseInOneRead licenseInOneRead, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _databaseServices = databaseServices;
             _licenseInOneRead = licenseInOneRead;
             _documentStore = documentStore;
             _timeProvider = timeProvider;
-            _outboxedSessionFactory = outboxedSessionFactory;
-            _wolverineRuntime = wolverineRuntime;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            // Tenant Id detection
-            // 1. Tenant Id is value of claim 'catalog_account'
-            var tenantId = await TryDetectTenantId(httpContext);
-            var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
-            messageContext.TenantId = tenantId;
-            // Building the Marten session using the detected tenant id
-            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
             var problemDetails1 = Catalog.Http.StartingGate.Check(_databaseServices, httpContext);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
@@ -60,6 +47,11 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                 return;
             }
 
+            await using var querySession = Catalog.Http.StandbyReads.OnThePrimary(_documentStore, httpContext);
+
+            // Tenant Id detection
+            // 1. Tenant Id is value of claim 'catalog_account'
+            var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Validation.ValidateLicenseEndpoint").SetTag("http.route", "/api/v1/licenses/validate").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<Catalog.Validation.ValidateLicense>(httpContext);
@@ -74,7 +66,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resourceOfLicenseValidation_response = await Catalog.Validation.ValidateLicenseEndpoint.Post(command, ((Marten.IQuerySession)documentSession), _licenseInOneRead, _documentStore, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resourceOfLicenseValidation_response = await Catalog.Validation.ValidateLicenseEndpoint.Post(command, querySession, _licenseInOneRead, _documentStore, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, resourceOfLicenseValidation_response, 404);
