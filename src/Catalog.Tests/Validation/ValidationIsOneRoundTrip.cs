@@ -61,4 +61,20 @@ public class ValidationIsOneRoundTrip(AppFixture fixture) : ApiTest(fixture)
         Assert.True(roundTrips.To("/api/v1/licenses/validate") == 1, string.Join("; ", roundTrips.Sent));
         Assert.True(roundTrips.To("/api/v1/client/validate") == 1, string.Join("; ", roundTrips.Sent));
     }
+
+    [Fact]
+    public async Task a_get_by_id_is_one_round_trip_with_no_transaction()
+    {
+        var (vendor, license) = await ALicense();
+        await Get($"/api/v1/products/{license.ProductId}", vendor); // the credentials remembered, as under load
+
+        using var roundTrips = new RoundTrips();
+        Assert.Equal(200, (await Get($"/api/v1/products/{license.ProductId}", vendor)).Status);
+        Assert.Equal(200, (await Get($"/api/v1/licenses/{license.Id}", vendor)).Status);
+        Assert.Equal(404, (await Get($"/api/v1/products/{Guid.CreateVersion7()}", vendor)).Status);
+
+        // One command each: the load (a license without a policy reads none), no BEGIN, no COMMIT, no outbox.
+        Assert.True(roundTrips.To("/api/v1/products/{id}") == 2, string.Join("; ", roundTrips.Sent));
+        Assert.True(roundTrips.To("/api/v1/licenses/{id}") == 1, string.Join("; ", roundTrips.Sent));
+    }
 }
