@@ -24,6 +24,7 @@ using var store = DocumentStore.For(options =>
     options.Events.TenancyStyle = JasperFx.MultiTenancy.TenancyStyle.Conjoined;
     options.ConfigureProducts();
     options.ConfigureLicenses();
+    options.ConfigureMachines(); // their own slice since issue 25: without it the machines went where no list reads them
     options.ConfigureWebhooks();
 });
 
