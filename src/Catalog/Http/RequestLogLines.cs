@@ -12,11 +12,19 @@ namespace Catalog.Http;
 public sealed class RequestLogLines(IConfiguration configuration, TimeProvider time) : IHostedService, IAsyncDisposable
 {
     private const int WriteSize = 4096;
+
+    /// <summary>
+    /// How long the writer gathers lines once one is queued: one wake-up and a few writes for every request of those
+    /// moments, instead of a wake-up and a write(2) per request (≈12 µs of a read's ≈176 µs of CPU when measured by
+    /// perf, bench/README.md). A line reaches standard error at most this much later.
+    /// </summary>
+    private static readonly TimeSpan GatherFor = TimeSpan.FromMilliseconds(50);
     private static readonly JsonEncodedText Category = JsonEncodedText.Encode(typeof(RequestLog).FullName!);
     // The console logger's MaxQueueLength: when standard error stalls, requests wait rather than the queue grow.
     private readonly Channel<ArrayBufferWriter<byte>> _queue =
         Channel.CreateBounded<ArrayBufferWriter<byte>>(new BoundedChannelOptions(2_500) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private Task _writing = Task.CompletedTask;
+    private readonly CancellationTokenSource _closing = new(); // never disposed: it has no timer, and disposal may come twice
 
     public bool Writes { get; } = string.Equals(configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase);
 
@@ -28,7 +36,9 @@ public sealed class RequestLogLines(IConfiguration configuration, TimeProvider t
             var message = string.Create(CultureInfo.InvariantCulture,
                 $"{request.Method} {request.Path} {request.Status} in {request.DurationMs} ms (account {request.AccountId ?? "(null)"}, request {request.RequestId})");
             json.WriteStartObject();
-            json.WriteString("Timestamp", time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"));
+            Span<byte> timestamp = stackalloc byte[24];
+            time.GetUtcNow().UtcDateTime.TryFormat(timestamp, out var written, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+            json.WriteString("Timestamp", timestamp[..written]);
             json.WriteNumber("EventId", RequestLog.EventId);
             json.WriteString("LogLevel", "Information");
             json.WriteString("Category", Category);
@@ -67,6 +77,7 @@ public sealed class RequestLogLines(IConfiguration configuration, TimeProvider t
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
+        await _closing.CancelAsync();
         await _writing.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
     }
 
@@ -76,11 +87,15 @@ public sealed class RequestLogLines(IConfiguration configuration, TimeProvider t
         var batch = new byte[WriteSize];
         while (await _queue.Reader.WaitToReadAsync())
         {
+            // Real time, not the host's TimeProvider (which a test may hold still); no wait once the host is done.
+            try { await Task.Delay(GatherFor, _closing.Token); }
+            catch (OperationCanceledException) { }
+            // Everything queued, in writes of whole lines of at most WriteSize.
             var length = 0;
-            while (_queue.Reader.TryPeek(out var next) && (length == 0 || length + next.WrittenCount <= WriteSize))
+            while (_queue.Reader.TryRead(out var line))
             {
-                _queue.Reader.TryRead(out var line);
-                if (line!.WrittenCount > WriteSize) Write(error, line.WrittenSpan); // alone, as long as it is
+                if (length > 0 && length + line.WrittenCount > WriteSize) { Write(error, batch.AsSpan(0, length)); length = 0; }
+                if (line.WrittenCount > WriteSize) Write(error, line.WrittenSpan); // alone, as long as it is
                 else { line.WrittenSpan.CopyTo(batch.AsSpan(length)); length += line.WrittenCount; }
             }
             if (length > 0) Write(error, batch.AsSpan(0, length));
