@@ -72,6 +72,9 @@ public static class Pagination
         return Of(fetched, page.Take, show, x => idOf(x).ToString());
     }
 
+    /// <summary>Greater than every id: the first page's cursor, for a list that reads "ids below the cursor".</summary>
+    public static readonly Guid AfterEveryId = Guid.AllBitsSet;
+
     /// <summary>The page from up to <c>limit</c> + 1 rows: the extra one tells that another page exists, without counting.</summary>
     public static Page<TOut> Of<T, TOut>(IReadOnlyList<T> fetched, int limit, Func<T, TOut> show, Func<T, string> cursorOf)
     {
