@@ -27,7 +27,7 @@ public static class EventLogConfiguration
 
     public static StoreOptions ConfigureEventLog(this StoreOptions options)
     {
-        // They are created after the event table, by db-apply (and by Development's automatic schema creation).
+        // It is created after the event table, by db-apply (and by Development's automatic schema creation).
         options.LeaveEventLogIndexesAlone();
         options.Storage.Add(new EventLogIndexes(options));
         return options;
