@@ -104,6 +104,7 @@ public class LicenseLifecycle(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(409, (await Patch($"/api/v1/licenses/{id}", vendor, new { maxMachines = 9 })).Status);
         Assert.Equal(409, (await Post($"/api/v1/licenses/{id}/suspend", vendor, new { })).Status);
         var other = await AClient();
+        Assert.Equal(404, (await Get($"/api/v1/licenses/{id}", other)).Status);
         Assert.Equal(404, (await Patch($"/api/v1/licenses/{id}", other, new { maxMachines = 9 })).Status);
         Assert.Equal(404, (await Post($"/api/v1/licenses/{id}/suspend", other, new { })).Status);
     }
