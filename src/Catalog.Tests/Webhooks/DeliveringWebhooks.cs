@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Catalog.Webhooks;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Catalog.Tests.Webhooks;
 
@@ -166,5 +167,23 @@ public class DeliveringWebhooks(AppFixture fixture) : ApiTest(fixture)
         var attempt = (await Deliveries(client, id))[0];
         Assert.Equal(("succeeded", (int?)200), (attempt.Status, attempt.ResponseCode));
         Assert.Single(receiver.Requests);
+    }
+
+    [Fact]
+    public async Task deliveries_queued_for_an_account_that_is_gone_end_quietly()
+    {
+        // An account no longer placed (with shards, Marten would look each one up under its registry's lock and throw).
+        var gone = Guid.NewGuid();
+        await Task.WhenAll(Enumerable.Range(1, 20).Select(async attempt =>
+        {
+            await using var scope = Host.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<Wolverine.IMessageBus>().InvokeForTenantAsync(gone.ToString(),
+                new DeliverWebhook(gone, Guid.NewGuid(), Guid.NewGuid(), "product.created", DateTimeOffset.UtcNow, "{}", attempt, null));
+        }));
+
+        // And accounts are still made and served as before.
+        var client = await AClient();
+        var product = await CreateProduct(client);
+        Assert.Equal(200, (await Get($"/api/v1/products/{product.Id}", client)).Status);
     }
 }

@@ -34,6 +34,16 @@ public static class Shards
         return shard;
     }
 
+    /// <summary>
+    /// Whether an account is placed in a shard (always, with one database): one read of the directory's registry,
+    /// without Marten's registry lock. Work queued for an account removed since (its webhook deliveries) checks this
+    /// first: Marten looks an unknown account up under that lock, from a blocking call when it opens a session, so a
+    /// queue of such deliveries held every account creation behind them.
+    /// </summary>
+    public static async Task<bool> IsPlaced(IDocumentStore store, Guid account, CancellationToken token) =>
+        store.Options.Tenancy is not ShardedTenancy tenancy
+        || await tenancy.FindDatabaseForTenantAsync(account.ToString(), token) is not null;
+
     /// <summary>A node or command without <c>Sharding:Databases</c> on a sharded directory would take it for the one database: refused.</summary>
     public static async Task RefuseWithoutShardSettings(IMartenDatabase directory, IConfiguration configuration, CancellationToken token)
     {

@@ -1,8 +1,11 @@
 using Catalog.Secrets;
 using System.Text;
 using Catalog.Conventions;
+using Catalog.Hosting;
 using Marten.Patching;
 using Wolverine;
+using Wolverine.Marten.Publishing;
+using Wolverine.Runtime;
 
 namespace Catalog.Webhooks;
 
@@ -49,13 +52,39 @@ public static class EndpointHealthRules
 public static class DeliverWebhookHandler
 {
     /// <summary>
+    /// A delivery of an account deleted since it was queued ends before a session is opened for it (see
+    /// <see cref="Shards.IsPlaced"/>). Otherwise what Wolverine's transactional middleware would write, by hand because
+    /// that middleware opens the session first: the attempt, its next attempt enlisted in the session's outbox, one
+    /// commit.
+    /// </summary>
+    public static async Task Handle(
+        DeliverWebhook delivery,
+        MessageContext context,
+        OutboxedSessionFactory sessions,
+        IDocumentStore store,
+        IHttpClientFactory clients,
+        WebhookSettings settings,
+        SecretBox secrets,
+        TimeProvider time,
+        ILogger<WebhookFeed> logger,
+        CancellationToken token)
+    {
+        if (!await Shards.IsPlaced(store, delivery.AccountId, token)) return;
+        await using var session = sessions.OpenSession(context);
+        if (await Attempt(delivery, session, clients, settings, secrets, time, logger, token) is { } next)
+            await context.EnqueueCascadingAsync(next);
+        await session.SaveChangesAsync(token);
+        await context.FlushOutgoingMessagesAsync();
+    }
+
+    /// <summary>
     /// Makes one attempt and records it. On failure it returns the next attempt, scheduled on the retry schedule
     /// into the endpoint's own queue; Wolverine stores that scheduled message in PostgreSQL in the same transaction
     /// as the record of this attempt (and marks this message handled), so no delivery is lost to a restart. A
     /// deleted or disabled endpoint ends its deliveries; one that has only failed for
     /// <see cref="WebhookSettings.DisableAfter"/> is disabled.
     /// </summary>
-    public static async Task<object?> Handle(
+    public static async Task<object?> Attempt(
         DeliverWebhook delivery,
         IDocumentSession session,
         IHttpClientFactory clients,

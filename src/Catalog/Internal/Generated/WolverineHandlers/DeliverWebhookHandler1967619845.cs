@@ -2,6 +2,7 @@
 #pragma warning disable
 using Catalog.Secrets;
 using Catalog.Webhooks;
+using Marten;
 using Microsoft.Extensions.Logging;
 using System;
 using System.Net.Http;
@@ -15,15 +16,17 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Catalog.Secrets.SecretBox _secretBox;
         private readonly Catalog.Webhooks.WebhookSettings _webhookSettings;
+        private readonly Marten.IDocumentStore _documentStore;
         private readonly Microsoft.Extensions.Logging.ILogger<Catalog.Webhooks.WebhookFeed> _loggerOfWebhookFeed;
         private readonly System.Net.Http.IHttpClientFactory _httpClientFactory;
         private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public DeliverWebhookHandler1967619845(Catalog.Secrets.SecretBox secretBox, Catalog.Webhooks.WebhookSettings webhookSettings, Microsoft.Extensions.Logging.ILogger<Catalog.Webhooks.WebhookFeed> loggerOfWebhookFeed, System.Net.Http.IHttpClientFactory httpClientFactory, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public DeliverWebhookHandler1967619845(Catalog.Secrets.SecretBox secretBox, Catalog.Webhooks.WebhookSettings webhookSettings, Marten.IDocumentStore documentStore, Microsoft.Extensions.Logging.ILogger<Catalog.Webhooks.WebhookFeed> loggerOfWebhookFeed, System.Net.Http.IHttpClientFactory httpClientFactory, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _secretBox = secretBox;
             _webhookSettings = webhookSettings;
+            _documentStore = documentStore;
             _loggerOfWebhookFeed = loggerOfWebhookFeed;
             _httpClientFactory = httpClientFactory;
             _timeProvider = timeProvider;
@@ -32,8 +35,6 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task HandleAsync(Wolverine.Runtime.MessageContext context, System.Threading.CancellationToken cancellation)
         {
-            // Building the Marten session
-            await using var documentSession = _outboxedSessionFactory.OpenSession(context);
             // The actual message body
             var deliverWebhook = (Catalog.Webhooks.DeliverWebhook)context.Envelope.Message;
 
@@ -41,19 +42,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "Catalog.Webhooks.DeliverWebhookHandler");
             
             // The actual message execution
-            var outgoing1 = await Catalog.Webhooks.DeliverWebhookHandler.Handle(deliverWebhook, documentSession, _httpClientFactory, _webhookSettings, _secretBox, _timeProvider, _loggerOfWebhookFeed, cancellation).ConfigureAwait(false);
-
-            
-            // Outgoing, cascaded message
-            await context.EnqueueCascadingAsync(outgoing1).ConfigureAwait(false);
-
-            
-            // Save all pending changes to this Marten session
-            await documentSession.SaveChangesAsync(cancellation).ConfigureAwait(false);
-
-            
-            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
-            await context.FlushOutgoingMessagesAsync().ConfigureAwait(false);
+            await Catalog.Webhooks.DeliverWebhookHandler.Handle(deliverWebhook, context, _outboxedSessionFactory, _documentStore, _httpClientFactory, _webhookSettings, _secretBox, _timeProvider, _loggerOfWebhookFeed, cancellation).ConfigureAwait(false);
         }
     }
 
