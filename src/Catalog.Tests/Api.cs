@@ -68,7 +68,9 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
     /// <summary>Accounts, API keys and signing keys (Hosting/Directory.cs).</summary>
     protected Catalog.Hosting.IDirectoryStore DirectoryStore => Host.Services.GetRequiredService<Catalog.Hosting.IDirectoryStore>();
 
-    public virtual async Task InitializeAsync()
+    public virtual Task InitializeAsync() => ResetAllData();
+
+    private async Task ResetAllData()
     {
         fixture.Clock.Reset();
         // Marten's reset pauses the async daemon, wipes documents, events and subscription progress, resumes it; with
@@ -163,6 +165,24 @@ public abstract class ApiTest(AppFixture fixture) : IAsyncLifetime
         await using var reader = await query.ExecuteReaderAsync();
         while (await reader.ReadAsync()) accounts.Add(reader.GetString(0));
         return accounts.ToArray();
+    }
+
+    /// <summary>The test on a host restarted with these settings (and its data reset), then the host as it was.</summary>
+    protected async Task WithSettings((string Key, string Value)[] settings, Func<Task> test)
+    {
+        await Fixture.RestartAsync(builder =>
+        {
+            foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        });
+        try
+        {
+            await ResetAllData();
+            await test();
+        }
+        finally
+        {
+            await Fixture.RestartAsync();
+        }
     }
 
     /// <summary>Waits for something that happens in the background (webhook deliveries), up to a generous bound.</summary>

@@ -10,6 +10,7 @@ using Catalog.Leases;
 using Catalog.Licenses;
 using Catalog.Machines;
 using Catalog.Policies;
+using Catalog.Portal;
 using Catalog.Products;
 using Catalog.Secrets;
 using Catalog.SigningKeys;
@@ -116,6 +117,7 @@ app.UseMiddleware<Repeats>();            // 7. Idempotency-Key checked, a replay
 
 app.MapHealth();
 app.MapApiReference();
+app.MapPortal();                         // /portal (license holders) and /console (the vendor's support desk)
 
 // 8. The endpoint: Wolverine's generated code, which runs the edge's middleware first, in this order.
 app.MapWolverineEndpoints(http =>

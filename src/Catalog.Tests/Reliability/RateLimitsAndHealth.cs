@@ -214,22 +214,4 @@ public class RateLimitsAndHealth(AppFixture fixture) : ApiTest(fixture)
         var allowed = (int)(DateTime.UtcNow - started).TotalSeconds + 1;
         Assert.InRange(probe.Queries - before, 1, allowed);
     }
-
-    /// <summary>The test on a host restarted with these settings (and its data reset), then the host as it was.</summary>
-    private async Task WithSettings((string Key, string Value)[] settings, Func<Task> test)
-    {
-        await Fixture.RestartAsync(builder =>
-        {
-            foreach (var (key, value) in settings) builder.UseSetting(key, value);
-        });
-        try
-        {
-            await base.InitializeAsync();
-            await test();
-        }
-        finally
-        {
-            await Fixture.RestartAsync();
-        }
-    }
 }
