@@ -85,6 +85,8 @@ public sealed class AppFixture : IAsyncLifetime
         builder.UseSetting("RateLimit:ClientBurst", "1000000");
         // The sweeps look every second, so that a test sees a recorded expiry soon after it moves the clock past it.
         builder.UseSetting(Catalog.Hosting.Sweep.EverySetting, "00:00:01");
+        // Validation counts recorded every second, so that a test sees them in a product's activity soon.
+        builder.UseSetting(Catalog.Activity.ValidationCounts.EverySetting, "00:00:01");
         builder.ConfigureServices(services =>
         {
             services.AddSingleton<TimeProvider>(Clock);

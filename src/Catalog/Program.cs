@@ -1,4 +1,5 @@
 using Catalog.Accounts;
+using Catalog.Activity;
 using Catalog.Conventions;
 using Catalog.Docs;
 using Catalog.Entitlements;
@@ -56,6 +57,7 @@ builder.Services.AddMarten(marten =>
         marten.ConfigureLeases();
         marten.ConfigureWebhooks();
         marten.ConfigureEventLog();
+        marten.ConfigureActivity();
     })
     // Wolverine's outbox and inbox live in the same database, so messages commit with the data. Wolverine runs the
     // webhook feed of each database as an agent: spread over the live nodes, moved when one dies (Hosting/Database.cs).
@@ -86,6 +88,7 @@ builder.Services.AddAccounts(configuration);             // API keys: authentica
 builder.Services.AddPolicies();                          // a live policy keeps the entitlements it grants
 builder.Services.AddLicenses(configuration);             // license keys drawn at random, unique service-wide
 builder.Services.AddValidation();                        // a license and all its verdict consults, in one read
+builder.Services.AddActivity();                          // validations counted per product and day, for the console's chart
 builder.Services.AddMachines();                          // heartbeat rows, rewritten in place; the sweep of dead machines
 builder.Services.AddLeases();                            // the sweep of expired leases
 builder.Services.AddSigningKeys(configuration);          // per-account Ed25519 keys that sign license files

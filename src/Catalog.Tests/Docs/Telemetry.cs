@@ -7,7 +7,7 @@ namespace Catalog.Tests.Docs;
 
 public class Telemetry(AppFixture fixture) : ApiTest(fixture)
 {
-    private readonly List<Activity> _spans = [];
+    private readonly List<System.Diagnostics.Activity> _spans = [];
 
     public override async Task InitializeAsync()
     {
@@ -29,7 +29,7 @@ public class Telemetry(AppFixture fixture) : ApiTest(fixture)
 
         var product = await CreateProduct(client, AProduct("traced"));
 
-        List<Activity> spans = [];
+        List<System.Diagnostics.Activity> spans = [];
         await Eventually(() =>
         {
             lock (_spans) spans = _spans.ToList();

@@ -56,6 +56,30 @@ public class ListingLicenses(AppFixture fixture) : ApiTest(fixture)
     }
 
     [Fact]
+    public async Task a_support_desk_finds_a_license_by_its_key_in_its_own_account_only()
+    {
+        var vendor = await AClient();
+        var product = await AProductWithLicenses(vendor, 3);
+        var wanted = product.Licenses[1];
+        var stranger = await AClient();
+
+        var found = await Get($"/api/v1/licenses?key={wanted.Key}", vendor);
+        Assert.Equal([wanted.Id], found.As<List<LicenseDetails>>().Select(x => x.Id));
+        Assert.Equal([wanted.Id], (await Get($"/api/v1/licenses?key={wanted.Key}&productId={product.Id}&status=active", vendor)).As<List<LicenseDetails>>().Select(x => x.Id));
+        Assert.Equal(0, (await Get($"/api/v1/licenses?key={wanted.Key}&status=revoked", vendor)).Data.GetArrayLength());
+        // Another account's key is simply not there.
+        Assert.Equal(0, (await Get($"/api/v1/licenses?key={wanted.Key}", stranger)).Data.GetArrayLength());
+        foreach (var bad in new[] { "", "not-a-key", wanted.Key.ToLowerInvariant() })
+            Assert.Contains("key", (await Get($"/api/v1/licenses?key={bad}", vendor)).ErrorFields);
+
+        // One entry of the key's unique index, whatever the account holds (the plan read on the single database's tables).
+        if (StorageMode.Sharded) return;
+        await using var session = Store.QuerySession(vendor.AccountId.ToString());
+        var plan = await PlanOf(Catalog.Licenses.ListLicensesEndpoint.Page(session, null, null, null, DateTimeOffset.UtcNow, 26, wanted.Key));
+        Assert.Contains(plan, x => x.Contains(Catalog.Licenses.LicensesConfiguration.KeyIndex));
+    }
+
+    [Fact]
     public async Task each_status_filter_lists_exactly_the_licenses_in_that_status()
     {
         var client = await AClient();

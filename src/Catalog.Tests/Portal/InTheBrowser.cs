@@ -15,6 +15,9 @@ public class InTheBrowser(AppFixture fixture) : ApiTest(fixture)
         var bought = await ALicenseWithSeatsTaken(2);
         foreach (var (fingerprint, name) in new[] { ("office-desktop-7f3a", "Office desktop"), ("old-laptop-91c2", "Old laptop") })
             Assert.Equal(201, (await AsLicense("POST", "/api/v1/client/machines", bought.License.Key, JsonSerializer.Serialize(new { fingerprint, name }))).Status);
+        // The software validates three times today: the vendor's back end twice, the client once.
+        for (var i = 0; i < 2; i++) Assert.Equal(200, (await Post("/api/v1/licenses/validate", bought.Vendor, new { key = bought.License.Key })).Status);
+        Assert.Equal(200, (await AsLicense("POST", "/api/v1/client/validate", bought.License.Key, "{}")).Status);
         var screenshots = Environment.GetEnvironmentVariable("CATALOG_SCREENSHOTS") is { Length: > 0 } folder
             ? Path.GetFullPath(folder, TestTools.RepositoryRoot)
             : Directory.CreateTempSubdirectory("catalog-pages-").FullName;
@@ -24,6 +27,7 @@ public class InTheBrowser(AppFixture fixture) : ApiTest(fixture)
         {
             @base = service.BaseUrl, licenseKey = bought.License.Key, apiKey = bought.Vendor.Key, accountId = bought.Vendor.AccountId,
             productId = bought.License.ProductId, issuer = "catalog", lostMachine = "Old laptop", newFingerprint = "new-laptop-44d0", screenshots,
+            activationsToday = 3, validationsToday = 3,
         });
         var start = new ProcessStartInfo("node", [Path.Combine(TestTools.Directory, "portal.mjs"), input])
         {
@@ -68,8 +72,10 @@ public class InTheBrowser(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal("1 of 2", desk.GetProperty("seatsAfterFreeing").GetString());
         Assert.Equal("suspended", desk.GetProperty("statusAfterSuspending").GetString());
         Assert.Equal("active", desk.GetProperty("statusAfterReinstating").GetString());
-        // The chart counts the day's activations from the event store: the two bought, and the new laptop.
+        // The chart counts the day's activations and validations from the event store: the two bought and the new
+        // laptop; the three validations above (the console's search by key is not one).
         Assert.Equal(3, desk.GetProperty("activationsToday").GetInt32());
+        Assert.Equal(3, desk.GetProperty("validationsToday").GetInt32());
         Assert.Equal([bought.License.Key], Texts(desk, "licensesListed"));
         Assert.False(result.GetProperty("keyInAUrl").GetBoolean());
         // No script error and no Content-Security-Policy violation on either page.

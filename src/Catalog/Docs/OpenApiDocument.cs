@@ -219,6 +219,9 @@ public static class OpenApiDocument
             return SchemaName(type.GetGenericArguments()[0]) + "Response";
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Page<>))
             return SchemaName(type.GetGenericArguments()[0]) + "List";
+        // A whole list in one answer (a product's days of activity): named after its items, as no .NET name would be.
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IReadOnlyList<>))
+            return SchemaName(type.GetGenericArguments()[0]) + "Array";
         return type.GetCustomAttribute<SchemaNameAttribute>()?.Name ?? type.Name;
     }
 

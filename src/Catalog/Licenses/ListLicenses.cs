@@ -16,6 +16,9 @@ public record LicensePageRequest : PageRequest
     [FromQuery(Name = "status"), Description("Only licenses in this status, as of now."),
      AllowedValues(LicenseStatus.Active, LicenseStatus.Expired, LicenseStatus.Revoked, LicenseStatus.Suspended)]
     public string? Status { get; set; }
+
+    [FromQuery(Name = "key"), Description("Only the license with this key (a support desk's search): at most one.")]
+    public string? Key { get; set; }
 }
 
 [Tags("Licenses")]
@@ -29,11 +32,13 @@ public static class ListLicensesEndpoint
             errors.Add("productId", "must be a product id (leave the parameter out for every product)");
         if (request.Query.ContainsKey("status") && (page.Status is null || !LicenseStatus.All.Contains(page.Status)))
             errors.Add("status", $"must be one of {string.Join(", ", LicenseStatus.All)}");
+        if (request.Query.ContainsKey("key") && (page.Key is null || !LicenseKeys.IsWellFormed(page.Key)))
+            errors.Add("key", "must be a license key, e.g. DSK-A2B3-C4D5-E6F7-G8H9");
         return errors.ToProblem();
     }
 
     /// <summary>
-    /// Newest first, optionally for one product and one status. Status is worked out from the stored dates at the time
+    /// Newest first, optionally for one product, one status and one key. Status is worked out from the stored dates at the time
     /// of the request, so "expired" needs no job to keep it true.
     /// </summary>
     [ReadMayLag]
@@ -43,7 +48,7 @@ public static class ListLicensesEndpoint
         CancellationToken token)
     {
         var now = time.GetUtcNow();
-        var fetched = await Page(session, page.ProductId, page.Status, page.Cursor, now, page.Take + 1).ToListAsync(token);
+        var fetched = await Page(session, page.ProductId, page.Status, page.Cursor, now, page.Take + 1, page.Key).ToListAsync(token);
         var policies = await PoliciesOf(session, fetched, token);
         return Pagination.Of(fetched, page.Take, x => LicenseDetails.From(x, x.PolicyId is { } id ? policies[id] : null, now), x => x.Id.ToString());
     }
@@ -58,9 +63,12 @@ public static class ListLicensesEndpoint
     }
 
     /// <summary>Up to <paramref name="count"/> of the session's account's licenses, newest first, after the cursor.</summary>
-    public static IQueryable<License> Page(IQuerySession session, Guid? productId, string? status, Guid? cursor, DateTimeOffset now, int count)
+    public static IQueryable<License> Page(IQuerySession session, Guid? productId, string? status, Guid? cursor, DateTimeOffset now, int count,
+        string? key = null)
     {
         var licenses = session.Query<License>().AsQueryable();
+        // The key's unique index: one entry read, whatever the account holds.
+        if (key is not null) licenses = licenses.Where(x => x.Key == key);
         // Only a product of the key's account: another account's product id (license files carry them) must not
         // walk that product's licenses, however many. The check is a one-time filter: PostgreSQL reads no license
         // at all when it fails, and the answer is an empty page as for any product without licenses.

@@ -1,3 +1,4 @@
+using Catalog.Activity;
 using Catalog.Machines;
 using Catalog.Http;
 using System.ComponentModel;
@@ -72,12 +73,13 @@ public static class ValidateThisLicenseEndpoint
     [Authorize(CatalogClaims.LicenseKeyPolicy)]
     [ReadSentAsPost, ReadOnPrimary]
     public static async Task<Resource<ClientLicenseValidation>> Post(ValidateThisLicense? command, ClaimsPrincipal user, IQuerySession session,
-        LicenseInOneRead licenses, IDocumentStore store, TimeProvider time, CancellationToken token)
+        LicenseInOneRead licenses, IDocumentStore store, ValidationTally tally, TimeProvider time, CancellationToken token)
     {
         var question = command?.Question ?? ValidationQuestion.None;
         var found = await licenses.ById(session, user.License(), command?.Fingerprint, token)
                     ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
         found = (await FirstValidation.StartClock(found, question, store, session.TenantId, time, token))!;
+        tally.Count(session.TenantId, found.License.ProductId); // the product's chart (Activity/)
         var now = time.GetUtcNow();
         var verdict = LicenseVerdict.Judge(found.License, found.Product, found.Policy, now, question, found.FingerprintKnown,
             found.MachineDeadAt(now));

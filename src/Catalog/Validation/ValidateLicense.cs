@@ -1,3 +1,4 @@
+using Catalog.Activity;
 using Catalog.Http;
 using System.ComponentModel;
 using Catalog.Accounts;
@@ -47,13 +48,14 @@ public static class ValidateLicenseEndpoint
     [Authorize(Scopes.LicensesValidate)] // or licenses:read, which implies it
     [ReadSentAsPost, ReadOnPrimary]
     public static async Task<Resource<LicenseValidation>> Post(ValidateLicense command, IQuerySession session, LicenseInOneRead licenses,
-        IDocumentStore store, TimeProvider time, CancellationToken token)
+        IDocumentStore store, ValidationTally tally, TimeProvider time, CancellationToken token)
     {
         var key = command.Key!.Trim().ToUpperInvariant();
         var question = command.Question;
         // What cannot be a key (a NUL, say, which PostgreSQL would refuse) is not found without asking.
         var found = LicenseKeys.IsWellFormed(key) ? await licenses.ByKey(session, key, command.Fingerprint, token) : null;
         found = await FirstValidation.StartClock(found, question, store, session.TenantId, time, token);
+        if (found is not null) tally.Count(session.TenantId, found.License.ProductId); // the product's chart (Activity/)
         var now = time.GetUtcNow();
         return new(LicenseVerdict.Judge(found?.License, found?.Product, found?.Policy, now, question, found?.FingerprintKnown == true,
             found?.MachineDeadAt(now) == true));

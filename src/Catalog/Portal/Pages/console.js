@@ -48,12 +48,12 @@ async function products() {
   show($('product-rows'), result.data.length === 0
     ? [el('tr', {}, el('td', { colspan: 4 }, 'No product yet.'))]
     : result.data.map(p => el('tr', {},
-        el('th', { scope: 'row' }, el('a', { href: '#', onclick: e => { e.preventDefault(); product(p.id); } }, p.name)),
+        el('th', { scope: 'row' }, el('a', { href: '#', onclick: e => { e.preventDefault(); showProduct(p.id); } }, p.name)),
         el('td', {}, p.code), el('td', {}, p.licensesCount), el('td', {}, when(p.createdAt)))));
   return true;
 }
 
-async function product(id) {
+async function showProduct(id) {
   const result = await api('GET', `/api/v1/products/${encodeURIComponent(id)}`);
   if (result.problem) return failed(result);
   const p = result.data;
@@ -91,34 +91,15 @@ async function licenses(more) {
   $('more-licenses').hidden = !result.json?.pagination?.hasMore;
 }
 
-/** The product's activations per day over the last 14 days, counted from the event log (machine.activated). */
+/** The product's activations and validations per day over the last 14 days, from the service (projected from its events). */
 async function chart(productId) {
-  const days = [];
-  const today = new Date(); today.setUTCHours(0, 0, 0, 0);
-  for (let i = 13; i >= 0; i--) days.push(new Date(today.getTime() - i * 86400000).toISOString().slice(0, 10));
-  const counts = Object.fromEntries(days.map(d => [d, 0]));
-  let cursor = null;
-  // The log is oldest first: it is read to its end (at most 100 pages of 100 activations here).
-  for (let page = 0; page < 100; page++) {
-    const query = new URLSearchParams({ type: 'machine.activated', limit: '100' });
-    if (cursor) query.set('cursor', cursor);
-    const result = await api('GET', `/api/v1/events?${query}`);
-    if (result.problem) {
-      show($('chart'), el('p', { class: 'hint' }, inWords(result, 'API key')));
-      return;
-    }
-    for (const e of result.data) {
-      const day = (e.occurredAt ?? '').slice(0, 10);
-      if (e.data?.productId === productId && day in counts) counts[day]++;
-    }
-    cursor = result.json?.pagination?.nextCursor;
-    if (!result.json?.pagination?.hasMore || !cursor) break;
-  }
-  drawBars($('chart'), days.map(d => [d, counts[d]]));
+  const result = await api('GET', `/api/v1/products/${encodeURIComponent(productId)}/activity?days=14`);
+  if (result.problem) return show($('chart'), el('p', { class: 'hint' }, inWords(result, 'API key')));
+  drawBars($('chart'), result.data);
 }
 
-/** Bars in SVG, drawn here (no chart library, no third-party service), with a table for screen readers. */
-function drawBars(figure, points) {
+/** Grouped bars in SVG, drawn here (no chart library, no third-party service), with a table for screen readers. */
+function drawBars(figure, days) {
   const ns = 'http://www.w3.org/2000/svg';
   const svg = (tag, attributes, text) => {
     const node = document.createElementNS(ns, tag);
@@ -126,45 +107,53 @@ function drawBars(figure, points) {
     if (text !== undefined) node.textContent = text;
     return node;
   };
-  const width = 700, height = 180, bottom = 24, top = 16, gap = 6;
-  const max = Math.max(1, ...points.map(([, n]) => n));
-  const bar = (width - gap) / points.length - gap;
+  const series = [['activations', 'Activations'], ['validations', 'Validations']];
+  const width = 760, height = 200, bottom = 24, top = 18, gap = 10;
+  const max = Math.max(1, ...days.flatMap(d => series.map(([name]) => d[name])));
+  const group = (width - gap) / days.length - gap;
+  const bar = group / series.length;
   const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', class: 'bars',
-    'aria-label': `Activations per day: ${points.map(([d, n]) => `${d} ${n}`).join(', ')}` });
-  points.forEach(([day, n], i) => {
-    const x = gap + i * (bar + gap);
-    const h = Math.round((height - bottom - top) * n / max);
-    chart.append(svg('rect', { x, y: height - bottom - h, width: bar, height: h, class: 'bar', 'data-day': day, 'data-count': n }));
-    chart.append(svg('text', { x: x + bar / 2, y: height - bottom - h - 4, 'text-anchor': 'middle', class: 'count' }, String(n)));
-    chart.append(svg('text', { x: x + bar / 2, y: height - 6, 'text-anchor': 'middle', class: 'day' }, day.slice(5)));
+    'aria-label': 'Activations and validations per day (the table below lists them)' });
+  days.forEach((d, i) => {
+    const x = gap + i * (group + gap);
+    series.forEach(([name], j) => {
+      const h = Math.round((height - bottom - top) * d[name] / max);
+      chart.append(svg('rect', { x: x + j * bar, y: height - bottom - h, width: bar - 1, height: h, class: `bar ${name}`, 'data-day': d.day, 'data-count': d[name] }));
+      if (d[name] > 0) chart.append(svg('text', { x: x + j * bar + bar / 2, y: height - bottom - h - 4, 'text-anchor': 'middle', class: 'count' }, String(d[name])));
+    });
+    chart.append(svg('text', { x: x + group / 2, y: height - 6, 'text-anchor': 'middle', class: 'day' }, d.day.slice(5)));
   });
+  const legend = el('figcaption', { class: 'legend' }, series.map(([name, label]) => el('span', { class: `swatch ${name}` }, label)));
   const table = el('table', { class: 'visually-hidden' },
-    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Day'), el('th', { scope: 'col' }, 'Activations'))),
-    el('tbody', {}, points.map(([d, n]) => el('tr', {}, el('td', {}, d), el('td', {}, n)))));
-  show(figure, chart, table);
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Day'), series.map(([, label]) => el('th', { scope: 'col' }, label)))),
+    el('tbody', {}, days.map(d => el('tr', {}, el('td', {}, d.day), series.map(([name]) => el('td', {}, d[name]))))));
+  show(figure, chart, legend, table);
 }
 
 async function findByKey(event) {
   event.preventDefault();
   const typed = $('find-key').value.trim().toUpperCase();
   if (!typed) return;
-  const result = await api('POST', '/api/v1/licenses/validate', { key: typed });
-  if (result.problem) return failed(result);
-  if (!result.data.license) return tell(message(), 'No license has this key.', true);
+  // A search, not a validation: it is not counted among the license's validations.
+  const result = await api('GET', `/api/v1/licenses?key=${encodeURIComponent(typed)}`);
+  if (result.problem) return tell(message(), result.status === 400 ? 'This is not a license key: it looks like ABC-XXXX-XXXX-XXXX-XXXX.' : inWords(result, 'API key'), true);
+  if (result.data.length === 0) return tell(message(), 'No license of this account has this key.', true);
   $('find-key').value = '';
-  await license(result.data.license.id);
+  await license(result.data[0].id);
 }
 
 async function license(id) {
   const result = await api('GET', `/api/v1/licenses/${encodeURIComponent(id)}`);
   if (result.problem) return failed(result);
   const l = result.data;
+  const product = await api('GET', `/api/v1/products/${encodeURIComponent(l.productId)}`);
   current.license = l;
   only('license');
   $('license-title').textContent = `License ${l.key}`;
   show($('license-facts'), facts([
     ['Status', el('span', { class: `status ${l.status}` }, l.status)],
-    ['Product', l.productId],
+    ['Product', product.problem ? l.productId : el('a', { href: '#', onclick: e => { e.preventDefault(); showProduct(l.productId); } },
+      `${product.data.name} (${product.data.code})`)],
     ['Expires', when(l.expiresAt, 'never (perpetual)')],
     ['Seats in use', ofLimit(l.machinesCount, l.maxMachines)],
     ['Leases in use', l.maxConcurrent === null ? 'not needed' : ofLimit(l.leasesCount, l.maxConcurrent)],

@@ -68,6 +68,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             }
 
             licensePageRequest.Status = httpContext.Request.Query["status"];
+            licensePageRequest.Key = httpContext.Request.Query["key"];
             string cursor_rawValue = httpContext.Request.Query["cursor"];
 
             if (cursor_rawValue != null && System.Guid.TryParse(cursor_rawValue, System.Globalization.CultureInfo.InvariantCulture, out var cursor_parsed))

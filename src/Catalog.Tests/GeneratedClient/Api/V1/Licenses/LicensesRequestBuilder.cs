@@ -41,7 +41,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Licenses
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public LicensesRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/licenses{?cursor*,limit*,productId*,status*}", pathParameters)
+        public LicensesRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/licenses{?cursor*,key*,limit*,productId*,status*}", pathParameters)
         {
         }
         /// <summary>
@@ -49,7 +49,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Licenses
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public LicensesRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/licenses{?cursor*,limit*,productId*,status*}", rawUrl)
+        public LicensesRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/licenses{?cursor*,key*,limit*,productId*,status*}", rawUrl)
         {
         }
         /// <summary>
@@ -120,6 +120,16 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Licenses
             /// <summary>The nextCursor of the previous page.</summary>
             [QueryParameter("cursor")]
             public Guid? Cursor { get; set; }
+            /// <summary>Only the license with this key (a support desk&apos;s search): at most one.</summary>
+#if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
+#nullable enable
+            [QueryParameter("key")]
+            public string? Key { get; set; }
+#nullable restore
+#else
+            [QueryParameter("key")]
+            public string Key { get; set; }
+#endif
             /// <summary>Items per page, 1-100 (default 25).</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }
