@@ -36,6 +36,7 @@ try {
   await page.getByRole('row', { name: new RegExp(lostMachine) }).waitFor();
   result.portal.machinesShown = await page.locator('#machine-rows th').allInnerTexts();
   result.portal.seats = await page.locator('#license-facts dd').nth(3).innerText();
+  result.portal.product = await page.locator('#license-facts dd').nth(1).innerText();
   await shot(page, 'portal');
 
   // The lost laptop: deactivated, after a confirmation.

@@ -29,17 +29,11 @@ public class InTheBrowser(AppFixture fixture) : ApiTest(fixture)
             productId = bought.License.ProductId, issuer = "catalog", lostMachine = "Old laptop", newFingerprint = "new-laptop-44d0", screenshots,
             activationsToday = 3, validationsToday = 3,
         });
-        var start = new ProcessStartInfo("node", [Path.Combine(TestTools.Directory, "portal.mjs"), input])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestTools.Directory
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(4)).Token);
-        var text = await output;
-        Assert.True(process.ExitCode == 0, text + await error + string.Join("\n", service.Output.TakeLast(40)));
-        var result = JsonDocument.Parse(text.Trim().Split('\n')[^1]).RootElement;
+        var browser = await CommandLineRunner.RunToEnd(
+            new ProcessStartInfo("node", [Path.Combine(TestTools.Directory, "portal.mjs"), input]) { WorkingDirectory = TestTools.Directory },
+            TimeSpan.FromMinutes(4));
+        Assert.True(browser.ExitCode == 0, browser.Output + browser.Error + string.Join("\n", service.Output.TakeLast(40)));
+        var result = browser.LastJson;
         var portal = result.GetProperty("portal");
         var desk = result.GetProperty("console");
         string[] Texts(JsonElement x, string name) => x.GetProperty(name).EnumerateArray().Select(y => y.GetString()!).ToArray();
@@ -48,6 +42,7 @@ public class InTheBrowser(AppFixture fixture) : ApiTest(fixture)
         Assert.Contains("not recognised", portal.GetProperty("wrongKey").GetString());
         Assert.Equal(["Office desktop", "Old laptop"], Texts(portal, "machinesShown").Order());
         Assert.Equal("2 of 2", portal.GetProperty("seats").GetString());
+        Assert.Equal("Desktop App Pro", portal.GetProperty("product").GetString());
         Assert.Equal(["Office desktop"], Texts(portal, "afterDeactivation"));
         // The software on the new laptop activates with the key alone: the seat is free.
         Assert.Equal(201, portal.GetProperty("newActivation").GetInt32());

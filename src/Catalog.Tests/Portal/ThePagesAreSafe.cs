@@ -99,6 +99,13 @@ public partial class ThePagesAreSafe(AppFixture fixture) : ApiTest(fixture)
 
         var license = await AsLicense("GET", "/api/v1/client/license", mine.License.Key);
         Assert.Equal(mine.License.Id, license.Data.GetProperty("id").GetGuid());
+        // Its product as the holder sees it: a name, nothing of the vendor's account or sales.
+        var product = await AsLicense("GET", "/api/v1/client/product", mine.License.Key);
+        Assert.Equal(["id", "name", "code", "deletedAt"], product.Data.EnumerateObject().Select(x => x.Name));
+        Assert.Equal(mine.License.ProductId, product.Data.GetProperty("id").GetGuid());
+        var theirProduct = (await Get($"/api/v1/products/{theirs.License.ProductId}", theirs.Vendor)).Data.GetProperty("code").GetString();
+        Assert.Equal("PRODUCT_MISMATCH", (await AsLicense("GET", $"/api/v1/client/product?product={theirProduct}", mine.License.Key)).Code);
+        Assert.Equal(401, (await Send("GET", "/api/v1/client/product", null)).Status);
         Assert.Equal(404, (await AsLicense("DELETE", $"/api/v1/client/machines/by-id/{theirs.Machines[1].Id}", mine.License.Key)).Status);
         var file = await AsLicense("POST", "/api/v1/client/license-file", mine.License.Key, """{"fingerprint":"their-other-machine"}""");
         Assert.Equal(403, file.Status);

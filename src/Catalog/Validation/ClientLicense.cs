@@ -44,7 +44,7 @@ public static class GetThisLicenseEndpoint
     [WolverineGet("/api/v1/client/license", OperationId = "getThisLicense", Summary = "Get this license (license key)")]
     [Authorize(CatalogClaims.LicenseKeyPolicy)]
     [Refuses(403, "The license is another product's: `code` is PRODUCT_MISMATCH.")]
-    [ReadOnPrimary]
+    [ReadOnPrimary, ProducesResponseType<Resource<LicenseDetails>>(200)]
     public static async Task<IResult> Get([Description(LicensedProduct.Description)] string? product, ClaimsPrincipal user,
         IQuerySession session, LicenseInOneRead licenses, TimeProvider time, CancellationToken token)
     {
@@ -53,6 +53,32 @@ public static class GetThisLicenseEndpoint
         if (product is not null && LicensedProduct.Mismatches(found.Product, product))
             return Results.Problem(LicensedProduct.Refusal());
         return Results.Json(new Resource<LicenseDetails>(LicenseDetails.From(found.License, found.Policy, time.GetUtcNow())), ApiJson.Options);
+    }
+}
+
+/// <summary>The product a license key is for, as its holder may see it: no account, metadata or sales figures.</summary>
+[SchemaName("ClientProduct")]
+public record ThisProduct(Guid Id, string Name, string Code, DateTimeOffset? DeletedAt);
+
+/// <summary>The product of the caller's license: what the holder's portal names it by.</summary>
+[Tags("Client")]
+public static class GetThisProductEndpoint
+{
+    public static ProblemDetails Validate(HttpRequest request, string? product) =>
+        MachineFingerprint.CheckClientRequest(request.Query, ["product"], null, product);
+
+    [WolverineGet("/api/v1/client/product", OperationId = "getThisProduct", Summary = "Get this license's product (license key)")]
+    [Authorize(CatalogClaims.LicenseKeyPolicy)]
+    [Refuses(403, "The license is another product's: `code` is PRODUCT_MISMATCH.")]
+    [ReadOnPrimary, ProducesResponseType<Resource<ThisProduct>>(200)]
+    public static async Task<IResult> Get([Description(LicensedProduct.Description)] string? product, ClaimsPrincipal user,
+        IQuerySession session, LicenseInOneRead licenses, CancellationToken token)
+    {
+        if (await licenses.ById(session, user.License(), null, token) is not { Product: { } found })
+            return Results.Problem(Problems.Status(404, "No such license."));
+        if (product is not null && LicensedProduct.Mismatches(found, product))
+            return Results.Problem(LicensedProduct.Refusal());
+        return Results.Json(new Resource<ThisProduct>(new(found.Id, found.Name, found.Code, found.DeletedAt)), ApiJson.Options);
     }
 }
 

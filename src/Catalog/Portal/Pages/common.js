@@ -121,3 +121,17 @@ export function download(name, text, type = 'application/jwt') {
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
+
+/** A license's facts, as both pages show them (the product's cell is the page's). */
+export function licenseFacts(l, product) {
+  return facts([
+    ['Status', el('span', { class: `status ${l.status}` }, l.status)],
+    ['Product', product],
+    ['Expires', when(l.expiresAt, 'never (perpetual)')],
+    ['Seats in use', ofLimit(l.machinesCount, l.maxMachines)],
+    ['Leases in use', l.maxConcurrent === null ? 'not needed' : ofLimit(l.leasesCount, l.maxConcurrent)],
+    ['Usage', ofLimit(l.uses, l.maxUses)],
+    ['Features', l.entitlements.length ? l.entitlements.join(', ') : 'none'],
+    ['Issued', when(l.createdAt)],
+  ]);
+}

@@ -1,6 +1,6 @@
 // The vendor's support desk: an API key, the public REST API, and nothing the key's scopes do not allow (the
 // service refuses, and the page says so in words).
-import { call, confirmThat, el, facts, inWords, keyOfThisTab, ofLimit, show, tell, when } from './common.js';
+import { call, confirmThat, el, facts, inWords, keyOfThisTab, licenseFacts, ofLimit, show, tell, when } from './common.js';
 
 const key = keyOfThisTab('catalog.console.apiKey');
 const $ = id => document.getElementById(id);
@@ -150,17 +150,8 @@ async function license(id) {
   current.license = l;
   only('license');
   $('license-title').textContent = `License ${l.key}`;
-  show($('license-facts'), facts([
-    ['Status', el('span', { class: `status ${l.status}` }, l.status)],
-    ['Product', product.problem ? l.productId : el('a', { href: '#', onclick: e => { e.preventDefault(); showProduct(l.productId); } },
-      `${product.data.name} (${product.data.code})`)],
-    ['Expires', when(l.expiresAt, 'never (perpetual)')],
-    ['Seats in use', ofLimit(l.machinesCount, l.maxMachines)],
-    ['Leases in use', l.maxConcurrent === null ? 'not needed' : ofLimit(l.leasesCount, l.maxConcurrent)],
-    ['Usage', ofLimit(l.uses, l.maxUses)],
-    ['Features', l.entitlements.length ? l.entitlements.join(', ') : 'none'],
-    ['Issued', when(l.createdAt)],
-  ]));
+  show($('license-facts'), licenseFacts(l, product.problem ? l.productId
+    : el('a', { href: '#', onclick: e => { e.preventDefault(); showProduct(l.productId); } }, `${product.data.name} (${product.data.code})`)));
   $('suspend').hidden = l.status !== 'active';
   $('reinstate').hidden = l.status !== 'suspended';
   $('reset-usage').hidden = l.uses === 0;

@@ -1,6 +1,6 @@
 // The license holder's portal: the license key alone, and only the client endpoints (the same the software calls),
 // so it can do nothing the software itself could not.
-import { call, confirmThat, download, el, facts, inWords, keyOfThisTab, ofLimit, show, tell, when } from './common.js';
+import { call, confirmThat, download, el, inWords, keyOfThisTab, licenseFacts, show, tell, when } from './common.js';
 
 const key = keyOfThisTab('catalog.portal.licenseKey');
 const $ = id => document.getElementById(id);
@@ -31,29 +31,21 @@ async function load() {
     tell(message(), inWords(license, 'license key'), true);
     return false;
   }
-  const machines = await api('GET', '/api/v1/client/machines');
+  const [product, machines] = await Promise.all([api('GET', '/api/v1/client/product'), api('GET', '/api/v1/client/machines')]);
   tell(message(), '');
   $('sign-in').hidden = true;
   $('sign-out').hidden = false;
-  showLicense(license.data);
+  showLicense(license.data, product.problem ? license.data.productId
+    : `${product.data.name}${product.data.deletedAt ? ' (no longer sold)' : ''}`);
   showMachines(machines.problem ? [] : machines.data);
   if (machines.problem) tell(message(), inWords(machines, 'license key'), true);
   $('file').hidden = false;
   return true;
 }
 
-function showLicense(l) {
+function showLicense(l, product) {
   $('license').hidden = false;
-  show($('license-facts'), facts([
-    ['Status', el('span', { class: `status ${l.status}` }, l.status)],
-    ['Product', l.productId],
-    ['Expires', when(l.expiresAt, 'never (perpetual)')],
-    ['Seats in use', ofLimit(l.machinesCount, l.maxMachines)],
-    ['Leases in use', l.maxConcurrent === null ? 'not needed' : ofLimit(l.leasesCount, l.maxConcurrent)],
-    ['Usage', ofLimit(l.uses, l.maxUses)],
-    ['Features', l.entitlements.length ? l.entitlements.join(', ') : 'none'],
-    ['Issued', when(l.createdAt)],
-  ]));
+  show($('license-facts'), licenseFacts(l, product));
 }
 
 function showMachines(machines) {

@@ -5,6 +5,7 @@ using Catalog.Tests.GeneratedClient.Api.V1.Client.License;
 using Catalog.Tests.GeneratedClient.Api.V1.Client.LicenseFile;
 using Catalog.Tests.GeneratedClient.Api.V1.Client.Machines;
 using Catalog.Tests.GeneratedClient.Api.V1.Client.OfflineActivations;
+using Catalog.Tests.GeneratedClient.Api.V1.Client.Product;
 using Catalog.Tests.GeneratedClient.Api.V1.Client.Usage;
 using Catalog.Tests.GeneratedClient.Api.V1.Client.Validate;
 using Microsoft.Kiota.Abstractions.Extensions;
@@ -45,6 +46,11 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client
         public global::Catalog.Tests.GeneratedClient.Api.V1.Client.OfflineActivations.OfflineActivationsRequestBuilder OfflineActivations
         {
             get => new global::Catalog.Tests.GeneratedClient.Api.V1.Client.OfflineActivations.OfflineActivationsRequestBuilder(PathParameters, RequestAdapter);
+        }
+        /// <summary>The product property</summary>
+        public global::Catalog.Tests.GeneratedClient.Api.V1.Client.Product.ProductRequestBuilder Product
+        {
+            get => new global::Catalog.Tests.GeneratedClient.Api.V1.Client.Product.ProductRequestBuilder(PathParameters, RequestAdapter);
         }
         /// <summary>The usage property</summary>
         public global::Catalog.Tests.GeneratedClient.Api.V1.Client.Usage.UsageRequestBuilder Usage

@@ -36,7 +36,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client.License
         /// <summary>
         /// GET_api_v1_client_license
         /// </summary>
-        /// <returns>A <see cref="global::Catalog.Tests.GeneratedClient.Models.IResult"/></returns>
+        /// <returns>A <see cref="global::Catalog.Tests.GeneratedClient.Models.LicenseResponse"/></returns>
         /// <param name="cancellationToken">Cancellation token to use when cancelling requests</param>
         /// <param name="requestConfiguration">Configuration for the request such as headers, query parameters, and middleware options.</param>
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 400 status code</exception>
@@ -46,11 +46,11 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client.License
         /// <exception cref="global::Catalog.Tests.GeneratedClient.Models.ProblemDetails">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
-        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult?> GetAsync(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Client.License.LicenseRequestBuilder.LicenseRequestBuilderGetQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::Catalog.Tests.GeneratedClient.Models.LicenseResponse?> GetAsync(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Client.License.LicenseRequestBuilder.LicenseRequestBuilderGetQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #nullable restore
 #else
-        public async Task<global::Catalog.Tests.GeneratedClient.Models.IResult> GetAsync(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Client.License.LicenseRequestBuilder.LicenseRequestBuilderGetQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
+        public async Task<global::Catalog.Tests.GeneratedClient.Models.LicenseResponse> GetAsync(Action<RequestConfiguration<global::Catalog.Tests.GeneratedClient.Api.V1.Client.License.LicenseRequestBuilder.LicenseRequestBuilderGetQueryParameters>> requestConfiguration = default, CancellationToken cancellationToken = default)
         {
 #endif
             var requestInfo = ToGetRequestInformation(requestConfiguration);
@@ -62,7 +62,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Client.License
                 { "429", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
                 { "503", global::Catalog.Tests.GeneratedClient.Models.ProblemDetails.CreateFromDiscriminatorValue },
             };
-            return await RequestAdapter.SendAsync<global::Catalog.Tests.GeneratedClient.Models.IResult>(requestInfo, global::Catalog.Tests.GeneratedClient.Models.IResult.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
+            return await RequestAdapter.SendAsync<global::Catalog.Tests.GeneratedClient.Models.LicenseResponse>(requestInfo, global::Catalog.Tests.GeneratedClient.Models.LicenseResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
         /// <summary>
         /// GET_api_v1_client_license
