@@ -30,12 +30,16 @@ public class when_validations_are_tallied
     }
 
     [Fact]
-    public void a_products_day_has_one_stream_the_same_on_every_node()
+    public void a_past_days_counter_is_let_go_once_taken_and_a_late_count_starts_a_new_one()
     {
-        var day = new DateOnly(2026, 12, 7);
-        Assert.Equal(ProductActivity.StreamOf(Product, day), ProductActivity.StreamOf(Product, day));
-        Assert.NotEqual(ProductActivity.StreamOf(Product, day), ProductActivity.StreamOf(Product, day.AddDays(1)));
-        Assert.NotEqual(ProductActivity.StreamOf(Product, day), ProductActivity.StreamOf(Guid.NewGuid(), day));
-        Assert.Equal(8, ProductActivity.StreamOf(Product, day).Version);
+        var time = new MovableClock();
+        var tally = new ValidationTally(time);
+        tally.Count("a", Product);
+        time.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(1L, tally.Take()["a"].Single().Count);
+        // A count put back for that day after it was let go is recorded with the next pass, not lost.
+        tally.PutBack("a", [(Product, ProductActivations.DayOf(time.GetUtcNow().AddDays(-1)), 5L)]);
+        Assert.Equal(5L, tally.Take()["a"].Single().Count);
+        Assert.Empty(tally.Take());
     }
 }

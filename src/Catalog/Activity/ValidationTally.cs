@@ -2,13 +2,17 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Catalog.Conventions;
 using Catalog.Hosting;
+using Weasel.Core;
+using Weasel.Core.Migrations;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
 
 namespace Catalog.Activity;
 
 /// <summary>
 /// Validations counted in memory, per account, product and UTC day: validation stays one read of PostgreSQL, and
-/// counting costs it one atomic increment. <see cref="ValidationCounts"/> records the counts every
-/// <c>Activity:RecordEvery</c>. A node that dies loses at most that interval's counts: a chart's, never a decision's.
+/// counting costs it one atomic increment. <see cref="ValidationCounts"/> adds the counts to the account's database
+/// every <c>Activity:RecordEvery</c>. A node that dies loses at most that interval's counts: a chart's, never a decision's.
 /// </summary>
 public sealed class ValidationTally(TimeProvider time)
 {
@@ -16,7 +20,7 @@ public sealed class ValidationTally(TimeProvider time)
 
     public void Count(string account, Guid product)
     {
-        var box = _counts.GetOrAdd((account, product, ProductActivity.DayOf(time.GetUtcNow())), static _ => new StrongBox<long>());
+        var box = _counts.GetOrAdd((account, product, ProductActivations.DayOf(time.GetUtcNow())), static _ => new StrongBox<long>());
         Interlocked.Increment(ref box.Value);
     }
 
@@ -24,12 +28,13 @@ public sealed class ValidationTally(TimeProvider time)
     public Dictionary<string, List<(Guid Product, DateOnly Day, long Count)>> Take()
     {
         var taken = new Dictionary<string, List<(Guid, DateOnly, long)>>();
-        var today = ProductActivity.DayOf(time.GetUtcNow());
+        var today = ProductActivations.DayOf(time.GetUtcNow());
         foreach (var (key, box) in _counts)
         {
             var count = Interlocked.Exchange(ref box.Value, 0);
-            // A past day's counter is done with once empty (a count racing this removal lands in a new one).
-            if (count == 0 && key.Day < today) _counts.TryRemove(key, out _);
+            // A past day's counter is done with: removed (this very box only), then emptied again, since a count or a
+            // put-back may have reached it between the exchange and the removal; later ones go to a new counter.
+            if (key.Day < today && _counts.TryRemove(KeyValuePair.Create(key, box))) count += Interlocked.Exchange(ref box.Value, 0);
             if (count == 0) continue;
             if (!taken.TryGetValue(key.Account, out var list)) taken[key.Account] = list = [];
             list.Add((key.Product, key.Day, count));
@@ -46,14 +51,23 @@ public sealed class ValidationTally(TimeProvider time)
 }
 
 /// <summary>
-/// Records the tally as <see cref="ValidationsCounted"/> events, one per product and day with validations, in each
-/// account's session, every <c>Activity:RecordEvery</c> (default 1 minute) and when the node stops.
+/// Adds the tally to <c>validation_counts</c> (one row per account, product and day, in the account's database), every
+/// <c>Activity:RecordEvery</c> (default 1 minute) and when the node stops; one pass at a time. An upsert that adds, so
+/// that any number of nodes record into the same rows without reading them.
 /// </summary>
-public sealed class ValidationCounts(ValidationTally tally, IDocumentStore store, TimeProvider time, IConfiguration configuration,
-    ILogger<ValidationCounts> logger) : BackgroundService
+public sealed class ValidationCounts(ValidationTally tally, IDocumentStore store, IConfiguration configuration, ILogger<ValidationCounts> logger)
+    : BackgroundService
 {
     public const string EverySetting = "Activity:RecordEvery";
     public static readonly TimeSpan DefaultEvery = TimeSpan.FromMinutes(1);
+    public const string Table = "validation_counts";
+
+    private readonly SemaphoreSlim _onePass = new(1, 1);
+
+    private readonly string _add = $"""
+        insert into {store.Options.DatabaseSchemaName}.{Table} (tenant_id, product_id, day, validations) values (?, ?, ?, ?)
+        on conflict (tenant_id, product_id, day) do update set validations = {Table}.validations + excluded.validations
+        """;
 
     protected override async Task ExecuteAsync(CancellationToken stopping)
     {
@@ -68,28 +82,52 @@ public sealed class ValidationCounts(ValidationTally tally, IDocumentStore store
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await RecordAsync(cancellationToken);
+        try
+        {
+            await RecordAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) { } // the host's patience ran out: the counts since the last pass are lost
     }
 
     public async Task RecordAsync(CancellationToken token)
     {
-        foreach (var (account, counts) in tally.Take())
+        await _onePass.WaitAsync(token);
+        try
         {
-            try
+            foreach (var (account, counts) in tally.Take())
             {
-                // An account removed since (Shards.IsPlaced says why it is asked first): its counts have nowhere to go.
-                if (!await Shards.IsPlaced(store, Guid.Parse(account), token)) continue;
-                await using var session = store.LightweightSession(account);
-                var now = time.UtcNow();
-                foreach (var (product, day, count) in counts)
-                    session.Events.Append(ProductActivity.StreamOf(product, day), new ValidationsCounted(product, day, count, now));
-                await session.SaveChangesAsync(token);
-            }
-            catch (Exception e)
-            {
-                tally.PutBack(account, counts);
-                logger.LogWarning(e, "Validation counts of account {AccountId} not recorded yet: kept for the next try", account);
+                try
+                {
+                    // An account removed since (Shards.IsGone says why it is asked first): its counts have nowhere to go.
+                    if (await Shards.IsGone(store, Guid.Parse(account), token)) continue;
+                    await using var session = store.LightweightSession(account);
+                    foreach (var (product, day, count) in counts) session.QueueSqlCommand(_add, account, product, day, count);
+                    await session.SaveChangesAsync(token);
+                }
+                catch (Exception e) when (!token.IsCancellationRequested)
+                {
+                    tally.PutBack(account, counts);
+                    logger.LogWarning(e, "Validation counts of account {AccountId} not recorded yet: kept for the next pass", account);
+                }
             }
         }
+        finally
+        {
+            _onePass.Release();
+        }
+    }
+}
+
+/// <summary>The <c>validation_counts</c> table, in every database that holds accounts; created by db-apply.</summary>
+internal sealed class ValidationCountsTable(StoreOptions options) : FeatureSchemaBase("validation-counts", options.Advanced.Migrator)
+{
+    protected override IEnumerable<ISchemaObject> schemaObjects()
+    {
+        var table = new Table(new PostgresqlObjectName(options.DatabaseSchemaName, ValidationCounts.Table));
+        table.AddColumn<string>("tenant_id").AsPrimaryKey();
+        table.AddColumn<Guid>("product_id").AsPrimaryKey();
+        table.AddColumn("day", "date").AsPrimaryKey();
+        table.AddColumn<long>("validations").NotNull();
+        yield return table;
     }
 }

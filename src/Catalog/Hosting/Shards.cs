@@ -35,14 +35,24 @@ public static class Shards
     }
 
     /// <summary>
-    /// Whether an account is placed in a shard (always, with one database): one read of the directory's registry,
-    /// without Marten's registry lock. Work queued for an account removed since (its webhook deliveries) checks this
+    /// Whether an account is known to be in no shard (never, with one database): one read of the directory's registry,
+    /// without Marten's registry lock. Work queued for an account removed since (its webhook deliveries) asks this
     /// first: Marten looks an unknown account up under that lock, from a blocking call when it opens a session, so a
-    /// queue of such deliveries held every account creation behind them.
+    /// queue of such deliveries held every account creation behind them. A directory that does not answer says
+    /// nothing: the work goes on as before (Marten knows its placed accounts without the directory).
     /// </summary>
-    public static async Task<bool> IsPlaced(IDocumentStore store, Guid account, CancellationToken token) =>
-        store.Options.Tenancy is not ShardedTenancy tenancy
-        || await tenancy.FindDatabaseForTenantAsync(account.ToString(), token) is not null;
+    public static async Task<bool> IsGone(IDocumentStore store, Guid account, CancellationToken token)
+    {
+        if (store.Options.Tenancy is not ShardedTenancy tenancy) return false;
+        try
+        {
+            return await tenancy.FindDatabaseForTenantAsync(account.ToString(), token) is null;
+        }
+        catch (Exception e) when (!token.IsCancellationRequested && e is NpgsqlException or TimeoutException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>A node or command without <c>Sharding:Databases</c> on a sharded directory would take it for the one database: refused.</summary>
     public static async Task RefuseWithoutShardSettings(IMartenDatabase directory, IConfiguration configuration, CancellationToken token)

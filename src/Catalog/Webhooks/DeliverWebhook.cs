@@ -53,7 +53,7 @@ public static class DeliverWebhookHandler
 {
     /// <summary>
     /// A delivery of an account deleted since it was queued ends before a session is opened for it (see
-    /// <see cref="Shards.IsPlaced"/>). Otherwise what Wolverine's transactional middleware would write, by hand because
+    /// <see cref="Shards.IsGone"/>). Otherwise what Wolverine's transactional middleware would write, by hand because
     /// that middleware opens the session first: the attempt, its next attempt enlisted in the session's outbox, one
     /// commit.
     /// </summary>
@@ -69,7 +69,7 @@ public static class DeliverWebhookHandler
         ILogger<WebhookFeed> logger,
         CancellationToken token)
     {
-        if (!await Shards.IsPlaced(store, delivery.AccountId, token)) return;
+        if (await Shards.IsGone(store, delivery.AccountId, token)) return;
         await using var session = sessions.OpenSession(context);
         if (await Attempt(delivery, session, clients, settings, secrets, time, logger, token) is { } next)
             await context.EnqueueCascadingAsync(next);
