@@ -19,13 +19,18 @@ public record EventPageRequest : PageRequest<long>
 {
     [FromQuery(Name = "type"), Description("Only events of this type."), PublicEventName]
     public string? Type { get; set; }
+
+    [FromQuery(Name = "streamId"), Description("Only the events of this stream (a product's, or a license's: its machines, leases, usage, suspensions).")]
+    public Guid? StreamId { get; set; }
 }
 
 [Tags("Events")]
 public static class ListEventsEndpoint
 {
-    public static ProblemDetails Validate([AsParameters] EventPageRequest page)
+    public static ProblemDetails Validate(HttpRequest request, [AsParameters] EventPageRequest page)
     {
+        if (request.Query.TryGetValue("streamId", out var stream) && string.IsNullOrEmpty(stream))
+            return Problems.Validation("streamId", "must be a stream id (leave the parameter out for every stream)");
         if (page.Cursor < 0) return Problems.Validation("cursor", "must be the nextCursor of a previous page (a sequence number)");
         if (page.Type is not null && PublicEvents.TypeNamed(page.Type) is null)
             return Problems.Validation("type", $"must be one of {string.Join(", ", PublicEvents.Names)}");
@@ -35,7 +40,7 @@ public static class ListEventsEndpoint
     /// <summary>
     /// The account's own events, oldest first by the event store's global sequence, read from Marten's event
     /// table itself (conjoined tenancy limits the query to the key's account). The cursor is the last sequence
-    /// seen; <c>type</c> filters by one public name.
+    /// seen; <c>type</c> filters by one public name, <c>streamId</c> by one stream.
     /// </summary>
     [ReadMayLag]
     [WolverineGet("/api/v1/events", OperationId = "listEvents", Summary = "Read the event log, oldest first")]
@@ -51,7 +56,8 @@ public static class ListEventsEndpoint
             .ToArray();
         if (types.Length == 0) return Pagination.Of(Array.Empty<IEvent>(), take, Entry, x => x.Sequence.ToString());
 
-        var events = await Page(session, types, cursor, take + 1).ToListAsync(token);
+        var events = await (page.StreamId is { } stream ? PageOfStream(session, stream, types, cursor, take + 1) : Page(session, types, cursor, take + 1))
+            .ToListAsync(token);
         return Pagination.Of(events, take, Entry, x => x.Sequence.ToString());
     }
 
@@ -74,6 +80,29 @@ public static class ListEventsEndpoint
         return session.Events.QueryAllRawEvents()
             .Where(x => x.MatchesSql(PageOfTheLog(session.DocumentStore.Options.Events.DatabaseSchemaName),
                 StoredNames(session, types), session.TenantId, cursor ?? 0, count))
+            .OrderBy(x => x.Sequence).Take(count);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="count"/> of one stream's events of these types after the cursor, from the event table's
+    /// (account, stream, version) index: a stream's versions follow its sequence numbers, so the scan starts at the
+    /// cursor's version (when the cursor is one of the stream's events, as a previous page's is) and stops at its
+    /// limit, whatever the account holds.
+    /// </summary>
+    public static IQueryable<IEvent> PageOfStream(IQuerySession session, Guid stream, Type[] types, long? cursor, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MostPerType);
+        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
+        return session.Events.QueryAllRawEvents()
+            .Where(x => x.MatchesSql($"""
+                d.seq_id = ANY(ARRAY(
+                  select e.seq_id from {schema}.mt_events e
+                  where e.tenant_id = ? and e.stream_id = ? and e.seq_id > ? and not e.is_archived and e.type = ANY(?::text[])
+                    and e.version > coalesce((select c.version from {schema}.mt_events c
+                                              where c.seq_id = ? and c.tenant_id = ? and c.stream_id = ?), 0)
+                    and e.seq_id <= {LastListable(schema)}
+                  order by e.tenant_id, e.stream_id, e.version limit ?))
+                """, session.TenantId, stream, cursor ?? 0, StoredNames(session, types), cursor ?? 0, session.TenantId, stream, count))
             .OrderBy(x => x.Sequence).Take(count);
     }
 
@@ -114,12 +143,17 @@ public static class ListEventsEndpoint
             select e.seq_id from {schema}.mt_events e
             where e.tenant_id = ? and e.type >= t.type and e.type <= t.type and e.seq_id > ? and not e.is_archived
             order by e.tenant_id, e.type, e.seq_id limit {MostPerType}) p
-          where p.seq_id <= (
+          where p.seq_id <= {LastListable(schema)}
+          order by p.seq_id limit ?))
+        """;
+
+    /// <summary>The last sequence number the log may list (the mark, or the first gap past it): see <see cref="PageOfTheLog"/>.</summary>
+    private static string LastListable(string schema) => $"""
+        (
             with mark as (select coalesce((select last_seq_id from {schema}.mt_event_progression where name = 'HighWaterMark'), 0) as seq),
             after_mark as (select a.seq_id from {schema}.mt_events a where a.seq_id > (select seq from mark) order by a.seq_id limit 10000),
             unbroken as (select seq_id, seq_id - (select seq from mark) - row_number() over (order by seq_id) as holes from after_mark)
             select coalesce(max(seq_id) filter (where holes = 0), (select seq from mark)) from unbroken)
-          order by p.seq_id limit ?))
         """;
 
     public static EventLogEntry Entry(IEvent e) =>

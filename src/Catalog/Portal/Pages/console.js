@@ -174,25 +174,23 @@ async function license(id) {
   await events(l.id);
 }
 
-/** The license's events, newest first, from the event log (read to its end: it has no filter by license). */
+/** The license's stream (its machines, leases, usage, suspensions), newest first: its last 1,000 events at most. */
 async function events(licenseId) {
   const found = [];
   let cursor = null;
   for (let page = 0; page < 100; page++) {
-    const query = new URLSearchParams({ limit: '100' });
+    const query = new URLSearchParams({ streamId: licenseId, limit: '100' });
     if (cursor) query.set('cursor', cursor);
     const result = await api('GET', `/api/v1/events?${query}`);
-    if (result.problem) {
-      show($('license-events'), el('li', {}, inWords(result, 'API key')));
-      return;
-    }
-    // Its own stream (machines, leases, usage, suspensions) and its issue, on its product's stream.
-    found.push(...result.data.filter(e => e.streamId === licenseId || e.data?.licenseId === licenseId));
+    if (result.problem) return show($('license-events'), el('li', {}, inWords(result, 'API key')));
+    found.push(...result.data);
+    if (found.length > 1000) found.splice(0, found.length - 1000);
     cursor = result.json?.pagination?.nextCursor;
     if (!result.json?.pagination?.hasMore || !cursor) break;
   }
   show($('license-events'), found.length === 0 ? [el('li', {}, 'No event yet.')]
-    : found.reverse().map(e => el('li', {}, el('time', { datetime: e.occurredAt }, when(e.occurredAt)), ' ', el('strong', {}, e.type), e.data?.name ? ` (${e.data.name})` : '')));
+    : found.reverse().map(e => el('li', {}, el('time', { datetime: e.occurredAt }, when(e.occurredAt)), ' ', el('strong', {}, e.type),
+        e.data?.name ? ` (${e.data.name})` : '')));
 }
 
 async function act(method, path, body, done) {

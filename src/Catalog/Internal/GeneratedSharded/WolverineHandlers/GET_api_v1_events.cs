@@ -54,6 +54,18 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             // Binding Form & Querystring values to the argument marked with [AsParameters]
             var eventPageRequest = new Catalog.EventLog.EventPageRequest();
             eventPageRequest.Type = httpContext.Request.Query["type"];
+            string streamId_rawValue = httpContext.Request.Query["streamId"];
+
+            if (streamId_rawValue != null && System.Guid.TryParse(streamId_rawValue, System.Globalization.CultureInfo.InvariantCulture, out var streamId_parsed))
+            {
+                eventPageRequest.StreamId = streamId_parsed;
+            }
+            else if (!string.IsNullOrEmpty(streamId_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "streamId", streamId_rawValue, "System.Guid").ConfigureAwait(false);
+                return;
+            }
+
             string cursor_rawValue = httpContext.Request.Query["cursor"];
 
             if (cursor_rawValue != null && long.TryParse(cursor_rawValue, System.Globalization.CultureInfo.InvariantCulture, out var cursor_parsed))
@@ -78,7 +90,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                 return;
             }
 
-            var problemDetails3 = Catalog.EventLog.ListEventsEndpoint.Validate(eventPageRequest);
+            var problemDetails3 = Catalog.EventLog.ListEventsEndpoint.Validate(httpContext.Request, eventPageRequest);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails3, Wolverine.Http.WolverineContinue.NoProblems)))
             {
