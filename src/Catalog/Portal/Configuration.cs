@@ -36,9 +36,10 @@ public static class PortalConfiguration
     {
         var assets = LoadAssets();
         // Public pages (signing in is on them), under the per-address rate limit like any request without a key.
-        app.MapGet("/portal", (HttpContext context) => Serve(context, assets["portal.html"])).ExcludeFromDescription().AllowAnonymous();
-        app.MapGet("/console", (HttpContext context) => Serve(context, assets["console.html"])).ExcludeFromDescription().AllowAnonymous();
-        app.MapGet("/ui/{name}", (HttpContext context, string name) =>
+        string[] methods = [HttpMethods.Get, HttpMethods.Head];
+        app.MapMethods("/portal", methods, (HttpContext context) => Serve(context, assets["portal.html"])).ExcludeFromDescription().AllowAnonymous();
+        app.MapMethods("/console", methods, (HttpContext context) => Serve(context, assets["console.html"])).ExcludeFromDescription().AllowAnonymous();
+        app.MapMethods("/ui/{name}", methods, (HttpContext context, string name) =>
                 assets.TryGetValue(name, out var asset) && !name.EndsWith(".html", StringComparison.Ordinal)
                     ? Serve(context, asset)
                     : Results.Problem(statusCode: 404, title: "No such file."))
