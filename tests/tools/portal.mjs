@@ -108,6 +108,17 @@ try {
   await desk.getByRole('status').filter({ hasText: 'reinstated' }).waitFor();
   result.console.statusAfterReinstating = await desk.locator('#license-facts dd').first().innerText();
 
+  // Renewed to a date, and its usage reset.
+  await desk.getByLabel('Renew until').fill(input.renewUntil);
+  await desk.getByRole('button', { name: 'Renew' }).click();
+  await desk.getByRole('status').filter({ hasText: 'now runs until' }).waitFor();
+  result.console.expiresAfterRenewing = await desk.locator('#license-facts dd').nth(2).innerText();
+  result.console.usageBeforeReset = await desk.locator('#license-facts dd').nth(5).innerText();
+  await desk.getByRole('button', { name: 'Reset usage' }).click();
+  await desk.getByRole('dialog').getByRole('button', { name: 'Reset' }).click();
+  await desk.getByRole('status').filter({ hasText: 'back to 0' }).waitFor();
+  result.console.usageAfterReset = await desk.locator('#license-facts dd').nth(5).innerText();
+
   await desk.getByRole('button', { name: 'Products' }).click();
   await desk.locator('#product-rows a').first().click();
   // The chart is projected from the events a few seconds behind them: the product is opened again until it shows

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Catalog.Licenses;
 
 namespace Catalog.Tests.Portal;
 
@@ -15,6 +16,8 @@ public class InTheBrowser(AppFixture fixture) : ApiTest(fixture)
         var bought = await ALicenseWithSeatsTaken(2);
         foreach (var (fingerprint, name) in new[] { ("office-desktop-7f3a", "Office desktop"), ("old-laptop-91c2", "Old laptop") })
             Assert.Equal(201, (await AsLicense("POST", "/api/v1/client/machines", bought.License.Key, JsonSerializer.Serialize(new { fingerprint, name }))).Status);
+        // The software counts 7 uses.
+        Assert.Equal(200, (await AsLicense("POST", "/api/v1/client/usage", bought.License.Key, """{"increment":7}""")).Status);
         // The software validates three times today: the vendor's back end twice, the client once.
         for (var i = 0; i < 2; i++) Assert.Equal(200, (await Post("/api/v1/licenses/validate", bought.Vendor, new { key = bought.License.Key })).Status);
         Assert.Equal(200, (await AsLicense("POST", "/api/v1/client/validate", bought.License.Key, "{}")).Status);
@@ -27,7 +30,7 @@ public class InTheBrowser(AppFixture fixture) : ApiTest(fixture)
         {
             @base = service.BaseUrl, licenseKey = bought.License.Key, apiKey = bought.Vendor.Key, accountId = bought.Vendor.AccountId,
             productId = bought.License.ProductId, issuer = "catalog", lostMachine = "Old laptop", newFingerprint = "new-laptop-44d0", screenshots,
-            activationsToday = 3, validationsToday = 3,
+            activationsToday = 3, validationsToday = 3, renewUntil = $"{DateTime.UtcNow.Year + 2}-06-30",
         });
         var browser = await CommandLineRunner.RunToEnd(
             new ProcessStartInfo("node", [Path.Combine(TestTools.Directory, "portal.mjs"), input]) { WorkingDirectory = TestTools.Directory },
@@ -61,12 +64,19 @@ public class InTheBrowser(AppFixture fixture) : ApiTest(fixture)
         // The support desk: the product, the license found by its key with its machines and events, a seat freed.
         Assert.Contains(Texts(desk, "products"), x => x == "Desktop App Pro");
         Assert.Equal(["New laptop", "Office desktop"], Texts(desk, "machines").Order());
-        // Its stream, newest first: the new laptop, the lost one's deactivation, the two bought.
-        Assert.Equal(["machine.activated", "machine.deactivated", "machine.activated", "machine.activated"], Texts(desk, "events"));
+        // Its stream, newest first: the new laptop, the lost one's deactivation, the uses, the two bought.
+        Assert.Equal(["machine.activated", "machine.deactivated", "license.usage.incremented", "machine.activated", "machine.activated"],
+            Texts(desk, "events"));
         Assert.Equal(["Office desktop"], Texts(desk, "machinesAfterFreeing"));
         Assert.Equal("1 of 2", desk.GetProperty("seatsAfterFreeing").GetString());
         Assert.Equal("suspended", desk.GetProperty("statusAfterSuspending").GetString());
         Assert.Equal("active", desk.GetProperty("statusAfterReinstating").GetString());
+        Assert.Contains($"{DateTime.UtcNow.Year + 2}", desk.GetProperty("expiresAfterRenewing").GetString());
+        Assert.Equal("7 (no limit)", desk.GetProperty("usageBeforeReset").GetString());
+        Assert.Equal("0 (no limit)", desk.GetProperty("usageAfterReset").GetString());
+        var renewed = (await Get($"/api/v1/licenses/{bought.License.Id}", bought.Vendor)).As<LicenseDetails>();
+        Assert.Equal(new DateTimeOffset(DateTime.UtcNow.Year + 2, 6, 30, 23, 59, 59, TimeSpan.Zero), renewed.ExpiresAt);
+        Assert.Equal(0, renewed.Uses);
         // The chart counts the day's activations and validations from the event store: the two bought and the new
         // laptop; the three validations above (the console's search by key is not one).
         Assert.Equal(3, desk.GetProperty("activationsToday").GetInt32());
