@@ -42,12 +42,13 @@ public static class GetProductActivityEndpoint
         var today = ProductActivations.DayOf(time.GetUtcNow());
         var first = today.AddDays(1 - (days ?? 14));
         await using var command = new NpgsqlCommand($"""
-            select d.day::date, coalesce((a.data ->> 'Activations')::bigint, 0), coalesce(v.validations, 0)
-            from generate_series($3::date, $4::date, interval '1 day') as d(day)
+            with days as (select $3::date + n as day from generate_series(0, $4::date - $3::date) as n)
+            select d.day, coalesce((a.data ->> 'Activations')::bigint, 0), coalesce(v.validations, 0)
+            from days d
             left join {session.DocumentStore.Options.Schema.For<ProductActivations>()} a
                 on a.tenant_id = $1 and a.id = $2::text || ':' || to_char(d.day, 'YYYY-MM-DD')
             left join {session.DocumentStore.Options.DatabaseSchemaName}.{ValidationCounts.Table} v
-                on v.tenant_id = $1 and v.product_id = $2 and v.day = d.day::date
+                on v.tenant_id = $1 and v.product_id = $2 and v.day = d.day
             order by d.day
             """)
         {

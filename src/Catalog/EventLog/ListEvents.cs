@@ -27,10 +27,19 @@ public record EventPageRequest : PageRequest<long>
 [Tags("Events")]
 public static class ListEventsEndpoint
 {
-    public static ProblemDetails Validate(HttpRequest request, [AsParameters] EventPageRequest page)
+    public static ProblemDetails Validate(HttpRequest request, [AsParameters] EventPageRequest page, ClaimsPrincipal user)
     {
-        if (request.Query.TryGetValue("streamId", out var stream) && string.IsNullOrEmpty(stream))
-            return Problems.Validation("streamId", "must be a stream id (leave the parameter out for every stream)");
+        if (request.Query.TryGetValue("streamId", out var stream))
+        {
+            if (string.IsNullOrEmpty(stream)) return Problems.Validation("streamId", "must be a stream id (leave the parameter out for every stream)");
+            // A stream's page is all its events, read in its order: a type filter would read past every other event
+            // of a long stream (a license's leases, say) to find a few, or none.
+            if (request.Query.ContainsKey("type")) return Problems.Validation("type", "cannot be combined with streamId: a stream's page lists all its events");
+            // Every stream holds license events (a product's: its licenses' issue and revocation): without
+            // licenses:read a page would read the stream to list next to nothing.
+            if (!user.Has(Scopes.LicensesRead))
+                return Problems.Status(403, $"This API key lacks the scope '{Scopes.LicensesRead}', which a stream's events need.");
+        }
         if (page.Cursor < 0) return Problems.Validation("cursor", "must be the nextCursor of a previous page (a sequence number)");
         if (page.Type is not null && PublicEvents.TypeNamed(page.Type) is null)
             return Problems.Validation("type", $"must be one of {string.Join(", ", PublicEvents.Names)}");
@@ -85,9 +94,10 @@ public static class ListEventsEndpoint
 
     /// <summary>
     /// Up to <paramref name="count"/> of one stream's events of these types after the cursor, from the event table's
-    /// (account, stream, version) index: a stream's versions follow its sequence numbers, so the scan starts at the
+    /// (account, stream, version) index: a stream's versions follow its sequence numbers (Marten's quick append takes
+    /// the stream's row lock before its sequence numbers: Database.DeclareEventStore), so the scan starts at the
     /// cursor's version (when the cursor is one of the stream's events, as a previous page's is) and stops at its
-    /// limit, whatever the account holds.
+    /// limit, whatever the account holds. The types only leave out the stream's internal events, which are few.
     /// </summary>
     public static IQueryable<IEvent> PageOfStream(IQuerySession session, Guid stream, Type[] types, long? cursor, int count)
     {
@@ -101,8 +111,8 @@ public static class ListEventsEndpoint
                     and e.version > coalesce((select c.version from {schema}.mt_events c
                                               where c.seq_id = ? and c.tenant_id = ? and c.stream_id = ?), 0)
                     and e.seq_id <= {LastListable(schema)}
-                  order by e.tenant_id, e.stream_id, e.version limit ?))
-                """, session.TenantId, stream, cursor ?? 0, StoredNames(session, types), cursor ?? 0, session.TenantId, stream, count))
+                  order by e.tenant_id, e.stream_id, e.version limit {MostPerType}))
+                """, session.TenantId, stream, cursor ?? 0, StoredNames(session, types), cursor ?? 0, session.TenantId, stream))
             .OrderBy(x => x.Sequence).Take(count);
     }
 

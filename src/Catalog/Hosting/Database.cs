@@ -126,6 +126,9 @@ public static class Database
     {
         options.Events.TenancyStyle = TenancyStyle.Conjoined;
         options.Events.StreamIdentity = StreamIdentity.AsGuid;
+        // Marten's default, said here because the event log relies on it: a quick append locks its stream's row before
+        // drawing sequence numbers, so a stream's versions follow its sequence (EventLog/ListEvents.PageOfStream).
+        options.Events.AppendMode = JasperFx.Events.EventAppendMode.QuickWithServerTimestamps;
         return options;
     }
 

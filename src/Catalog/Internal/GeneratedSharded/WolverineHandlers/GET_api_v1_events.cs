@@ -90,7 +90,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                 return;
             }
 
-            var problemDetails3 = Catalog.EventLog.ListEventsEndpoint.Validate(httpContext.Request, eventPageRequest);
+            var problemDetails3 = Catalog.EventLog.ListEventsEndpoint.Validate(httpContext.Request, eventPageRequest, httpContext.User);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails3, Wolverine.Http.WolverineContinue.NoProblems)))
             {

@@ -22,7 +22,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Events
         /// </summary>
         /// <param name="pathParameters">Path parameters for the request</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public EventsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/events{?cursor*,limit*,type*}", pathParameters)
+        public EventsRequestBuilder(Dictionary<string, object> pathParameters, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/events{?cursor*,limit*,streamId*,type*}", pathParameters)
         {
         }
         /// <summary>
@@ -30,7 +30,7 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Events
         /// </summary>
         /// <param name="rawUrl">The raw URL to use for the request builder.</param>
         /// <param name="requestAdapter">The request adapter to use to execute the requests.</param>
-        public EventsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/events{?cursor*,limit*,type*}", rawUrl)
+        public EventsRequestBuilder(string rawUrl, IRequestAdapter requestAdapter) : base(requestAdapter, "{+baseurl}/api/v1/events{?cursor*,limit*,streamId*,type*}", rawUrl)
         {
         }
         /// <summary>
@@ -104,6 +104,9 @@ namespace Catalog.Tests.GeneratedClient.Api.V1.Events
             /// <summary>Items per page, 1-100 (default 25).</summary>
             [QueryParameter("limit")]
             public int? Limit { get; set; }
+            /// <summary>Only the events of this stream (a product&apos;s, or a license&apos;s: its machines, leases, usage, suspensions).</summary>
+            [QueryParameter("streamId")]
+            public Guid? StreamId { get; set; }
             /// <summary>Only events of this type.</summary>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
