@@ -123,7 +123,7 @@ internal sealed class ValidationCountsTable(StoreOptions options) : FeatureSchem
 {
     protected override IEnumerable<ISchemaObject> schemaObjects()
     {
-        var table = new Table(new PostgresqlObjectName(options.DatabaseSchemaName, ValidationCounts.Table));
+        var table = new Table(new PostgresqlObjectName(options.DatabaseSchemaName, ValidationCounts.Table, SchemaUtils.IdentifierUsage.General));
         table.AddColumn<string>("tenant_id").AsPrimaryKey();
         table.AddColumn<Guid>("product_id").AsPrimaryKey();
         table.AddColumn("day", "date").AsPrimaryKey();
