@@ -31,6 +31,31 @@ export function keyOfThisTab(name) {
   };
 }
 
+/**
+ * A page's sign-in form (#sign-in) and "Sign out" button (#sign-out): the key typed in `input` is kept for this tab
+ * when `open` (which shows the signed-in page) accepts it; signing out forgets it and hides the `signedIn` elements.
+ * A key kept from earlier in this tab opens the page at once.
+ */
+export function signInAndOut({ key, input, normalize = x => x, open, signedIn, message }) {
+  const form = document.getElementById('sign-in');
+  form.addEventListener('submit', async event => {
+    event.preventDefault();
+    const typed = normalize(input.value.trim());
+    if (!typed) return;
+    key.set(typed);
+    input.value = '';
+    if (!await open()) key.clear();
+  });
+  document.getElementById('sign-out').addEventListener('click', () => {
+    key.clear();
+    for (const id of signedIn) document.getElementById(id).hidden = true;
+    form.hidden = false;
+    tell(message, 'You are signed out.');
+    input.focus();
+  });
+  if (key.get()) open(); else input.focus();
+}
+
 /** A call to the service: {status, data, problem}. The key goes in the Authorization header, never in the URL. */
 export async function call(authorization, method, path, body) {
   const headers = { Authorization: authorization, Accept: 'application/json' };

@@ -1,6 +1,6 @@
 // The vendor's support desk: an API key, the public REST API, and nothing the key's scopes do not allow (the
 // service refuses, and the page says so in words).
-import { call, confirmThat, el, facts, inWords, keyOfThisTab, licenseFacts, ofLimit, show, tell, when } from './common.js';
+import { call, confirmThat, el, facts, inWords, keyOfThisTab, licenseFacts, ofLimit, show, signInAndOut, tell, when } from './common.js';
 
 const key = keyOfThisTab('catalog.console.apiKey');
 const $ = id => document.getElementById(id);
@@ -15,24 +15,6 @@ function only(section) {
 
 function failed(result) {
   tell(message(), inWords(result, 'API key'), true);
-}
-
-async function signIn(event) {
-  event.preventDefault();
-  const typed = $('api-key').value.trim();
-  if (!typed) return;
-  key.set(typed);
-  $('api-key').value = '';
-  if (!await products()) key.clear();
-}
-
-function signOut() {
-  key.clear();
-  only(null);
-  $('nav').hidden = true;
-  $('sign-in').hidden = false;
-  tell(message(), 'You are signed out.');
-  $('api-key').focus();
 }
 
 async function products() {
@@ -206,8 +188,6 @@ async function freeSeat(machine) {
   await act('DELETE', `/api/v1/machines/${encodeURIComponent(machine.id)}?force=true`, undefined, `The seat of ${name} is free.`);
 }
 
-$('sign-in').addEventListener('submit', signIn);
-$('sign-out').addEventListener('click', signOut);
 $('to-products').addEventListener('click', products);
 $('find').addEventListener('submit', findByKey);
 $('license-filter').addEventListener('submit', e => { e.preventDefault(); licenses(false); });
@@ -226,4 +206,4 @@ $('renew').addEventListener('submit', e => {
   const until = $('renew-until').value;
   act('PATCH', `/api/v1/licenses/${current.license.id}`, { expiresAt: `${until}T23:59:59Z` }, `The license now runs until ${until}.`);
 });
-if (key.get()) products(); else $('api-key').focus();
+signInAndOut({ key, input: $('api-key'), open: products, signedIn: [...sections, 'nav'], message: message() });

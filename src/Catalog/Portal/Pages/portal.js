@@ -1,28 +1,11 @@
 // The license holder's portal: the license key alone, and only the client endpoints (the same the software calls),
 // so it can do nothing the software itself could not.
-import { call, confirmThat, download, el, inWords, keyOfThisTab, licenseFacts, show, tell, when } from './common.js';
+import { call, confirmThat, download, el, inWords, keyOfThisTab, licenseFacts, show, signInAndOut, tell, when } from './common.js';
 
 const key = keyOfThisTab('catalog.portal.licenseKey');
 const $ = id => document.getElementById(id);
 const message = () => $('message');
 const api = (method, path, body) => call(`License ${key.get()}`, method, path, body);
-
-async function signIn(event) {
-  event.preventDefault();
-  const typed = $('key').value.trim().toUpperCase();
-  if (!typed) return;
-  key.set(typed);
-  $('key').value = '';
-  if (!await load()) key.clear();
-}
-
-function signOut() {
-  key.clear();
-  for (const id of ['license', 'machines', 'file', 'sign-out']) $(id).hidden = true;
-  $('sign-in').hidden = false;
-  tell(message(), 'You are signed out.');
-  $('key').focus();
-}
 
 /** Reads the license and its machines; false (and why, in words) when the key does not open it. */
 async function load() {
@@ -81,7 +64,6 @@ async function downloadFile(event) {
   tell(message(), `License file downloaded. It is valid until ${when(result.data.expiresAt)}.`);
 }
 
-$('sign-in').addEventListener('submit', signIn);
-$('sign-out').addEventListener('click', signOut);
 $('file-form').addEventListener('submit', downloadFile);
-if (key.get()) load(); else $('key').focus();
+signInAndOut({ key, input: $('key'), normalize: x => x.toUpperCase(), open: load,
+  signedIn: ['license', 'machines', 'file', 'sign-out'], message: message() });
