@@ -6,6 +6,16 @@ namespace Catalog.Conventions;
 /// <summary>A single resource: <c>{"data": {...}}</c>.</summary>
 public record Resource<T>(T Data);
 
+/// <summary>
+/// The entity tag of content the service answers the same each time (the OpenAPI document, the pages' assets): its
+/// SHA-256, so that a client or cache sending it back in <c>If-None-Match</c> gets a 304.
+/// </summary>
+public static class EntityTags
+{
+    public static Microsoft.Net.Http.Headers.EntityTagHeaderValue Of(byte[] content) =>
+        new($"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content))[..32]}\"");
+}
+
 /// <summary>A page of a list: <c>{"data": [...], "pagination": {"nextCursor", "hasMore"}}</c>.</summary>
 public record Page<T>(IReadOnlyList<T> Data, PageInfo Pagination);
 

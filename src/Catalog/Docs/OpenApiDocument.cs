@@ -177,7 +177,7 @@ public static class OpenApiDocument
         {
             var built = await app.Services.GetRequiredKeyedService<IOpenApiDocumentProvider>(DocumentName).GetOpenApiDocumentAsync();
             var json = System.Text.Encoding.UTF8.GetBytes(await built.SerializeAsJsonAsync(OpenApiSpecVersion.OpenApi3_1));
-            return (json, new($"\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(json))[..32]}\""));
+            return (json, EntityTags.Of(json));
         });
         app.MapGet($"/openapi/{DocumentName}.json", async () =>
             {

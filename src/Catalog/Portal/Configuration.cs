@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Catalog.Conventions;
 using Microsoft.Net.Http.Headers;
 
 namespace Catalog.Portal;
@@ -72,8 +72,7 @@ public static class PortalConfiguration
             stream.CopyTo(copy);
             var content = copy.ToArray();
             var name = resource[prefix.Length..];
-            assets[name] = new Asset(content, ContentTypes[Path.GetExtension(name)],
-                new EntityTagHeaderValue($"\"{Convert.ToHexStringLower(SHA256.HashData(content))[..32]}\""));
+            assets[name] = new Asset(content, ContentTypes[Path.GetExtension(name)], EntityTags.Of(content));
         }
         return assets;
     }
