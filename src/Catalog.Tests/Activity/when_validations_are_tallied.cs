@@ -12,11 +12,11 @@ public class when_validations_are_tallied
         var time = new MovableClock();
         time.Advance(new DateTimeOffset(2026, 12, 7, 23, 59, 0, TimeSpan.Zero) - time.GetUtcNow()); // a minute before midnight, give or take the test's own time
         var tally = new ValidationTally(time);
-        tally.Count("a", Product);
-        tally.Count("a", Product);
-        tally.Count("b", Product);
+        tally.Count("a", Product, time.GetUtcNow());
+        tally.Count("a", Product, time.GetUtcNow());
+        tally.Count("b", Product, time.GetUtcNow());
         time.Advance(TimeSpan.FromMinutes(2)); // the next day
-        tally.Count("a", Product);
+        tally.Count("a", Product, time.GetUtcNow());
 
         var taken = tally.Take();
         Assert.Equal([(Product, new DateOnly(2026, 12, 7), 2L), (Product, new DateOnly(2026, 12, 8), 1L)], taken["a"].OrderBy(x => x.Day));
@@ -25,7 +25,7 @@ public class when_validations_are_tallied
 
         // What could not be recorded is recorded with the next counts.
         tally.PutBack("b", taken["b"]);
-        tally.Count("b", Product);
+        tally.Count("b", Product, time.GetUtcNow());
         Assert.Equal(2L, tally.Take()["b"].Sum(x => x.Count));
     }
 
@@ -34,7 +34,7 @@ public class when_validations_are_tallied
     {
         var time = new MovableClock();
         var tally = new ValidationTally(time);
-        tally.Count("a", Product);
+        tally.Count("a", Product, time.GetUtcNow());
         time.Advance(TimeSpan.FromDays(1));
         Assert.Equal(1L, tally.Take()["a"].Single().Count);
         // A count put back for that day after it was let go is recorded with the next pass, not lost.

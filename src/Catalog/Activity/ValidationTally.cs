@@ -18,9 +18,10 @@ public sealed class ValidationTally(TimeProvider time)
 {
     private readonly ConcurrentDictionary<(string Account, Guid Product, DateOnly Day), StrongBox<long>> _counts = new();
 
-    public void Count(string account, Guid product)
+    /// <summary>One validation of the account's product, answered at <paramref name="at"/>.</summary>
+    public void Count(string account, Guid product, DateTimeOffset at)
     {
-        var box = _counts.GetOrAdd((account, product, ProductActivations.DayOf(time.GetUtcNow())), static _ => new StrongBox<long>());
+        var box = _counts.GetOrAdd((account, product, ProductActivations.DayOf(at)), static _ => new StrongBox<long>());
         Interlocked.Increment(ref box.Value);
     }
 

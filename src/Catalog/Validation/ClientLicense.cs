@@ -105,8 +105,8 @@ public static class ValidateThisLicenseEndpoint
         var found = await licenses.ById(session, user.License(), command?.Fingerprint, token)
                     ?? throw new InvalidOperationException("An authenticated license key names a license that does not exist");
         found = (await FirstValidation.StartClock(found, question, store, session.TenantId, time, token))!;
-        tally.Count(session.TenantId, found.License.ProductId); // the product's chart (Activity/)
         var now = time.GetUtcNow();
+        tally.Count(session.TenantId, found.License.ProductId, now); // the product's chart (Activity/)
         var verdict = LicenseVerdict.Judge(found.License, found.Product, found.Policy, now, question, found.FingerprintKnown,
             found.MachineDeadAt(now));
         return new(new ClientLicenseValidation(verdict.Valid, verdict.Code, verdict.License!,

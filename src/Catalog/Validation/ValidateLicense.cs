@@ -55,8 +55,8 @@ public static class ValidateLicenseEndpoint
         // What cannot be a key (a NUL, say, which PostgreSQL would refuse) is not found without asking.
         var found = LicenseKeys.IsWellFormed(key) ? await licenses.ByKey(session, key, command.Fingerprint, token) : null;
         found = await FirstValidation.StartClock(found, question, store, session.TenantId, time, token);
-        if (found is not null) tally.Count(session.TenantId, found.License.ProductId); // the product's chart (Activity/)
         var now = time.GetUtcNow();
+        if (found is not null) tally.Count(session.TenantId, found.License.ProductId, now); // the product's chart (Activity/)
         return new(LicenseVerdict.Judge(found?.License, found?.Product, found?.Policy, now, question, found?.FingerprintKnown == true,
             found?.MachineDeadAt(now) == true));
     }
