@@ -15,18 +15,13 @@ public class ReferencePage(AppFixture fixture) : ApiTest(fixture)
         await using var service = await ServiceProcess.Start();
         var screenshot = Path.Combine(Path.GetTempPath(), $"catalog-docs-{Guid.NewGuid():N}.png");
 
-        var start = new ProcessStartInfo("node", [Path.Combine(TestTools.Directory, "docs.mjs"), service.BaseUrl, client.Key, screenshot])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = TestTools.Directory
-        };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token);
-        var text = await output;
+        var browser = await CommandLineRunner.RunToEnd(
+            new ProcessStartInfo("node", [Path.Combine(TestTools.Directory, "docs.mjs"), service.BaseUrl, client.Key, screenshot])
+                { WorkingDirectory = TestTools.Directory },
+            TimeSpan.FromMinutes(3));
 
-        Assert.True(process.ExitCode == 0, text + await error);
-        var result = JsonDocument.Parse(text.Trim().Split('\n')[^1]).RootElement;
+        Assert.True(browser.ExitCode == 0, browser.Output + browser.Error);
+        var result = browser.LastJson;
         Assert.All(result.GetProperty("listed").EnumerateObject(), x => Assert.True(x.Value.GetBoolean(), x.Name));
         Assert.Equal(200, result.GetProperty("tryIt").GetProperty("status").GetInt32());
         Assert.Contains("shown-in-docs", result.GetProperty("tryIt").GetProperty("body").GetString());
