@@ -9,6 +9,9 @@ public static class ProductsConfiguration
     /// <summary>Codes are unique per account, whatever their case, deleted products included (a code stays reserved).</summary>
     public const string CodeIndex = "mt_doc_product_uidx_code";
 
+    /// <summary>The product's answers written by PostgreSQL (ProductAnswers.cs).</summary>
+    public static IServiceCollection AddProducts(this IServiceCollection services) => services.AddSingleton<ProductAnswers>();
+
     public static StoreOptions ConfigureProducts(this StoreOptions options)
     {
         options.Projections.Snapshot<Product>(SnapshotLifecycle.Inline);

@@ -7,13 +7,14 @@ namespace Catalog.Products;
 [Tags("Products")]
 public static class GetProductEndpoint
 {
-    /// <summary>The product of the route's id in the key's account: another account's product is simply not there.</summary>
-    public static Task<Product?> LoadAsync(Guid id, IQuerySession session, CancellationToken token) =>
-        session.LoadAsync<Product>(id, token);
-
-    /// <summary>One product, deleted ones too (with deletedAt); none is a 404.</summary>
+    /// <summary>
+    /// One product, deleted ones too (with deletedAt); none is a 404. Another account's product is simply not there.
+    /// The answer is the stored document's JSON, written by PostgreSQL in the API's shape (ProductAnswers.cs).
+    /// </summary>
     [WolverineGet("/api/v1/products/{id}", OperationId = "getProduct", Summary = "Get a product (deleted ones too)")]
     [Authorize(Scopes.ProductsRead)]
     [ReadOnPrimary]
-    public static Resource<ProductDetails>? Get(Product? product) => product is null ? null : new(ProductDetails.From(product));
+    [ProducesResponseType<Resource<ProductDetails>>(200)]
+    public static Task<IResult> Get(Guid id, IQuerySession session, ProductAnswers answers, CancellationToken token) =>
+        StoredAnswers.One(session, answers.ById, token, session.TenantId, id);
 }

@@ -9,11 +9,13 @@ public static class ListProductsEndpoint
 {
     /// <summary>
     /// The products not deleted, newest first: the account's live-products index (Configuration.cs) read from the
-    /// cursor on, in SQL (the products list is the hottest list).
+    /// cursor on, the items written by PostgreSQL from the stored documents (ProductAnswers.cs): the products list is
+    /// the hottest list.
     /// </summary>
     [ReadMayLag]
     [WolverineGet("/api/v1/products", OperationId = "listProducts", Summary = "List products, newest first")]
     [Authorize(Scopes.ProductsRead)]
-    public static Task<Page<ProductSummary>> Get([AsParameters] PageRequest page, IQuerySession session, CancellationToken token) =>
-        session.NewestFirst<Product, ProductSummary>("(d.data ->> 'DeletedAt') is null", page, x => x.Id, ProductSummary.From, token);
+    [ProducesResponseType<Page<ProductSummary>>(200)]
+    public static Task<IResult> Get([AsParameters] PageRequest page, IQuerySession session, ProductAnswers answers, CancellationToken token) =>
+        StoredAnswers.Page(session, answers.LivePage, page, token);
 }

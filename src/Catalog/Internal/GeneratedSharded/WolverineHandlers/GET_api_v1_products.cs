@@ -2,6 +2,7 @@
 #pragma warning disable
 using Catalog.Hosting;
 using Catalog.Http;
+using Catalog.Products;
 using Marten;
 using Microsoft.AspNetCore.Routing;
 using System;
@@ -17,13 +18,15 @@ namespace Internal.GeneratedSharded.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Catalog.Hosting.DatabaseServices _databaseServices;
         private readonly Catalog.Http.StandbyReads _standbyReads;
+        private readonly Catalog.Products.ProductAnswers _productAnswers;
         private readonly Marten.IDocumentStore _documentStore;
 
-        public GET_api_v1_products(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Http.StandbyReads standbyReads, Marten.IDocumentStore documentStore) : base(wolverineHttpOptions)
+        public GET_api_v1_products(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Http.StandbyReads standbyReads, Catalog.Products.ProductAnswers productAnswers, Marten.IDocumentStore documentStore) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _databaseServices = databaseServices;
             _standbyReads = standbyReads;
+            _productAnswers = productAnswers;
             _documentStore = documentStore;
         }
 
@@ -79,10 +82,9 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var pageOfProductSummary_response = await Catalog.Products.ListProductsEndpoint.Get(pageRequest, querySession, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Catalog.Products.ListProductsEndpoint.Get(pageRequest, querySession, _productAnswers, httpContext.RequestAborted).ConfigureAwait(false);
 
-            // Writing the response body to JSON because this was the first 'return variable' in the method signature
-            await WriteJsonAsync(httpContext, pageOfProductSummary_response, 404);
+            await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
     }
 
