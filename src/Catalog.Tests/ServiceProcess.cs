@@ -57,6 +57,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGTERM, as a supervisor stops it: the host shuts down gracefully and the process exits.</summary>
+    public async Task Stop()
+    {
+        using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString()])) await term.WaitForExitAsync();
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
     /// <summary>kill -9: no shutdown, no flush, as in a crash.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 

@@ -24,6 +24,7 @@ using Wolverine;
 // Catalog: products and license keys for software vendors, event sourced on Marten and Wolverine.
 // With no arguments this runs the web server; with arguments it is the admin command line
 // (accounts, api-keys, db-apply, projections, ...).
+if (args.Length == 0) StartUpJit.Start(); // the methods the last start compiled, compiled again on another core ahead of need
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,
