@@ -24,7 +24,7 @@ using Wolverine;
 // Catalog: products and license keys for software vendors, event sourced on Marten and Wolverine.
 // With no arguments this runs the web server; with arguments it is the admin command line
 // (accounts, api-keys, db-apply, projections, ...).
-if (args.Length == 0) StartUpJit.Start(); // the methods the last start compiled, compiled again on another core ahead of need
+if (args.Length == 0) FastStart.RecordAndReplayTheJit(); // the methods the last start compiled, compiled again on another core ahead of need
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,
@@ -106,6 +106,8 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.AddServerHeader = false;
     kestrel.Limits.MaxRequestBodySize = RequestBodies.KestrelMaxBytes; // a cap far above the contract's 64 KiB (Http/RequestBodies.cs)
 });
+
+builder.Services.WithoutAKeyRingAtStart();                // data protection, which nothing uses, loads no key ring at start
 
 var app = builder.Build();
 

@@ -1,11 +1,13 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Catalog.Tests.Reliability;
 
 /// <summary>
-/// A serving process records the methods its start compiled, in the temporary folder (Hosting/StartUpJit.cs), for the
+/// A serving process records the methods its start compiled, in the temporary folder (Hosting/FastStart.cs), for the
 /// next start of the same build to compile on another core ahead of need; what it gains is measured in bench/. It must
 /// never cost a start: a folder that cannot be written is simply no profile.
 /// </summary>
-public class TheStartUpJitProfile(AppFixture fixture) : ApiTest(fixture)
+public class StartingFast(AppFixture fixture) : ApiTest(fixture)
 {
     [Fact]
     public async Task a_start_records_the_profile_the_next_start_reads_and_an_earlier_builds_is_removed()
@@ -38,6 +40,15 @@ public class TheStartUpJitProfile(AppFixture fixture) : ApiTest(fixture)
         {
             temp.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public void a_start_loads_no_data_protection_key_ring_which_nothing_uses()
+    {
+        var atStart = Host.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().Select(x => x.GetType().FullName).ToList();
+
+        Assert.Contains("Catalog.Hosting.DatabaseServices", atStart);
+        Assert.DoesNotContain("Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService", atStart);
     }
 
     [Fact]
