@@ -34,6 +34,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         // The tests' webhook receivers listen on loopback, which the egress guard refuses by default.
         start.Environment["Webhooks__AllowPrivateNetworks"] = "true";
+        // Its start's JIT profile (Hosting/FastStart.cs) goes to this test run's own cache, not the user's.
+        start.Environment["XDG_CACHE_HOME"] = TestRunCache;
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
 
         var process = Process.Start(start)!;
@@ -63,6 +65,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString()])) await term.WaitForExitAsync();
         await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
+
+    private static readonly string TestRunCache = Directory.CreateTempSubdirectory("catalog-test-cache-").FullName;
 
     /// <summary>kill -9: no shutdown, no flush, as in a crash.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Catalog.Conventions;
 using Catalog.Http;
 using Catalog.Products;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Catalog.Tests.Products;
 
@@ -83,6 +84,23 @@ public class ProductAnswersAreTheRecords(AppFixture fixture) : ApiTest(fixture)
             Assert.Equal("application/problem+json", response.ContentType);
         }
         Assert.Equal(0, (await Get("/api/v1/products", stranger)).Data.GetArrayLength());
+    }
+
+    [Fact]
+    public void every_statement_reads_only_the_sessions_account_and_the_benchmark_runs_the_same()
+    {
+        var answers = Host.Services.GetRequiredService<ProductAnswers>();
+        // StoredAnswers gives every statement the session's account as $1.
+        Assert.Contains("where d.tenant_id = $1 and", answers.ById);
+        Assert.Contains("where d.tenant_id = $1 and", answers.LivePage);
+
+        // bench/sql's baseline for pgbench is the service's statements, with pgbench's variables for the parameters.
+        static string Bench(string name) => Flat(File.ReadAllText(Path.Combine(TestTools.RepositoryRoot, "bench", "sql", name)));
+        static string Flat(string sql) => System.Text.RegularExpressions.Regex.Replace(sql, @"\s+", "").TrimEnd(';');
+        Assert.Equal(Flat(answers.ById.Replace("$1", ":tenant").Replace("$2", ":product")), Bench("get.sql"));
+        Assert.Equal(Flat(answers.LivePage.Replace("$1", ":tenant").Replace("$2", "'ffffffff-ffff-ffff-ffff-ffffffffffff'").Replace("$3", "26")),
+            Bench("list.sql"));
+        Assert.Equal(Flat(answers.LivePage.Replace("$1", ":deeptenant").Replace("$2", ":cursor").Replace("$3", "26")), Bench("deep.sql"));
     }
 
     /// <summary>The same JSON value, objects' fields in the same order (strings compared unescaped).</summary>

@@ -8,9 +8,11 @@ namespace Catalog.Http;
 /// document's fields (<c>json_build_object</c>, in the API's names and timestamp format), as UTF-8 bytes, and those bytes
 /// are the response body, sent with its <c>Content-Length</c>. Nothing is deserialized into a document or serialized from
 /// one on the way, and the answer is never written in chunks. A slice states its shape in SQL beside the record that
-/// documents it, and a test holds the two to the same JSON. PostgreSQL writes <c>"a" : 1</c> and <c>[1, 2]</c>; the
-/// spaces between tokens are dropped as the bytes pass, so the answer is as compact as every other.
-/// Strings other than ASCII stay as UTF-8 rather than <c>\u</c> escapes: the same JSON value.
+/// documents it, and a test holds the two to the same JSON. Every statement is given the session's account as <c>$1</c>
+/// and must filter on it (<c>tenant_id = $1</c>; a test checks each). PostgreSQL writes <c>"a" : 1</c> and <c>[1, 2]</c>;
+/// the spaces between tokens are dropped as the bytes pass, so the answer is as compact as every other. Text that
+/// .NET's encoder writes as <c>\u</c> escapes (all but ASCII, and <c>&lt; &gt; &amp; ' + `</c>) stays as it is, in
+/// UTF-8: the same JSON value, in an <c>application/json</c> answer.
 /// </summary>
 public static class StoredAnswers
 {
@@ -24,11 +26,12 @@ public static class StoredAnswers
 
     /// <summary>
     /// One resource: <paramref name="sql"/> returns at most one row whose one column is the whole answer
-    /// (<c>{"data": ...}</c>) as <c>bytea</c>; no row is a 404 (the status pages write its problem details).
+    /// (<c>{"data": ...}</c>) as <c>bytea</c>; no row is a 404 (the status pages write its problem details). It takes the
+    /// session's account as <c>$1</c>, always, and the <paramref name="values"/> from <c>$2</c> on.
     /// </summary>
     public static async Task<IResult> One(IQuerySession session, string sql, CancellationToken token, params object[] values)
     {
-        await using var command = Command(sql, values);
+        await using var command = Command(sql, [session.TenantId, .. values]);
         await using var reader = await session.ExecuteReaderAsync(command, token);
         return await reader.ReadAsync(token) ? new Answer([Compact(reader.GetFieldValue<byte[]>(0))]) : Results.NotFound();
     }
@@ -43,6 +46,7 @@ public static class StoredAnswers
     {
         await using var command = Command(sql, [session.TenantId, page.Cursor ?? Pagination.AfterEveryId, page.Take + 1]);
         await using var reader = await session.ExecuteReaderAsync(command, token);
+        // Pagination.Of's page, written as bytes: the row past the limit says there is more; the cursor is the last item's id.
         var parts = new List<ReadOnlyMemory<byte>>(2 * page.Take + 1) { PageOpens };
         Guid last = default;
         var items = 0;

@@ -16,5 +16,5 @@ public static class GetProductEndpoint
     [ReadOnPrimary]
     [ProducesResponseType<Resource<ProductDetails>>(200)]
     public static Task<IResult> Get(Guid id, IQuerySession session, ProductAnswers answers, CancellationToken token) =>
-        StoredAnswers.One(session, answers.ById, token, session.TenantId, id);
+        StoredAnswers.One(session, answers.ById, token, id);
 }
