@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Catalog.Tests.Products;
 
 /// <summary>
-/// A product's get and list are written by PostgreSQL from the stored document (Products/ProductAnswers.cs), not
+/// A product's get and list are the stored document's JSON reshaped as it passes (Products/ProductAnswers.cs), not
 /// serialized from <see cref="ProductDetails"/> and <see cref="ProductSummary"/>: whatever a product holds, the answer
 /// must be the JSON those records make of the same document, field for field and in their order.
 /// </summary>

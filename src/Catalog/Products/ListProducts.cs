@@ -9,13 +9,13 @@ public static class ListProductsEndpoint
 {
     /// <summary>
     /// The products not deleted, newest first: the account's live-products index (Configuration.cs) read from the
-    /// cursor on, the items written by PostgreSQL from the stored documents (ProductAnswers.cs): the products list is
-    /// the hottest list.
+    /// cursor on, the items reshaped from the stored documents' JSON as it passes (ProductAnswers.cs): the products
+    /// list is the hottest list.
     /// </summary>
     [ReadMayLag]
     [WolverineGet("/api/v1/products", OperationId = "listProducts", Summary = "List products, newest first")]
     [Authorize(Scopes.ProductsRead)]
     [ProducesResponseType<Page<ProductSummary>>(200)]
     public static Task<IResult> Get([AsParameters] PageRequest page, IQuerySession session, ProductAnswers answers, CancellationToken token) =>
-        StoredAnswers.Page(session, answers.LivePage, page, token);
+        StoredAnswers.Page(session, answers.LivePage, ProductAnswers.Summary, page, token);
 }
