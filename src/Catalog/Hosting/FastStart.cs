@@ -36,7 +36,9 @@ public static class FastStart
     /// </summary>
     public static void RecordAndReplayTheJit()
     {
-        if (System.Reflection.Assembly.GetEntryAssembly() != typeof(FastStart).Assembly || Folder is not { } folder) return;
+        // A Unix service: the folder's ownership checks below are Unix file modes.
+        if (OperatingSystem.IsWindows() || System.Reflection.Assembly.GetEntryAssembly() != typeof(FastStart).Assembly
+            || Folder is not { } folder) return;
         try
         {
             var made = Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
