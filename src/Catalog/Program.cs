@@ -86,7 +86,7 @@ builder.Services.AddApiConventions();                    // JSON, problem detail
 builder.Services.AddSecrets();                           // Secrets:MasterKey seals signing keys and webhook secrets
 builder.Services.AddDatabaseErrors();                    // database away -> 503, a value it refuses -> 400
 builder.Services.AddAccounts(configuration);             // API keys: authentication, scopes, rate limits
-builder.Services.AddProducts();                          // a product's answers, written by PostgreSQL from the stored document
+builder.Services.AddProducts();                          // a product's reads: the stored document's JSON, reshaped as it passes
 builder.Services.AddPolicies();                          // a live policy keeps the entitlements it grants
 builder.Services.AddLicenses(configuration);             // license keys drawn at random, unique service-wide
 builder.Services.AddValidation();                        // a license and all its verdict consults, in one read

@@ -119,15 +119,14 @@ public sealed class AnswerShape
     /// </summary>
     public static AnswerShape Of<T>() => new(typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance)
         .Where(x => x.GetCustomAttribute<JsonIgnoreAttribute>() is null)
-        .Select(x => (Encoding.UTF8.GetBytes(x.Name), Encoding.UTF8.GetBytes($"\"{JsonNamingPolicy.CamelCase.ConvertName(x.Name)}\":"),
-            Nullable.GetUnderlyingType(x.PropertyType) == typeof(DateTimeOffset) || x.PropertyType == typeof(DateTimeOffset)))
+        .Select(x => (Encoding.UTF8.GetBytes(x.Name), Encoding.UTF8.GetBytes($"\"{ApiJson.Options.PropertyNamingPolicy!.ConvertName(x.Name)}\":"),
+            (Nullable.GetUnderlyingType(x.PropertyType) ?? x.PropertyType) == typeof(DateTimeOffset)))
         .ToArray());
 
     /// <summary>Writes the answer's object for one stored document's JSON; a field the document lacks is null.</summary>
     public void Write(ReadOnlySpan<byte> stored, IBufferWriter<byte> answer)
     {
-        Span<Range> values = stackalloc Range[_fields.Length];
-        values.Fill(default);
+        Span<Range> values = stackalloc Range[_fields.Length]; // all 0..0: no value found yet
         var reader = new Utf8JsonReader(stored);
         reader.Read(); // the document's object
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)

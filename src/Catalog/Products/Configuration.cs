@@ -9,7 +9,7 @@ public static class ProductsConfiguration
     /// <summary>Codes are unique per account, whatever their case, deleted products included (a code stays reserved).</summary>
     public const string CodeIndex = "mt_doc_product_uidx_code";
 
-    /// <summary>The product's answers written by PostgreSQL (ProductAnswers.cs).</summary>
+    /// <summary>The statements of a product's reads, answered from the stored JSON (ProductAnswers.cs).</summary>
     public static IServiceCollection AddProducts(this IServiceCollection services) => services.AddSingleton<ProductAnswers>();
 
     public static StoreOptions ConfigureProducts(this StoreOptions options)
