@@ -1,21 +1,21 @@
 using Catalog.Http;
 using System.Security.Claims;
-using System.Text.Encodings.Web;
 using Catalog.Conventions;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Authorization.Policy;
-using Microsoft.Extensions.Options;
 
 namespace Catalog.Accounts;
 
 /// <summary>
+/// The API key of <c>Authorization: Bearer &lt;key&gt;</c> (or <c>X-API-Key</c>): the vendors' back ends' credential.
 /// Finds the stored key for a presented secret by its hash (a unique index, no scan). What is found, a key or
 /// nothing, is kept in memory for <see cref="CacheFor"/>: the check costs no round trip on most requests, and a revocation reaches
 /// every node within that time (the contract allows 5 seconds). The memory is bounded (<see cref="CredentialCache"/>).
 /// </summary>
-public sealed class ApiKeyDirectory(Catalog.Hosting.IDirectoryStore store, CredentialCache credentials) : ICredentialRecognition
+public sealed class ApiKeyDirectory(Catalog.Hosting.IDirectoryStore store, CredentialCache credentials) : ICredentialKind
 {
+    public const string Kind = "ApiKey";
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
 
     private long _lookups;
@@ -40,62 +40,36 @@ public sealed class ApiKeyDirectory(Catalog.Hosting.IDirectoryStore store, Crede
         return key;
     }
 
+    /// <summary>Any credential but a license key's (<c>Authorization: License …</c>, Licenses/) is taken for an API key.</summary>
+    public bool IsPresentedIn(HttpRequest request) =>
+        !request.Headers.Authorization.ToString().StartsWith(CatalogClaims.LicenseKeyScheme + " ", StringComparison.OrdinalIgnoreCase)
+        && PresentedKey(request) is not null;
+
     /// <summary>A key this node found valid lately, from memory alone (the rate limiter asks before authentication).</summary>
     public RecognisedCredential? Recognise(HttpRequest request) =>
-        ApiKeyAuthenticationHandler.PresentedKey(request) is { } presented && ApiKeySecret.IsWellFormed(presented)
+        PresentedKey(request) is { } presented && ApiKeySecret.IsWellFormed(presented)
             ? credentials.ApiKeys.Recognised(HashOf(request.HttpContext, presented))
             : null;
 
-    /// <summary>The presented secret's hash, computed once per request: the rate limiter and authentication both need it.</summary>
-    private static string HashOf(HttpContext context, string secret)
+    public async ValueTask<AuthenticateResult> AuthenticateAsync(HttpContext context)
     {
-        if (context.Items.TryGetValue(typeof(ApiKeyDirectory), out var known) && known is (string presented, string hash) && presented == secret)
-            return hash;
-        var computed = ApiKeySecret.Hash(secret);
-        context.Items[typeof(ApiKeyDirectory)] = (secret, computed);
-        return computed;
-    }
-}
-
-[Wolverine.Attributes.WolverineIgnore] // named like a handler, but not a message handler
-public sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options,
-    ILoggerFactory logger,
-    UrlEncoder encoder,
-    ApiKeyDirectory directory) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-{
-    public const string SchemeName = "ApiKey";
-
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
-    {
-        var presented = PresentedKey(Request);
+        var presented = PresentedKey(context.Request);
         if (presented is null) return AuthenticateResult.NoResult();
-        if (!ApiKeySecret.IsWellFormed(presented)) return Fail("The API key is malformed.");
+        if (!ApiKeySecret.IsWellFormed(presented)) return CredentialAuthentication.Fail(context, "The API key is malformed.");
 
-        var key = await directory.FindAsync(Context, presented, Context.RequestAborted);
-        if (key is null) return Fail("The API key is not valid.");
-        if (key.RevokedAt is not null) return Fail("The API key has been revoked.");
+        var key = await FindAsync(context, presented, context.RequestAborted);
+        if (key is null) return CredentialAuthentication.Fail(context, "The API key is not valid.");
+        if (key.RevokedAt is not null) return CredentialAuthentication.Fail(context, "The API key has been revoked.");
 
-        Claim[] claims =
+        // Named by the key's id: what an Idempotency-Key is kept under besides the account (Http/IdempotencyKeys.cs), so that a
+        // key may replay only its own answers, never one a key with other scopes was given.
+        return CredentialAuthentication.Success(Kind,
         [
             new(CatalogClaims.AccountId, key.AccountId.ToString()),
             new(CatalogClaims.ApiKeyId, key.Id.ToString()),
             .. key.Scopes.Select(scope => new Claim(CatalogClaims.Scope, scope))
-        ];
-        // Named by the key's id: what an Idempotency-Key is kept under besides the account (Http/IdempotencyKeys.cs), so that a
-        // key may replay only its own answers, never one a key with other scopes was given.
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, CatalogClaims.ApiKeyId, null));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+        ], CatalogClaims.ApiKeyId);
     }
-
-    /// <summary>Fails authentication, keeping the reason for the 401 that the authorization step writes.</summary>
-    private AuthenticateResult Fail(string reason)
-    {
-        Context.Items[FailureKey] = reason;
-        return AuthenticateResult.Fail(reason);
-    }
-
-    public const string FailureKey = "catalog.authentication-failure";
 
     /// <summary><c>Authorization: Bearer &lt;key&gt;</c>, or <c>X-API-Key: &lt;key&gt;</c>; any other authorization is malformed.</summary>
     public static string? PresentedKey(HttpRequest request)
@@ -109,6 +83,16 @@ public sealed class ApiKeyAuthenticationHandler(
         var apiKey = request.Headers["X-API-Key"].ToString();
         return apiKey.Length > 0 ? apiKey.Trim() : null;
     }
+
+    /// <summary>The presented secret's hash, computed once per request: the rate limiter and authentication both need it.</summary>
+    private static string HashOf(HttpContext context, string secret)
+    {
+        if (context.Items.TryGetValue(typeof(ApiKeyDirectory), out var known) && known is (string presented, string hash) && presented == secret)
+            return hash;
+        var computed = ApiKeySecret.Hash(secret);
+        context.Items[typeof(ApiKeyDirectory)] = (secret, computed);
+        return computed;
+    }
 }
 
 /// <summary>401 and 403 as problem details: 401 says what was wrong with the key, 403 names the missing scope.</summary>
@@ -118,8 +102,13 @@ public sealed class ProblemAuthorizationResultHandler(IProblemDetailsService pro
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy,
         PolicyAuthorizationResult result)
     {
+        if (result.Succeeded)
+        {
+            await next(context);
+            return;
+        }
         var needsLicenseKey = policy.Requirements.OfType<ClaimsAuthorizationRequirement>().Any(x => x.ClaimType == CatalogClaims.LicenseId);
-        var failure = context.Items[ApiKeyAuthenticationHandler.FailureKey] as string;
+        var failure = context.Items[CredentialAuthentication.FailureKey] as string;
         if (needsLicenseKey && (result.Challenged || result.Forbidden))
         {
             // The client endpoints take a license key only.

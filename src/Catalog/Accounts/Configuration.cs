@@ -1,14 +1,11 @@
 using Catalog.Http;
 using Catalog.Conventions;
-using Microsoft.AspNetCore.Authentication;
 
 namespace Catalog.Accounts;
 
 /// <summary>Accounts and API keys: their documents, authentication by key, one policy per scope, rate limits per key.</summary>
 public static class AccountsConfiguration
 {
-    private const string CredentialScheme = "Credential";
-
     /// <summary>Accounts and keys are not tenanted: they are how a request finds its tenant.</summary>
     public static StoreOptions ConfigureAccounts(this StoreOptions options)
     {
@@ -24,16 +21,10 @@ public static class AccountsConfiguration
     {
         services.AddSingleton<CredentialCache>();
         services.AddSingleton<ApiKeyDirectory>();
-        services.AddSingleton<ICredentialRecognition>(provider => provider.GetRequiredService<ApiKeyDirectory>());
+        services.AddSingleton<ICredentialKind>(provider => provider.GetRequiredService<ApiKeyDirectory>());
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
-        // One credential per request: "Authorization: License <key>" goes to the license-key scheme (Licenses/),
-        // anything else to the API-key scheme.
-        services.AddAuthentication(CredentialScheme)
-            .AddPolicyScheme(CredentialScheme, null, options => options.ForwardDefaultSelector = context =>
-                context.Request.Headers.Authorization.ToString().StartsWith(CatalogClaims.LicenseKeyScheme + " ", StringComparison.OrdinalIgnoreCase)
-                    ? CatalogClaims.LicenseKeyScheme
-                    : ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        // One scheme for every credential (Http/Credentials.cs): an API key here, "License <key>" in Licenses/.
+        services.AddCredentialAuthentication();
         services.AddAuthorization(options =>
         {
             foreach (var scope in Scopes.All)

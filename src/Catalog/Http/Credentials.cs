@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Caching.Memory;
 
 namespace Catalog.Http;
@@ -5,10 +6,103 @@ namespace Catalog.Http;
 /// <summary>A credential this node remembers as valid: whose bucket its requests draw from, before any lookup.</summary>
 public sealed record RecognisedCredential(string Id, Guid AccountId, bool IsLicenseKey);
 
-/// <summary>Recognises a request's credential from memory alone, for the rate limiter's choice of bucket.</summary>
-public interface ICredentialRecognition
+/// <summary>
+/// A kind of credential a request may present: an API key (Accounts/), a license key (Licenses/). Each slice adds its
+/// own; the edge's one authentication scheme (<see cref="CredentialAuthentication"/>) and the rate limiter ask them.
+/// Kinds never both see themselves presented in one request.
+/// </summary>
+public interface ICredentialKind
 {
+    /// <summary>Whether the request presents this kind of credential, well formed or not.</summary>
+    bool IsPresentedIn(HttpRequest request);
+
+    /// <summary>The presented credential, if this node remembers it as valid: from memory alone, for the rate limiter's bucket.</summary>
     RecognisedCredential? Recognise(HttpRequest request);
+
+    /// <summary>The principal of a valid credential, or a failure saying why (<see cref="CredentialAuthentication.Fail"/>).</summary>
+    ValueTask<AuthenticateResult> AuthenticateAsync(HttpContext context);
+}
+
+/// <summary>The kinds of credential the slices added, asked in turn.</summary>
+public sealed class CredentialKinds(IEnumerable<ICredentialKind> kinds)
+{
+    private readonly ICredentialKind[] _kinds = kinds.ToArray();
+
+    /// <summary>The kind of credential the request presents, or null when it presents none.</summary>
+    public ICredentialKind? PresentedIn(HttpRequest request)
+    {
+        foreach (var kind in _kinds)
+            if (kind.IsPresentedIn(request)) return kind;
+        return null;
+    }
+}
+
+/// <summary>
+/// The one authentication scheme: the request's credential, whichever kind it is, read by the kind that sees it
+/// presented. One handler per request, with nothing of ASP.NET's handler base (options, events, a logger made per
+/// request) or a policy scheme forwarding to a second handler: that machinery was ≈7% of a read's CPU
+/// (bench/README.md). 401 and 403 are written by the authorization step (Accounts/), which knows what an endpoint takes.
+/// </summary>
+public sealed class CredentialAuthentication(CredentialKinds kinds) : IAuthenticationHandler
+{
+    public const string Scheme = "Credential";
+
+    /// <summary>Where a failed authentication leaves its reason, for the 401 that says it.</summary>
+    public const string FailureKey = "catalog.authentication-failure";
+
+    private HttpContext _context = null!;
+    private Task<AuthenticateResult>? _result;
+
+    public Task InitializeAsync(AuthenticationScheme scheme, HttpContext context)
+    {
+        _context = context;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Once per request, however often asked.</summary>
+    public Task<AuthenticateResult> AuthenticateAsync() => _result ??= Authenticate();
+
+    private Task<AuthenticateResult> Authenticate() =>
+        kinds.PresentedIn(_context.Request) is { } kind ? kind.AuthenticateAsync(_context).AsTask() : Task.FromResult(AuthenticateResult.NoResult());
+
+    public Task ChallengeAsync(AuthenticationProperties? properties)
+    {
+        _context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        return Task.CompletedTask;
+    }
+
+    public Task ForbidAsync(AuthenticationProperties? properties)
+    {
+        _context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Fails authentication, keeping the reason for the 401 that the authorization step writes.</summary>
+    public static AuthenticateResult Fail(HttpContext context, string reason)
+    {
+        context.Items[FailureKey] = reason;
+        return AuthenticateResult.Fail(reason);
+    }
+
+    /// <summary>A principal of these claims, named by <paramref name="nameClaim"/>: the ticket of a valid credential.</summary>
+    public static AuthenticateResult Success(string kind, System.Security.Claims.Claim[] claims, string nameClaim) =>
+        AuthenticateResult.Success(new AuthenticationTicket(
+            new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(claims, kind, nameClaim, null)), kind));
+}
+
+public static class CredentialAuthenticationRegistration
+{
+    /// <summary>The one scheme, the default for every request; the slices add their <see cref="ICredentialKind"/>.</summary>
+    public static AuthenticationBuilder AddCredentialAuthentication(this IServiceCollection services)
+    {
+        services.AddSingleton<CredentialKinds>();
+        services.AddTransient<CredentialAuthentication>(); // made by the container's compiled factory, not by reflection per request
+        return services.AddAuthentication(options =>
+        {
+            options.AddScheme<CredentialAuthentication>(CredentialAuthentication.Scheme, null);
+            options.DefaultScheme = CredentialAuthentication.Scheme;
+        });
+    }
 }
 
 /// <summary>

@@ -23,7 +23,7 @@ public sealed class RateLimitSettings
 
 /// <summary>
 /// A token bucket per API key, per license key, per account for all its license keys together, and per client address
-/// for requests without a credential this node remembers as valid (<see cref="ICredentialRecognition"/>): the limiter
+/// for requests without a credential this node remembers as valid (<see cref="ICredentialKind.Recognise"/>): the limiter
 /// runs before authentication, so a flood of made-up keys is bounded before it costs a lookup. Buckets live in the
 /// node's memory: limits are per node. Health and docs are never limited.
 /// </summary>
@@ -94,9 +94,7 @@ public static class RateLimits
     private static RecognisedCredential? Recognised(HttpContext context)
     {
         if (context.Items.TryGetValue(typeof(RecognisedCredential), out var known)) return known as RecognisedCredential;
-        RecognisedCredential? recognised = null;
-        foreach (var recognition in context.RequestServices.GetServices<ICredentialRecognition>())
-            if ((recognised = recognition.Recognise(context.Request)) is not null) break;
+        var recognised = context.RequestServices.GetRequiredService<CredentialKinds>().PresentedIn(context.Request)?.Recognise(context.Request);
         context.Items[typeof(RecognisedCredential)] = recognised;
         return recognised;
     }

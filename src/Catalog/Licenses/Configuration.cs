@@ -60,12 +60,9 @@ public static class LicensesConfiguration
         services.AddSingleton<LicenseKeys>();
         services.AddSingleton<Entitlements.IEntitlementGrants, LicensesGrantEntitlements>();
         services.AddSingleton<Marten.Schema.IInitialData, StampLicenseAccounts>();
-        // The client endpoints' credential: the license key itself (Accounts/ forwards "License <key>" here).
+        // The client endpoints' credential: the license key itself ("Authorization: License <key>").
         services.AddSingleton<LicenseKeyDirectory>();
-        services.AddSingleton<ICredentialRecognition>(provider => provider.GetRequiredService<LicenseKeyDirectory>());
-        services.AddAuthentication()
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, LicenseKeyAuthenticationHandler>(
-                Conventions.CatalogClaims.LicenseKeyScheme, null);
+        services.AddSingleton<ICredentialKind>(provider => provider.GetRequiredService<LicenseKeyDirectory>());
         return services;
     }
 }

@@ -1,11 +1,7 @@
 using Catalog.Http;
-using System.Security.Claims;
-using System.Text.Encodings.Web;
-using Catalog.Accounts;
 using Catalog.Conventions;
 using Catalog.Hosting;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.Extensions.Options;
 
 namespace Catalog.Licenses;
 
@@ -18,7 +14,7 @@ public sealed record LicenseKeyHolder(Guid LicenseId, Guid AccountId, bool Revok
 /// then the license in its account's shard. What is found, or nothing, is kept for 2 seconds, as API keys are: a flood
 /// with one key costs one lookup per node every 2 seconds, and a revocation shuts the key out within that.
 /// </summary>
-public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore directory, CredentialCache credentials) : ICredentialRecognition
+public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore directory, CredentialCache credentials) : ICredentialKind
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
 
@@ -45,7 +41,7 @@ public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore di
 
     /// <summary>A license key this node found valid lately, from memory alone (the rate limiter asks before authentication).</summary>
     public RecognisedCredential? Recognise(HttpRequest request) =>
-        LicenseKeyAuthenticationHandler.PresentedKey(request) is { } key ? credentials.LicenseKeys.Recognised(CacheKey(key)) : null;
+        PresentedKey(request) is { } key ? credentials.LicenseKeys.Recognised(CacheKey(key)) : null;
 
     private static async Task<LicenseKeyHolder?> FindAsync(IDocumentStore store, string key, CancellationToken token)
     {
@@ -67,32 +63,26 @@ public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore di
             ? new LicenseKeyHolder(license.Id, entry.AccountId, license.IsRevoked)
             : null;
     }
-}
 
-/// <summary>
-/// <c>Authorization: License &lt;key&gt;</c>: the credential of the client endpoints, which the software vendors
-/// ship calls. A malformed, unknown or revoked key fails (401 with <c>WWW-Authenticate: License</c>); a valid one
-/// carries its license and its account, the tenant of every session the request opens.
-/// </summary>
-[Wolverine.Attributes.WolverineIgnore] // named like a handler, but not a message handler
-public sealed partial class LicenseKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options,
-    ILoggerFactory logger,
-    UrlEncoder encoder,
-    LicenseKeyDirectory directory) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-{
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    /// <summary>
+    /// <c>Authorization: License &lt;key&gt;</c>: the credential of the client endpoints, which the software vendors
+    /// ship calls. A malformed, unknown or revoked key fails (401 with <c>WWW-Authenticate: License</c>); a valid one
+    /// carries its license and its account, the tenant of every session the request opens.
+    /// </summary>
+    public bool IsPresentedIn(HttpRequest request) =>
+        request.Headers.Authorization.ToString().StartsWith(Prefix, StringComparison.OrdinalIgnoreCase);
+
+    public async ValueTask<AuthenticateResult> AuthenticateAsync(HttpContext context)
     {
-        if (!Request.Headers.Authorization.ToString().StartsWith(Prefix, StringComparison.OrdinalIgnoreCase)) return AuthenticateResult.NoResult();
-        if (PresentedKey(Request) is not { } key) return Fail("The license key is malformed.");
-        var holder = await directory.FindAsync(key, Context.RequestAborted);
-        if (holder is null) return Fail("The license key is not valid.");
-        if (holder.Revoked) return Fail("The license has been revoked.");
+        if (PresentedKey(context.Request) is not { } key) return CredentialAuthentication.Fail(context, "The license key is malformed.");
+        var holder = await FindAsync(key, context.RequestAborted);
+        if (holder is null) return CredentialAuthentication.Fail(context, "The license key is not valid.");
+        if (holder.Revoked) return CredentialAuthentication.Fail(context, "The license has been revoked.");
 
-        Claim[] claims = [new(CatalogClaims.AccountId, holder.AccountId.ToString()), new(CatalogClaims.LicenseId, holder.LicenseId.ToString())];
         // Named by the license: a client POST's Idempotency-Key is kept under it (Http/IdempotencyKeys.cs).
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, CatalogClaims.LicenseKeyScheme, CatalogClaims.LicenseId, null));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, CatalogClaims.LicenseKeyScheme));
+        return CredentialAuthentication.Success(CatalogClaims.LicenseKeyScheme,
+            [new(CatalogClaims.AccountId, holder.AccountId.ToString()), new(CatalogClaims.LicenseId, holder.LicenseId.ToString())],
+            CatalogClaims.LicenseId);
     }
 
     private const string Prefix = CatalogClaims.LicenseKeyScheme + " ";
@@ -104,11 +94,5 @@ public sealed partial class LicenseKeyAuthenticationHandler(
         if (!authorization.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase)) return null;
         var key = authorization[Prefix.Length..].Trim().ToUpperInvariant();
         return LicenseKeys.IsWellFormed(key) ? key : null;
-    }
-
-    private AuthenticateResult Fail(string reason)
-    {
-        Context.Items[ApiKeyAuthenticationHandler.FailureKey] = reason;
-        return AuthenticateResult.Fail(reason);
     }
 }
