@@ -97,7 +97,7 @@ builder.Services.AddSigningKeys(configuration);          // per-account Ed25519 
 builder.Services.AddWebhooks(configuration);             // the HTTP client that delivers
 builder.Services.AddApiReference();                      // /openapi/v1.json and /docs
 builder.Services.AddHealth();                            // /health/live and /health/ready
-builder.Services.AddStandbyReads(configuration);         // Database:ReadFromStandby: lists and the event log from a standby
+builder.Services.AddStandbyReads(configuration);         // Database:ReadFromStandby: lists and the event log from a standby; stored answers
 builder.Services.AddRequestLogLines();                   // the request log's JSON lines, written without the logger's cost
 builder.AddTelemetry();                                  // OpenTelemetry over OTLP, when configured
 builder.Services.AddWolverineHttp();

@@ -90,7 +90,7 @@ public class ProductAnswersAreTheRecords(AppFixture fixture) : ApiTest(fixture)
     public void every_statement_reads_only_the_sessions_account_and_the_benchmark_runs_the_same()
     {
         var answers = Host.Services.GetRequiredService<ProductAnswers>();
-        // StoredAnswers gives every statement the session's account as $1.
+        // StoredAnswers gives every statement the caller's account as $1.
         Assert.Contains("where d.tenant_id = $1 and", answers.ById);
         Assert.Contains("where d.tenant_id = $1 and", answers.LivePage);
 

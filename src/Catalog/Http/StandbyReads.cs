@@ -29,11 +29,14 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
 {
     /// <summary>Each endpoint marked <see cref="ReadMayLagAttribute"/> gets the session of <see cref="Open"/>.</summary>
     public static readonly IHttpPolicy LaggingReadSessions =
-        new EdgePolicy(x => x.Method.Method.IsDefined(typeof(ReadMayLagAttribute), false), typeof(StandbyReads), nameof(Open));
+        new EdgePolicy(x => x.Method.Method.IsDefined(typeof(ReadMayLagAttribute), false) && !ReadsStoredAnswers(x), typeof(StandbyReads), nameof(Open));
 
     /// <summary>Each endpoint marked <see cref="ReadOnPrimaryAttribute"/> gets the session of <see cref="OnThePrimary"/>.</summary>
     public static readonly IHttpPolicy PrimaryReadSessions =
-        new EdgePolicy(x => x.Method.Method.IsDefined(typeof(ReadOnPrimaryAttribute), false), typeof(StandbyReads), nameof(OnThePrimary));
+        new EdgePolicy(x => x.Method.Method.IsDefined(typeof(ReadOnPrimaryAttribute), false) && !ReadsStoredAnswers(x), typeof(StandbyReads), nameof(OnThePrimary));
+
+    /// <summary>Whether the endpoint answers with stored bytes (<see cref="StoredAnswers"/>), which read through no session.</summary>
+    private static bool ReadsStoredAnswers(HttpChain chain) => chain.Method.Method.GetParameters().Any(x => x.ParameterType == typeof(StoredAnswers));
 
     /// <summary>The query session of a read on the primary, in the caller's account.</summary>
     public static IQuerySession OnThePrimary(IDocumentStore store, HttpContext context) =>
@@ -60,7 +63,20 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
         }
     }
 
-    private static string AccountOf(HttpContext context, string read) =>
+    /// <summary>
+    /// The Npgsql source a read of stored bytes runs on (<see cref="StoredAnswers"/>): the account's database on the
+    /// primary, or, for a read that may lag, its standby while one is up and has not failed this request.
+    /// </summary>
+    public async ValueTask<NpgsqlDataSource> SourceOf(IDocumentStore store, string account, HttpContext context, bool mayLag)
+    {
+        if (mayLag && !context.Items.ContainsKey(LaggingReadOnThePrimary) && await StandbyOf(store, account) is { } standby) return standby;
+        return await store.Storage.FindOrCreateDatabase(account) is Weasel.Postgresql.PostgresqlDatabase database
+            ? database.DataSource
+            : throw new InvalidOperationException("Marten's database is not a PostgreSQL database with a data source");
+    }
+
+    /// <summary>The account of an authenticated request: the tenant its reads are limited to.</summary>
+    public static string AccountOf(HttpContext context, string read) =>
         context.User.FindFirstValue(CatalogClaims.AccountId) ?? throw new InvalidOperationException($"{read} needs an authenticated account");
 
     private const string LaggingReadOnThePrimary = "catalog.lagging-read-on-the-primary";
@@ -113,6 +129,7 @@ public static class StandbyReadsConfiguration
             if (shards.Count == 0) standby = PreferringStandby(Database.ConnectionString(configuration));
             foreach (var (name, connectionString) in shards) shardStandbys[name] = PreferringStandby(connectionString);
         }
+        services.AddSingleton<StoredAnswers>();
         return services.AddSingleton(new StandbyReads(standby, shardStandbys));
     }
 

@@ -3,7 +3,6 @@
 using Catalog.Hosting;
 using Catalog.Http;
 using Catalog.Products;
-using Marten;
 using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
@@ -17,17 +16,15 @@ namespace Internal.GeneratedSharded.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Catalog.Hosting.DatabaseServices _databaseServices;
-        private readonly Catalog.Http.StandbyReads _standbyReads;
+        private readonly Catalog.Http.StoredAnswers _storedAnswers;
         private readonly Catalog.Products.ProductAnswers _productAnswers;
-        private readonly Marten.IDocumentStore _documentStore;
 
-        public GET_api_v1_products(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Http.StandbyReads standbyReads, Catalog.Products.ProductAnswers productAnswers, Marten.IDocumentStore documentStore) : base(wolverineHttpOptions)
+        public GET_api_v1_products(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Http.StoredAnswers storedAnswers, Catalog.Products.ProductAnswers productAnswers) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _databaseServices = databaseServices;
-            _standbyReads = standbyReads;
+            _storedAnswers = storedAnswers;
             _productAnswers = productAnswers;
-            _documentStore = documentStore;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
@@ -47,8 +44,6 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                 await WriteProblems(problemDetails2, httpContext).ConfigureAwait(false);
                 return;
             }
-
-            await using var querySession = await Catalog.Http.StandbyReads.Open(_documentStore, _standbyReads, httpContext, httpContext.RequestAborted).ConfigureAwait(false);
 
             // Tenant Id detection
             // 1. Tenant Id is value of claim 'catalog_account'
@@ -82,7 +77,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Catalog.Products.ListProductsEndpoint.Get(pageRequest, querySession, _productAnswers, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Catalog.Products.ListProductsEndpoint.Get(pageRequest, _storedAnswers, _productAnswers, httpContext).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
