@@ -97,7 +97,7 @@ builder.Services.AddSigningKeys(configuration);          // per-account Ed25519 
 builder.Services.AddWebhooks(configuration);             // the HTTP client that delivers
 builder.Services.AddApiReference();                      // /openapi/v1.json and /docs
 builder.Services.AddHealth();                            // /health/live and /health/ready
-builder.Services.AddStandbyReads(configuration);         // Database:ReadFromStandby: lists and the event log from a standby; stored answers
+builder.Services.AddStandbyReads(configuration);         // Database:ReadFromStandby: lists and the event log from a standby
 builder.Services.AddRequestLogLines();                   // the request log's JSON lines, written without the logger's cost
 builder.AddTelemetry();                                  // OpenTelemetry over OTLP, when configured
 builder.Services.AddWolverineHttp();
@@ -141,6 +141,8 @@ app.MapWolverineEndpoints(http =>
     http.Policies.Add(new IdempotentPosts(claimInTransaction: !Database.IsSharded(configuration)));
     http.Policies.Add(StandbyReads.LaggingReadSessions); // [ReadMayLag] reads through a session of their own, from a standby when configured
     http.Policies.Add(StandbyReads.PrimaryReadSessions); // [ReadOnPrimary] reads through a plain query session: no outbox, no transaction
+    http.Policies.Add(StandbyReads.PrimaryReadSources);  // ... or, running its own SQL, on its account's Npgsql source: no session at all
+    http.Policies.Add(StandbyReads.LaggingReadSources);
 });
 
 // With --json, standard output carries the JSON alone: the command line's own chatter goes to standard error.

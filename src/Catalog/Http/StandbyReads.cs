@@ -21,6 +21,15 @@ public sealed class ReadMayLagAttribute : NonTransactionalAttribute;
 public sealed class ReadOnPrimaryAttribute : NonTransactionalAttribute;
 
 /// <summary>
+/// The caller's account's database as an Npgsql source, for a read that runs its own SQL (a stored answer, validation's
+/// one statement): as the hand-written peer reads, with no Marten session, whose retry pipeline around every command
+/// was ≈3% of a get's CPU (bench/README.md). An endpoint marked <see cref="ReadOnPrimaryAttribute"/> or
+/// <see cref="ReadMayLagAttribute"/> that takes one is given it instead of a session. Every statement filters on
+/// <see cref="Account"/>.
+/// </summary>
+public sealed record AccountSource(NpgsqlDataSource DataSource, string Account);
+
+/// <summary>
 /// <c>Database:ReadFromStandby</c>: with a multi-host connection string (<c>Host=primary,standby</c>), the reads marked
 /// <see cref="ReadMayLagAttribute"/> go to a standby while one is up, else to the primary. Nothing else reaches it.
 /// Npgsql's multi-host source is the library part; Marten has no per-session preference for a standby.
@@ -29,14 +38,36 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
 {
     /// <summary>Each endpoint marked <see cref="ReadMayLagAttribute"/> gets the session of <see cref="Open"/>.</summary>
     public static readonly IHttpPolicy LaggingReadSessions =
-        new EdgePolicy(x => x.Method.Method.IsDefined(typeof(ReadMayLagAttribute), false) && !ReadsStoredAnswers(x), typeof(StandbyReads), nameof(Open));
+        new EdgePolicy(x => x.Method.Method.IsDefined(typeof(ReadMayLagAttribute), false) && !TakesASource(x), typeof(StandbyReads), nameof(Open));
 
     /// <summary>Each endpoint marked <see cref="ReadOnPrimaryAttribute"/> gets the session of <see cref="OnThePrimary"/>.</summary>
     public static readonly IHttpPolicy PrimaryReadSessions =
-        new EdgePolicy(x => x.Method.Method.IsDefined(typeof(ReadOnPrimaryAttribute), false) && !ReadsStoredAnswers(x), typeof(StandbyReads), nameof(OnThePrimary));
+        new EdgePolicy(x => x.Method.Method.IsDefined(typeof(ReadOnPrimaryAttribute), false) && !TakesASource(x), typeof(StandbyReads), nameof(OnThePrimary));
 
-    /// <summary>Whether the endpoint answers with stored bytes (<see cref="StoredAnswers"/>), which read through no session.</summary>
-    private static bool ReadsStoredAnswers(HttpChain chain) => chain.Method.Method.GetParameters().Any(x => x.ParameterType == typeof(StoredAnswers));
+    /// <summary>Each endpoint marked <see cref="ReadOnPrimaryAttribute"/> that reads its own SQL gets the source of <see cref="PrimarySourceOf"/>.</summary>
+    public static readonly IHttpPolicy PrimaryReadSources =
+        new EdgePolicy(x => x.Method.Method.IsDefined(typeof(ReadOnPrimaryAttribute), false) && TakesASource(x), typeof(StandbyReads), nameof(PrimarySourceOf));
+
+    /// <summary>Each endpoint marked <see cref="ReadMayLagAttribute"/> that reads its own SQL gets the source of <see cref="LaggingSourceOf"/>.</summary>
+    public static readonly IHttpPolicy LaggingReadSources =
+        new EdgePolicy(x => x.Method.Method.IsDefined(typeof(ReadMayLagAttribute), false) && TakesASource(x), typeof(StandbyReads), nameof(LaggingSourceOf));
+
+    /// <summary>Whether the endpoint runs its own SQL on an <see cref="AccountSource"/>, with no session.</summary>
+    private static bool TakesASource(HttpChain chain) => chain.Method.Method.GetParameters().Any(x => x.ParameterType == typeof(AccountSource));
+
+    /// <summary>The caller's account's database on the primary.</summary>
+    public static async Task<AccountSource> PrimarySourceOf(StandbyReads reads, IDocumentStore store, HttpContext context)
+    {
+        var account = AccountOf(context, "a read");
+        return new(await reads.SourceOf(store, account, context, mayLag: false), account);
+    }
+
+    /// <summary>The caller's account's database for a lagging read: its standby while one is up and has not failed this request.</summary>
+    public static async Task<AccountSource> LaggingSourceOf(StandbyReads reads, IDocumentStore store, HttpContext context)
+    {
+        var account = AccountOf(context, "a lagging read");
+        return new(await reads.SourceOf(store, account, context, mayLag: true), account);
+    }
 
     /// <summary>The query session of a read on the primary, in the caller's account.</summary>
     public static IQuerySession OnThePrimary(IDocumentStore store, HttpContext context) =>
@@ -64,10 +95,10 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
     }
 
     /// <summary>
-    /// The Npgsql source a read of stored bytes runs on (<see cref="StoredAnswers"/>): the account's database on the
+    /// The Npgsql source a read of its own SQL runs on (<see cref="AccountSource"/>): the account's database on the
     /// primary, or, for a read that may lag, its standby while one is up and has not failed this request.
     /// </summary>
-    public async ValueTask<NpgsqlDataSource> SourceOf(IDocumentStore store, string account, HttpContext context, bool mayLag)
+    private async ValueTask<NpgsqlDataSource> SourceOf(IDocumentStore store, string account, HttpContext context, bool mayLag)
     {
         if (mayLag && !context.Items.ContainsKey(LaggingReadOnThePrimary) && await StandbyOf(store, account) is { } standby) return standby;
         return await store.Storage.FindOrCreateDatabase(account) is Weasel.Postgresql.PostgresqlDatabase database
@@ -129,7 +160,6 @@ public static class StandbyReadsConfiguration
             if (shards.Count == 0) standby = PreferringStandby(Database.ConnectionString(configuration));
             foreach (var (name, connectionString) in shards) shardStandbys[name] = PreferringStandby(connectionString);
         }
-        services.AddSingleton<StoredAnswers>();
         return services.AddSingleton(new StandbyReads(standby, shardStandbys));
     }
 

@@ -14,30 +14,28 @@ namespace Catalog.Http;
 /// writes them) and sent with its <c>Content-Length</c>. No document is deserialized, no object serialized, and the
 /// answer is never written in chunks. Building the JSON in PostgreSQL instead (<c>json_build_object</c>) cost more of
 /// its CPU than this costs ours (bench/README.md). The shape is the answer record's own (<see cref="AnswerShape.Of{T}"/>),
-/// and a test holds the two to the same JSON. The statement runs on the account's database's own Npgsql source, as the
-/// hand-written peer's does: no Marten session, which for a read of raw bytes would only add its retry pipeline around
-/// the command (≈3% of a get's CPU, bench/README.md).
+/// and a test holds the two to the same JSON. The statement runs on the account's database's own Npgsql source
+/// (<see cref="AccountSource"/>), with no Marten session.
 /// <para>
 /// Every statement is given the session's account as <c>$1</c> and must filter on it (a test checks each). What .NET's
 /// encoder writes as <c>\u</c> escapes (all but ASCII, and <c>&lt; &gt; &amp; ' + `</c>) stays as stored, in UTF-8:
 /// the same JSON value, in an <c>application/json</c> answer.
 /// </para>
 /// </summary>
-public sealed class StoredAnswers(IDocumentStore store, StandbyReads reads)
+public static class StoredAnswers
 {
     /// <summary>
-    /// One resource, read on the primary (a GET by id sees the caller's own writes): <paramref name="sql"/> returns at
-    /// most one row whose one column is the stored document (<c>jsonb</c>); the answer is <c>{"data": ...}</c> in
-    /// <paramref name="shape"/>, and no row is a 404 (the status pages write its problem details). It takes the
-    /// caller's account as <c>$1</c>, always, and the <paramref name="values"/> from <c>$2</c> on.
+    /// One resource: <paramref name="sql"/> returns at most one row whose one column is the stored document
+    /// (<c>jsonb</c>); the answer is <c>{"data": ...}</c> in <paramref name="shape"/>, and no row is a 404 (the status
+    /// pages write its problem details). It takes the source's account as <c>$1</c>, always, and the
+    /// <paramref name="values"/> from <c>$2</c> on.
     /// </summary>
-    public async Task<IResult> One(HttpContext context, string sql, AnswerShape shape, params object[] values)
+    public static async Task<IResult> One(AccountSource source, string sql, AnswerShape shape, CancellationToken token,
+        params object[] values)
     {
-        var account = StandbyReads.AccountOf(context, "a read");
-        var source = await reads.SourceOf(store, account, context, mayLag: false);
-        await using var command = Command(source, sql, [account, .. values]);
-        await using var reader = await command.ExecuteReaderAsync(context.RequestAborted);
-        if (!await reader.ReadAsync(context.RequestAborted)) return Results.NotFound();
+        await using var command = Command(source, sql, [source.Account, .. values]);
+        await using var reader = await command.ExecuteReaderAsync(token);
+        if (!await reader.ReadAsync(token)) return Results.NotFound();
         var answer = new ArrayBufferWriter<byte>(1024);
         answer.Write("""{"data":"""u8);
         shape.Write(StoredDocument(reader, 0), answer);
@@ -46,25 +44,22 @@ public sealed class StoredAnswers(IDocumentStore store, StandbyReads reads)
     }
 
     /// <summary>
-    /// A page of a list, a read that may lag (from a standby while one is up, <see cref="StandbyReads"/>), newest first
-    /// by keyset on the id, as <see cref="Pagination"/> reads every list (no OFFSET, no count), in SQL, for a hot list:
+    /// A page of a list, newest first by keyset on the id, as <see cref="Pagination"/> reads every list (no OFFSET, no count), in SQL, for a hot list:
     /// Marten parses and plans a LINQ query again on every request. <paramref name="sql"/> returns rows of (id, stored
     /// document), taking the account as <c>$1</c>, the cursor as <c>$2</c> (every id is below the first page's) and the
     /// limit plus one as <c>$3</c>; the envelope (<c>{"data": [...], "pagination": {...}}</c>) is written around the items.
     /// </summary>
-    public async Task<IResult> Page(HttpContext context, string sql, AnswerShape shape, PageRequest page)
+    public static async Task<IResult> Page(AccountSource source, string sql, AnswerShape shape, PageRequest page, CancellationToken token)
     {
-        var account = StandbyReads.AccountOf(context, "a lagging read");
-        var source = await reads.SourceOf(store, account, context, mayLag: true);
-        await using var command = Command(source, sql, [account, page.Cursor ?? Pagination.AfterEveryId, page.Take + 1]);
-        await using var reader = await command.ExecuteReaderAsync(context.RequestAborted);
+        await using var command = Command(source, sql, [source.Account, page.Cursor ?? Pagination.AfterEveryId, page.Take + 1]);
+        await using var reader = await command.ExecuteReaderAsync(token);
         // Pagination.Of's page, written as bytes: the row past the limit says there is more; the cursor is the last item's id.
         var answer = new ArrayBufferWriter<byte>(1024 * Math.Min(page.Take, 16));
         answer.Write("""{"data":["""u8);
         Guid last = default;
         var items = 0;
         var hasMore = false;
-        while (await reader.ReadAsync(context.RequestAborted))
+        while (await reader.ReadAsync(token))
         {
             if (items == page.Take) { hasMore = true; break; }
             if (items++ > 0) answer.Write(","u8);
@@ -88,9 +83,9 @@ public sealed class StoredAnswers(IDocumentStore store, StandbyReads reads)
     private const byte JsonbVersion = 1;
 
     /// <summary>A command of the data source: it takes a pooled connection when run, and gives it back with its reader.</summary>
-    private static NpgsqlCommand Command(NpgsqlDataSource source, string sql, object[] values)
+    private static NpgsqlCommand Command(AccountSource source, string sql, object[] values)
     {
-        var command = source.CreateCommand(sql);
+        var command = source.DataSource.CreateCommand(sql);
         foreach (var value in values) command.Parameters.Add(new NpgsqlParameter { Value = value });
         return command;
     }

@@ -15,6 +15,6 @@ public static class GetProductEndpoint
     [Authorize(Scopes.ProductsRead)]
     [ReadOnPrimary]
     [ProducesResponseType<Resource<ProductDetails>>(200)]
-    public static Task<IResult> Get(Guid id, StoredAnswers stored, ProductAnswers answers, HttpContext context) =>
-        stored.One(context, answers.ById, ProductAnswers.Details, id);
+    public static Task<IResult> Get(Guid id, AccountSource source, ProductAnswers answers, CancellationToken token) =>
+        StoredAnswers.One(source, answers.ById, ProductAnswers.Details, token, id);
 }

@@ -16,6 +16,6 @@ public static class ListProductsEndpoint
     [WolverineGet("/api/v1/products", OperationId = "listProducts", Summary = "List products, newest first")]
     [Authorize(Scopes.ProductsRead)]
     [ProducesResponseType<Page<ProductSummary>>(200)]
-    public static Task<IResult> Get([AsParameters] PageRequest page, StoredAnswers stored, ProductAnswers answers, HttpContext context) =>
-        stored.Page(context, answers.LivePage, ProductAnswers.Summary, page);
+    public static Task<IResult> Get([AsParameters] PageRequest page, AccountSource source, ProductAnswers answers, CancellationToken token) =>
+        StoredAnswers.Page(source, answers.LivePage, ProductAnswers.Summary, page, token);
 }

@@ -1,3 +1,4 @@
+using Catalog.Http;
 using Catalog.Licenses;
 using Catalog.Machines;
 using Catalog.Policies;
@@ -62,29 +63,37 @@ public sealed class LicenseInOneRead
         _byId = select + " l.id = $2";
     }
 
-    /// <summary>The session's account's license with this key (well-formed, upper case), or null.</summary>
-    public Task<LicenseConsulted?> ByKey(IQuerySession session, string key, string? fingerprint, CancellationToken token) =>
-        Read(session, _byKey, key, fingerprint, null, token);
+    /// <summary>
+    /// The account's license with this key (well-formed, upper case), or null: validation, which reads on the account's
+    /// source alone (no session).
+    /// </summary>
+    public async Task<LicenseConsulted?> ByKey(AccountSource source, string key, string? fingerprint, CancellationToken token)
+    {
+        await using var command = Command(source.DataSource.CreateCommand(_byKey), source.Account, key, fingerprint, null);
+        await using var reader = await command.ExecuteReaderAsync(token);
+        return await Read(reader, token);
+    }
 
     /// <summary>The session's account's license with this id, or null; with <paramref name="leasesLiveAt"/>, its leases live then counted.</summary>
-    public Task<LicenseConsulted?> ById(IQuerySession session, Guid id, string? fingerprint, CancellationToken token,
-        DateTimeOffset? leasesLiveAt = null) =>
-        Read(session, _byId, id, fingerprint, leasesLiveAt, token);
-
-    private async Task<LicenseConsulted?> Read(IQuerySession session, string sql, object license, string? fingerprint,
-        DateTimeOffset? leasesLiveAt, CancellationToken token)
+    public async Task<LicenseConsulted?> ById(IQuerySession session, Guid id, string? fingerprint, CancellationToken token,
+        DateTimeOffset? leasesLiveAt = null)
     {
-        await using var command = new NpgsqlCommand(sql)
-        {
-            Parameters =
-            {
-                new() { Value = session.TenantId },
-                new() { Value = license },
-                new() { Value = (object?)fingerprint ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text },
-                new() { Value = (object?)leasesLiveAt ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz }
-            }
-        };
+        await using var command = Command(new NpgsqlCommand(_byId), session.TenantId, id, fingerprint, leasesLiveAt);
         await using var reader = await session.ExecuteReaderAsync(command, token);
+        return await Read(reader, token);
+    }
+
+    private static NpgsqlCommand Command(NpgsqlCommand command, string account, object license, string? fingerprint, DateTimeOffset? leasesLiveAt)
+    {
+        command.Parameters.Add(new() { Value = account });
+        command.Parameters.Add(new() { Value = license });
+        command.Parameters.Add(new() { Value = (object?)fingerprint ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = (object?)leasesLiveAt ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        return command;
+    }
+
+    private async Task<LicenseConsulted?> Read(System.Data.Common.DbDataReader reader, CancellationToken token)
+    {
         if (!await reader.ReadAsync(token)) return null;
         T? Read<T>(int index) where T : class => reader.IsDBNull(index) ? null : _serializer.FromJson<T>(reader, index);
         var machine = Read<Machine>(3);

@@ -47,16 +47,16 @@ public static class ValidateLicenseEndpoint
     [WolverinePost("/api/v1/licenses/validate", OperationId = "validateLicense", Summary = "Validate a license key")]
     [Authorize(Scopes.LicensesValidate)] // or licenses:read, which implies it
     [ReadSentAsPost, ReadOnPrimary]
-    public static async Task<Resource<LicenseValidation>> Post(ValidateLicense command, IQuerySession session, LicenseInOneRead licenses,
+    public static async Task<Resource<LicenseValidation>> Post(ValidateLicense command, AccountSource source, LicenseInOneRead licenses,
         IDocumentStore store, ValidationTally tally, TimeProvider time, CancellationToken token)
     {
         var key = command.Key!.Trim().ToUpperInvariant();
         var question = command.Question;
         // What cannot be a key (a NUL, say, which PostgreSQL would refuse) is not found without asking.
-        var found = LicenseKeys.IsWellFormed(key) ? await licenses.ByKey(session, key, command.Fingerprint, token) : null;
-        found = await FirstValidation.StartClock(found, question, store, session.TenantId, time, token);
+        var found = LicenseKeys.IsWellFormed(key) ? await licenses.ByKey(source, key, command.Fingerprint, token) : null;
+        found = await FirstValidation.StartClock(found, question, store, source.Account, time, token);
         var now = time.GetUtcNow();
-        if (found is not null) tally.Count(session.TenantId, found.License.ProductId, now); // the product's chart (Activity/)
+        if (found is not null) tally.Count(source.Account, found.License.ProductId, now); // the product's chart (Activity/)
         return new(LicenseVerdict.Judge(found?.License, found?.Product, found?.Policy, now, question, found?.FingerprintKnown == true,
             found?.MachineDeadAt(now) == true));
     }

@@ -3,6 +3,7 @@
 using Catalog.Hosting;
 using Catalog.Http;
 using Catalog.Products;
+using Marten;
 using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
@@ -16,15 +17,17 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Catalog.Hosting.DatabaseServices _databaseServices;
-        private readonly Catalog.Http.StoredAnswers _storedAnswers;
+        private readonly Catalog.Http.StandbyReads _standbyReads;
         private readonly Catalog.Products.ProductAnswers _productAnswers;
+        private readonly Marten.IDocumentStore _documentStore;
 
-        public GET_api_v1_products_id(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Http.StoredAnswers storedAnswers, Catalog.Products.ProductAnswers productAnswers) : base(wolverineHttpOptions)
+        public GET_api_v1_products_id(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Http.StandbyReads standbyReads, Catalog.Products.ProductAnswers productAnswers, Marten.IDocumentStore documentStore) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _databaseServices = databaseServices;
-            _storedAnswers = storedAnswers;
+            _standbyReads = standbyReads;
             _productAnswers = productAnswers;
+            _documentStore = documentStore;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
@@ -45,6 +48,8 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var accountSource = await Catalog.Http.StandbyReads.PrimarySourceOf(_standbyReads, _documentStore, httpContext).ConfigureAwait(false);
+
             // Tenant Id detection
             // 1. Tenant Id is value of claim 'catalog_account'
             var tenantId = await TryDetectTenantId(httpContext);
@@ -63,7 +68,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Catalog.Products.GetProductEndpoint.Get(id, _storedAnswers, _productAnswers, httpContext).ConfigureAwait(false);
+            var result = await Catalog.Products.GetProductEndpoint.Get(id, accountSource, _productAnswers, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -2,6 +2,7 @@
 #pragma warning disable
 using Catalog.Activity;
 using Catalog.Hosting;
+using Catalog.Http;
 using Catalog.Validation;
 using Marten;
 using Microsoft.AspNetCore.Routing;
@@ -18,15 +19,17 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Catalog.Activity.ValidationTally _validationTally;
         private readonly Catalog.Hosting.DatabaseServices _databaseServices;
+        private readonly Catalog.Http.StandbyReads _standbyReads;
         private readonly Catalog.Validation.LicenseInOneRead _licenseInOneRead;
         private readonly Marten.IDocumentStore _documentStore;
         private readonly System.TimeProvider _timeProvider;
 
-        public POST_api_v1_licenses_validate(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Activity.ValidationTally validationTally, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Validation.LicenseInOneRead licenseInOneRead, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
+        public POST_api_v1_licenses_validate(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Activity.ValidationTally validationTally, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Http.StandbyReads standbyReads, Catalog.Validation.LicenseInOneRead licenseInOneRead, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _validationTally = validationTally;
             _databaseServices = databaseServices;
+            _standbyReads = standbyReads;
             _licenseInOneRead = licenseInOneRead;
             _documentStore = documentStore;
             _timeProvider = timeProvider;
@@ -50,7 +53,7 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            await using var querySession = Catalog.Http.StandbyReads.OnThePrimary(_documentStore, httpContext);
+            var accountSource = await Catalog.Http.StandbyReads.PrimarySourceOf(_standbyReads, _documentStore, httpContext).ConfigureAwait(false);
 
             // Tenant Id detection
             // 1. Tenant Id is value of claim 'catalog_account'
@@ -69,7 +72,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resourceOfLicenseValidation_response = await Catalog.Validation.ValidateLicenseEndpoint.Post(command, querySession, _licenseInOneRead, _documentStore, _validationTally, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var resourceOfLicenseValidation_response = await Catalog.Validation.ValidateLicenseEndpoint.Post(command, accountSource, _licenseInOneRead, _documentStore, _validationTally, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, resourceOfLicenseValidation_response, 404);

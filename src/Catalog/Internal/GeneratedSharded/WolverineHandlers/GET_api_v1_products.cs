@@ -3,6 +3,7 @@
 using Catalog.Hosting;
 using Catalog.Http;
 using Catalog.Products;
+using Marten;
 using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
@@ -16,15 +17,17 @@ namespace Internal.GeneratedSharded.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Catalog.Hosting.DatabaseServices _databaseServices;
-        private readonly Catalog.Http.StoredAnswers _storedAnswers;
+        private readonly Catalog.Http.StandbyReads _standbyReads;
         private readonly Catalog.Products.ProductAnswers _productAnswers;
+        private readonly Marten.IDocumentStore _documentStore;
 
-        public GET_api_v1_products(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Http.StoredAnswers storedAnswers, Catalog.Products.ProductAnswers productAnswers) : base(wolverineHttpOptions)
+        public GET_api_v1_products(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Http.StandbyReads standbyReads, Catalog.Products.ProductAnswers productAnswers, Marten.IDocumentStore documentStore) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _databaseServices = databaseServices;
-            _storedAnswers = storedAnswers;
+            _standbyReads = standbyReads;
             _productAnswers = productAnswers;
+            _documentStore = documentStore;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
@@ -44,6 +47,8 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                 await WriteProblems(problemDetails2, httpContext).ConfigureAwait(false);
                 return;
             }
+
+            var accountSource = await Catalog.Http.StandbyReads.LaggingSourceOf(_standbyReads, _documentStore, httpContext).ConfigureAwait(false);
 
             // Tenant Id detection
             // 1. Tenant Id is value of claim 'catalog_account'
@@ -77,7 +82,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Catalog.Products.ListProductsEndpoint.Get(pageRequest, _storedAnswers, _productAnswers, httpContext).ConfigureAwait(false);
+            var result = await Catalog.Products.ListProductsEndpoint.Get(pageRequest, accountSource, _productAnswers, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
