@@ -21,48 +21,90 @@ public sealed class RequestLogLines(IConfiguration configuration, TimeProvider t
     private static readonly TimeSpan GatherFor = TimeSpan.FromMilliseconds(50);
     private static readonly JsonEncodedText Category = JsonEncodedText.Encode(typeof(RequestLog).FullName!);
     // The console logger's MaxQueueLength: when standard error stalls, requests wait rather than the queue grow.
-    private readonly Channel<ArrayBufferWriter<byte>> _queue =
-        Channel.CreateBounded<ArrayBufferWriter<byte>>(new BoundedChannelOptions(2_500) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Channel<QueuedLine> _queue =
+        Channel.CreateBounded<QueuedLine>(new BoundedChannelOptions(2_500) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private Task _writing = Task.CompletedTask;
     private readonly CancellationTokenSource _closing = new(); // never disposed: it has no timer, and disposal may come twice
+
+    // Each thread writes its lines with one JSON writer and buffer, reused: a line costs the queue a pooled array alone.
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_line;
+    [ThreadStatic] private static Utf8JsonWriter? t_json;
+    [ThreadStatic] private static char[]? t_message;
 
     public bool Writes { get; } = string.Equals(configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase);
 
     public ValueTask WriteAsync(RequestLine request)
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            var message = string.Create(CultureInfo.InvariantCulture,
-                $"{request.Method} {request.Path} {request.Status} in {request.DurationMs} ms (account {request.AccountId ?? "(null)"}, request {request.RequestId})");
-            json.WriteStartObject();
-            Span<byte> timestamp = stackalloc byte[24];
-            time.GetUtcNow().UtcDateTime.TryFormat(timestamp, out var written, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-            json.WriteString("Timestamp", timestamp[..written]);
-            json.WriteNumber("EventId", RequestLog.EventId);
-            json.WriteString("LogLevel", "Information");
-            json.WriteString("Category", Category);
-            json.WriteString("Message", message);
-            json.WriteStartObject("State");
-            json.WriteString("Method", request.Method);
-            json.WriteString("Path", request.Path);
-            json.WriteNumber("Status", request.Status);
-            json.WriteNumber("DurationMs", request.DurationMs);
-            json.WriteString("AccountId", request.AccountId);
-            json.WriteString("RequestId", request.RequestId);
-            json.WriteString("{OriginalFormat}", RequestLog.Format);
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
+        var buffer = t_line ??= new ArrayBufferWriter<byte>(512);
+        buffer.ResetWrittenCount();
+        var json = t_json ??= new Utf8JsonWriter(buffer);
+        json.Reset(buffer);
+        json.WriteStartObject();
+        Span<byte> timestamp = stackalloc byte[24];
+        WriteTimestamp(time.GetUtcNow().UtcDateTime, timestamp);
+        json.WriteString("Timestamp", timestamp);
+        json.WriteNumber("EventId", RequestLog.EventId);
+        json.WriteString("LogLevel", "Information");
+        json.WriteString("Category", Category);
+        var message = t_message ??= new char[1024];
+        if (message.AsSpan().TryWrite(CultureInfo.InvariantCulture,
+                $"{request.Method} {request.Path} {request.Status} in {request.DurationMs} ms (account {request.AccountId ?? "(null)"}, request {request.RequestId})",
+                out var length))
+            json.WriteString("Message", message.AsSpan(0, length));
+        else // a path longer than the buffer
+            json.WriteString("Message", string.Create(CultureInfo.InvariantCulture,
+                $"{request.Method} {request.Path} {request.Status} in {request.DurationMs} ms (account {request.AccountId ?? "(null)"}, request {request.RequestId})"));
+        json.WriteStartObject("State");
+        json.WriteString("Method", request.Method);
+        json.WriteString("Path", request.Path);
+        json.WriteNumber("Status", request.Status);
+        json.WriteNumber("DurationMs", request.DurationMs);
+        json.WriteString("AccountId", request.AccountId);
+        json.WriteString("RequestId", request.RequestId);
+        json.WriteString("{OriginalFormat}", RequestLog.Format);
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.Flush();
         buffer.Write("\n"u8);
+        var line = new QueuedLine(ArrayPool<byte>.Shared.Rent(buffer.WrittenCount), buffer.WrittenCount);
+        buffer.WrittenSpan.CopyTo(line.Bytes);
         // A full queue holds the request back, as the console logger does; after shutdown the line is dropped.
-        return _queue.Writer.TryWrite(buffer) ? ValueTask.CompletedTask : Queue(buffer);
+        return _queue.Writer.TryWrite(line) ? ValueTask.CompletedTask : Queue(line);
     }
 
-    private async ValueTask Queue(ArrayBufferWriter<byte> line)
+    /// <summary>yyyy-MM-ddTHH:mm:ss.fffZ, as the console's TimestampFormat says, in digits without a format string's parsing.</summary>
+    private static void WriteTimestamp(DateTime utc, Span<byte> text)
+    {
+        static void Digits(Span<byte> into, int value)
+        {
+            for (var i = into.Length - 1; i >= 0; i--, value /= 10) into[i] = (byte)('0' + value % 10);
+        }
+        Digits(text[..4], utc.Year);
+        text[4] = (byte)'-';
+        Digits(text[5..7], utc.Month);
+        text[7] = (byte)'-';
+        Digits(text[8..10], utc.Day);
+        text[10] = (byte)'T';
+        Digits(text[11..13], utc.Hour);
+        text[13] = (byte)':';
+        Digits(text[14..16], utc.Minute);
+        text[16] = (byte)':';
+        Digits(text[17..19], utc.Second);
+        text[19] = (byte)'.';
+        Digits(text[20..23], utc.Millisecond);
+        text[23] = (byte)'Z';
+    }
+
+    /// <summary>A line's bytes in an array rented from the shared pool, returned once written.</summary>
+    private readonly record struct QueuedLine(byte[] Bytes, int Length)
+    {
+        public ReadOnlySpan<byte> Span => Bytes.AsSpan(0, Length);
+    }
+
+    private async ValueTask Queue(QueuedLine line)
     {
         try { await _queue.Writer.WriteAsync(line); }
-        catch (ChannelClosedException) { }
+        catch (ChannelClosedException) { ArrayPool<byte>.Shared.Return(line.Bytes); }
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -94,9 +136,10 @@ public sealed class RequestLogLines(IConfiguration configuration, TimeProvider t
             var length = 0;
             while (_queue.Reader.TryRead(out var line))
             {
-                if (length > 0 && length + line.WrittenCount > WriteSize) { Write(error, batch.AsSpan(0, length)); length = 0; }
-                if (line.WrittenCount > WriteSize) Write(error, line.WrittenSpan); // alone, as long as it is
-                else { line.WrittenSpan.CopyTo(batch.AsSpan(length)); length += line.WrittenCount; }
+                if (length > 0 && length + line.Length > WriteSize) { Write(error, batch.AsSpan(0, length)); length = 0; }
+                if (line.Length > WriteSize) Write(error, line.Span); // alone, as long as it is
+                else { line.Span.CopyTo(batch.AsSpan(length)); length += line.Length; }
+                ArrayPool<byte>.Shared.Return(line.Bytes);
             }
             if (length > 0) Write(error, batch.AsSpan(0, length));
         }
