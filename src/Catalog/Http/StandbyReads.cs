@@ -27,7 +27,33 @@ public sealed class ReadOnPrimaryAttribute : NonTransactionalAttribute;
 /// <see cref="ReadMayLagAttribute"/> that takes one is given it instead of a session. Every statement filters on
 /// <see cref="Account"/>.
 /// </summary>
-public sealed record AccountSource(NpgsqlDataSource DataSource, string Account);
+public sealed record AccountSource(NpgsqlDataSource DataSource, string Account)
+{
+    private const int Attempts = 3;
+
+    /// <summary>
+    /// Runs a read's command. When the database dropped the connection it ran on (a restart, a failover, an idle
+    /// connection closed), the pool is cleared and the read runs again on a fresh connection, up to three times in all,
+    /// as Marten's sessions retry theirs, with nothing around the command when it succeeds. A read changes nothing, so
+    /// running it again is safe; a database that stays away is a 503 (DatabaseErrors.cs); a timeout is not run again.
+    /// </summary>
+    public async Task<NpgsqlDataReader> ReadAsync(NpgsqlCommand command, CancellationToken token)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await command.ExecuteReaderAsync(token);
+            }
+            catch (Exception e) when (attempt < Attempts && !token.IsCancellationRequested && e.Find<TimeoutException>() is null
+                                      && DatabaseExceptionHandler.IsDatabaseUnavailable(e))
+            {
+                DataSource.Clear();
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), token);
+            }
+        }
+    }
+}
 
 /// <summary>
 /// <c>Database:ReadFromStandby</c>: with a multi-host connection string (<c>Host=primary,standby</c>), the reads marked

@@ -34,7 +34,7 @@ public static class StoredAnswers
         params object[] values)
     {
         await using var command = Command(source, sql, [source.Account, .. values]);
-        await using var reader = await command.ExecuteReaderAsync(token);
+        await using var reader = await source.ReadAsync(command, token);
         if (!await reader.ReadAsync(token)) return Results.NotFound();
         var answer = new ArrayBufferWriter<byte>(1024);
         answer.Write("""{"data":"""u8);
@@ -52,7 +52,7 @@ public static class StoredAnswers
     public static async Task<IResult> Page(AccountSource source, string sql, AnswerShape shape, PageRequest page, CancellationToken token)
     {
         await using var command = Command(source, sql, [source.Account, page.Cursor ?? Pagination.AfterEveryId, page.Take + 1]);
-        await using var reader = await command.ExecuteReaderAsync(token);
+        await using var reader = await source.ReadAsync(command, token);
         // Pagination.Of's page, written as bytes: the row past the limit says there is more; the cursor is the last item's id.
         var answer = new ArrayBufferWriter<byte>(1024 * Math.Min(page.Take, 16));
         answer.Write("""{"data":["""u8);

@@ -70,7 +70,7 @@ public sealed class LicenseInOneRead
     public async Task<LicenseConsulted?> ByKey(AccountSource source, string key, string? fingerprint, CancellationToken token)
     {
         await using var command = Command(source.DataSource.CreateCommand(_byKey), source.Account, key, fingerprint, null);
-        await using var reader = await command.ExecuteReaderAsync(token);
+        await using var reader = await source.ReadAsync(command, token);
         return await Read(reader, token);
     }
 
