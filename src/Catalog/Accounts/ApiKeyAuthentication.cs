@@ -41,9 +41,7 @@ public sealed class ApiKeyDirectory(Catalog.Hosting.IDirectoryStore store, Crede
     }
 
     /// <summary>Any credential but a license key's (<c>Authorization: License …</c>, Licenses/) is taken for an API key.</summary>
-    public bool IsPresentedIn(HttpRequest request) =>
-        !request.Headers.Authorization.ToString().StartsWith(CatalogClaims.LicenseKeyScheme + " ", StringComparison.OrdinalIgnoreCase)
-        && PresentedKey(request) is not null;
+    public bool IsPresentedIn(HttpRequest request) => !CatalogClaims.PresentsLicenseKey(request) && PresentedKey(request) is not null;
 
     /// <summary>A key this node found valid lately, from memory alone (the rate limiter asks before authentication).</summary>
     public RecognisedCredential? Recognise(HttpRequest request) =>

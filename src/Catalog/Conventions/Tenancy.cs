@@ -12,6 +12,13 @@ public static class CatalogClaims
     /// <summary>The license of a license key (the client endpoints' credential, <c>Authorization: License &lt;key&gt;</c>).</summary>
     public const string LicenseId = "catalog_license";
     public const string LicenseKeyScheme = "License";
+    /// <summary>
+    /// Whether the request presents a license key (<c>Authorization: License …</c>, any case): the one test that tells
+    /// the two kinds of credential apart, so that a request is always one kind or the other, never both.
+    /// </summary>
+    public static bool PresentsLicenseKey(Microsoft.AspNetCore.Http.HttpRequest request) =>
+        request.Headers.Authorization.ToString().StartsWith(LicenseKeyScheme + " ", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The authorization policy of the client endpoints: a license key, not an API key.</summary>
     public const string LicenseKeyPolicy = "license-key";
 

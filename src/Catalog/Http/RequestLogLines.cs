@@ -47,13 +47,13 @@ public sealed class RequestLogLines(IConfiguration configuration, TimeProvider t
         json.WriteString("LogLevel", "Information");
         json.WriteString("Category", Category);
         var message = t_message ??= new char[1024];
-        if (message.AsSpan().TryWrite(CultureInfo.InvariantCulture,
-                $"{request.Method} {request.Path} {request.Status} in {request.DurationMs} ms (account {request.AccountId ?? "(null)"}, request {request.RequestId})",
-                out var length))
-            json.WriteString("Message", message.AsSpan(0, length));
-        else // a path longer than the buffer
-            json.WriteString("Message", string.Create(CultureInfo.InvariantCulture,
-                $"{request.Method} {request.Path} {request.Status} in {request.DurationMs} ms (account {request.AccountId ?? "(null)"}, request {request.RequestId})"));
+        int length;
+        // A path longer than the buffer grows it (Kestrel bounds the request line).
+        while (!message.AsSpan().TryWrite(CultureInfo.InvariantCulture,
+                   $"{request.Method} {request.Path} {request.Status} in {request.DurationMs} ms (account {request.AccountId ?? "(null)"}, request {request.RequestId})",
+                   out length))
+            message = t_message = new char[message.Length * 2];
+        json.WriteString("Message", message.AsSpan(0, length));
         json.WriteStartObject("State");
         json.WriteString("Method", request.Method);
         json.WriteString("Path", request.Path);
@@ -72,26 +72,16 @@ public sealed class RequestLogLines(IConfiguration configuration, TimeProvider t
         return _queue.Writer.TryWrite(line) ? ValueTask.CompletedTask : Queue(line);
     }
 
-    /// <summary>yyyy-MM-ddTHH:mm:ss.fffZ, as the console's TimestampFormat says, in digits without a format string's parsing.</summary>
+    /// <summary>
+    /// yyyy-MM-ddTHH:mm:ss.fffZ, as the console's TimestampFormat says: the standard sortable format (a fast path, where
+    /// a custom format string is parsed on every call), then the milliseconds in digits.
+    /// </summary>
     private static void WriteTimestamp(DateTime utc, Span<byte> text)
     {
-        static void Digits(Span<byte> into, int value)
-        {
-            for (var i = into.Length - 1; i >= 0; i--, value /= 10) into[i] = (byte)('0' + value % 10);
-        }
-        Digits(text[..4], utc.Year);
-        text[4] = (byte)'-';
-        Digits(text[5..7], utc.Month);
-        text[7] = (byte)'-';
-        Digits(text[8..10], utc.Day);
-        text[10] = (byte)'T';
-        Digits(text[11..13], utc.Hour);
-        text[13] = (byte)':';
-        Digits(text[14..16], utc.Minute);
-        text[16] = (byte)':';
-        Digits(text[17..19], utc.Second);
+        utc.TryFormat(text, out _, "s", CultureInfo.InvariantCulture); // yyyy-MM-ddTHH:mm:ss
         text[19] = (byte)'.';
-        Digits(text[20..23], utc.Millisecond);
+        var milliseconds = utc.Millisecond;
+        for (var i = 22; i >= 20; i--, milliseconds /= 10) text[i] = (byte)('0' + milliseconds % 10);
         text[23] = (byte)'Z';
     }
 

@@ -103,8 +103,7 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
     public static async Task<IQuerySession> Open(IDocumentStore store, StandbyReads reads, HttpContext context, CancellationToken token)
     {
         var account = AccountOf(context, "a lagging read");
-        if (context.Items.ContainsKey(LaggingReadOnThePrimary) || await reads.StandbyOf(store, account) is not { } standby)
-            return store.QuerySession(account);
+        if (await reads.LaggingStandbyOf(store, account, context) is not { } standby) return store.QuerySession(account);
         // Marten uses a connection it is given only when it is open, and closes it with the session.
         var connection = await standby.OpenConnectionAsync(token);
         try
@@ -126,14 +125,18 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
     /// </summary>
     private async ValueTask<NpgsqlDataSource> SourceOf(IDocumentStore store, string account, HttpContext context, bool mayLag)
     {
-        if (mayLag && !context.Items.ContainsKey(LaggingReadOnThePrimary) && await StandbyOf(store, account) is { } standby) return standby;
+        if (mayLag && await LaggingStandbyOf(store, account, context) is { } standby) return standby;
         return await store.Storage.FindOrCreateDatabase(account) is Weasel.Postgresql.PostgresqlDatabase database
             ? database.DataSource
             : throw new InvalidOperationException("Marten's database is not a PostgreSQL database with a data source");
     }
 
+    /// <summary>The standby a lagging read goes to, unless none is configured or it already failed this request.</summary>
+    private ValueTask<NpgsqlDataSource?> LaggingStandbyOf(IDocumentStore store, string account, HttpContext context) =>
+        context.Items.ContainsKey(LaggingReadOnThePrimary) ? ValueTask.FromResult<NpgsqlDataSource?>(null) : StandbyOf(store, account);
+
     /// <summary>The account of an authenticated request: the tenant its reads are limited to.</summary>
-    public static string AccountOf(HttpContext context, string read) =>
+    private static string AccountOf(HttpContext context, string read) =>
         context.User.FindFirstValue(CatalogClaims.AccountId) ?? throw new InvalidOperationException($"{read} needs an authenticated account");
 
     private const string LaggingReadOnThePrimary = "catalog.lagging-read-on-the-primary";

@@ -17,7 +17,7 @@ namespace Catalog.Http;
 /// and a test holds the two to the same JSON. The statement runs on the account's database's own Npgsql source
 /// (<see cref="AccountSource"/>), with no Marten session.
 /// <para>
-/// Every statement is given the session's account as <c>$1</c> and must filter on it (a test checks each). What .NET's
+/// Every statement is given the source's account as <c>$1</c> and must filter on it (a test checks each). What .NET's
 /// encoder writes as <c>\u</c> escapes (all but ASCII, and <c>&lt; &gt; &amp; ' + `</c>) stays as stored, in UTF-8:
 /// the same JSON value, in an <c>application/json</c> answer.
 /// </para>

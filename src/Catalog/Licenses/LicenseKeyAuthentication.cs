@@ -69,8 +69,7 @@ public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore di
     /// ship calls. A malformed, unknown or revoked key fails (401 with <c>WWW-Authenticate: License</c>); a valid one
     /// carries its license and its account, the tenant of every session the request opens.
     /// </summary>
-    public bool IsPresentedIn(HttpRequest request) =>
-        request.Headers.Authorization.ToString().StartsWith(Prefix, StringComparison.OrdinalIgnoreCase);
+    public bool IsPresentedIn(HttpRequest request) => CatalogClaims.PresentsLicenseKey(request);
 
     public async ValueTask<AuthenticateResult> AuthenticateAsync(HttpContext context)
     {
@@ -90,9 +89,8 @@ public sealed class LicenseKeyDirectory(IDocumentStore store, IDirectoryStore di
     /// <summary>The well-formed license key of <c>Authorization: License &lt;key&gt;</c>, upper-cased, or null.</summary>
     public static string? PresentedKey(HttpRequest request)
     {
-        var authorization = request.Headers.Authorization.ToString();
-        if (!authorization.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase)) return null;
-        var key = authorization[Prefix.Length..].Trim().ToUpperInvariant();
+        if (!CatalogClaims.PresentsLicenseKey(request)) return null;
+        var key = request.Headers.Authorization.ToString()[Prefix.Length..].Trim().ToUpperInvariant();
         return LicenseKeys.IsWellFormed(key) ? key : null;
     }
 }
