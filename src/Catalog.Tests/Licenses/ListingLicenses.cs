@@ -158,4 +158,45 @@ public class ListingLicenses(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(2, all.LastJson.GetProperty("data").GetArrayLength());
         Assert.Equal(issued.Data.GetRawText(), Assert.Single(ofProduct.LastJson.GetProperty("data").EnumerateArray()).GetRawText());
     }
+    [Fact]
+    public async Task revoked_licenses_are_read_from_their_own_index_however_many_others_the_account_holds()
+    {
+        var vendor = await AClient();
+        var small = await AProductWithLicenses(vendor, 8);
+        var revoked = small.Licenses.Where((_, i) => i % 4 == 0).Select(x => x.Id).ToList();
+        foreach (var id in revoked)
+            Assert.Equal(200, (await Post($"/api/v1/licenses/{id}/revoke", vendor, new { })).Status);
+        // Beside it, a product of many licenses none of which is revoked, newer than all of them.
+        var big = await CreateProduct(vendor);
+        var start = DateTimeOffset.UtcNow;
+        await Store.BulkInsertDocumentsAsync(vendor.AccountId.ToString(), Enumerable.Range(0, 20_000).Select(i =>
+                new License(Guid.CreateVersion7(start.AddMilliseconds(i)), big.Id, $"SEED-{big.Id:N}-{i}".ToUpperInvariant(), null, null,
+                    start, start, []) { AccountId = vendor.AccountId }),
+            Weasel.Core.BulkInsertMode.InsertsOnly, 10_000);
+
+        Assert.Equal(revoked.AsEnumerable().Reverse(),
+            (await Get("/api/v1/licenses?status=revoked", vendor)).As<List<LicenseDetails>>().Select(x => x.Id));
+        Assert.Equal(revoked.AsEnumerable().Reverse(),
+            (await Get($"/api/v1/licenses?status=revoked&productId={small.Id}", vendor)).As<List<LicenseDetails>>().Select(x => x.Id));
+
+        // An account's revoked licenses are read from their partial index and nothing else, as planned with and without
+        // the values (read on the single database's tables); the other licenses are never walked or sorted.
+        if (StorageMode.Sharded) return;
+        await using (var database = await OpenDatabase())
+        await using (var analyze = new Npgsql.NpgsqlCommand("analyze catalog.mt_doc_license", database))
+            await analyze.ExecuteNonQueryAsync();
+        await using var session = Store.QuerySession(vendor.AccountId.ToString());
+        foreach (var generic in new[] { false, true })
+        {
+            var ofAccount = await PlanOf(ListLicensesEndpoint.Page(session, null, LicenseStatus.Revoked, null, DateTimeOffset.UtcNow, 26),
+                analyze: true, generic: generic);
+            Assert.True(ofAccount.Any(x => x.Contains("using mt_doc_license_idx_tenant_id_id_revoked") && x.Contains("actual rows=2 "))
+                && !ofAccount.Any(x => x.Contains("Sort") || x.Contains("Seq Scan")), string.Join("\n", ofAccount));
+            var ofProduct = await PlanOf(ListLicensesEndpoint.Page(session, small.Id, LicenseStatus.Revoked, null, DateTimeOffset.UtcNow, 26),
+                analyze: true, generic: generic);
+            // A product's: its revoked licenses' index, or its own licenses' (the planner's choice for a small product).
+            Assert.True(ofProduct.Any(x => x.Contains("using mt_doc_license_idx_product_id_id") && x.Contains("actual rows=2 "))
+                && !ofProduct.Any(x => x.Contains("Sort") || x.Contains("Seq Scan")), string.Join("\n", ofProduct));
+        }
+    }
 }
