@@ -11,7 +11,7 @@ namespace Catalog.Tests.Reliability;
 /// <summary>
 /// The service's connections prepare the statements they repeat and skip Npgsql's DISCARD ALL on every return to
 /// the pool (bench/README.md: half of PostgreSQL's work per request), unless the operator's connection string
-/// decides otherwise. A read that runs on a connection the database dropped runs again on a fresh one.
+/// decides otherwise; their time zone is UTC, always. A read that runs on a connection the database dropped runs again on a fresh one.
 /// </summary>
 public class DatabaseConnections(AppFixture fixture) : ApiTest(fixture)
 {
@@ -27,6 +27,7 @@ public class DatabaseConnections(AppFixture fixture) : ApiTest(fixture)
 
         Assert.Equal(64, settings.MaxAutoPrepare);
         Assert.True(settings.NoResetOnClose);
+        Assert.Equal("UTC", settings.Timezone);
         // And it still serves with them.
         await CreateProduct(client);
         await CreateProduct(client);
@@ -86,6 +87,14 @@ public class DatabaseConnections(AppFixture fixture) : ApiTest(fixture)
         Assert.Equal(0, settings.MaxAutoPrepare);
         Assert.False(settings.NoResetOnClose);
         Assert.Equal("db", settings.Host);
+    }
+
+    [Fact]
+    public void the_session_time_zone_is_utc_whatever_the_string_says()
+    {
+        // An appended event's timestamp is the database's UTC wall-clock time, read in the session's time zone.
+        Assert.Equal("UTC", new NpgsqlConnectionStringBuilder(
+            Database.WithServiceDefaults("Host=db;Database=catalog;Timezone=Asia/Kathmandu")).Timezone);
     }
 
     [Fact]
