@@ -29,6 +29,8 @@ public partial class ProductActivationsProjection : MultiStreamProjection<Produc
     public ProductActivationsProjection()
     {
         Identity<MachineActivated>(e => ProductActivations.IdOf(e.ProductId, ProductActivations.DayOf(e.ActivatedAt)));
+        // The daemon then reads only activations: Evolve takes any event, so nothing else tells Marten what it needs.
+        IncludeType<MachineActivated>();
     }
 
     public override ProductActivations Evolve(ProductActivations? snapshot, string id, IEvent e)
