@@ -133,9 +133,10 @@ public static class Database
         // A quick append, which the event log relies on: it locks its stream's row before drawing sequence numbers, so a
         // stream's versions follow its sequence (EventLog/ListEvents.PageOfStream). Quick rather than Marten's default
         // (QuickWithServerTimestamps): a new stream is then written with plain inserts (the stream's row first, whose key
-        // keeps out a second start) instead of the append function, which cost PostgreSQL 162 µs a create against 97
-        // (bench/README.md). Appends to a stream take their timestamp from the database as `now() at time zone 'utc'`,
-        // read in the session's time zone: the connections say UTC (WithServiceDefaults).
+        // keeps out a second start) instead of the append function and its six arrays: creates ×1.15 at 32 connections
+        // in turns against the function (bench/README.md, fifth round). Appends to a stream take their timestamp from the
+        // database as `now() at time zone 'utc'`, read in the session's time zone: the connections say UTC
+        // (WithServiceDefaults).
         options.Events.AppendMode = JasperFx.Events.EventAppendMode.Quick;
         return options;
     }
