@@ -11,7 +11,8 @@ namespace Catalog.Tests.Reliability;
 /// <summary>
 /// The service's connections prepare the statements they repeat and skip Npgsql's DISCARD ALL on every return to
 /// the pool (bench/README.md: half of PostgreSQL's work per request), unless the operator's connection string
-/// decides otherwise; their time zone is UTC, always. A read that runs on a connection the database dropped runs again on a fresh one.
+/// decides otherwise; their time zone is UTC, always. A read that runs on a connection the database dropped runs again
+/// on a fresh one.
 /// </summary>
 public class DatabaseConnections(AppFixture fixture) : ApiTest(fixture)
 {
