@@ -132,6 +132,47 @@ public class BadInput(AppFixture fixture) : ApiTest(fixture)
         await NothingWasStored(client);
     }
 
+    /// <summary>
+    /// Through Kestrel: a body Kestrel cannot read (chunks it cannot parse, or one that stops arriving) is the client's
+    /// fault, answered with Kestrel's own status as problem details, with no error in the service's log, and nothing is
+    /// stored, keyed or not. It was a 500, and an unhandled exception logged at Error for every such client.
+    /// </summary>
+    [Theory]
+    [InlineData("malformed chunks", false, 400)]
+    [InlineData("malformed chunks", true, 400)]
+    [InlineData("a body that stops arriving", false, 408)]
+    [InlineData("a body that stops arriving", true, 408)]
+    public async Task over_kestrel_a_body_kestrel_cannot_read_is_its_4xx_not_a_500(string what, bool keyed, int status)
+    {
+        var client = await AClient();
+        await using var service = await ServiceProcess.Start();
+        var port = new Uri(service.BaseUrl).Port;
+
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        var stream = socket.GetStream();
+        var head = "POST /api/v1/products HTTP/1.1\r\nHost: localhost\r\n" +
+                   $"Authorization: Bearer {client.Key}\r\nContent-Type: application/json\r\n" +
+                   (keyed ? $"Idempotency-Key: {Guid.NewGuid()}\r\n" : "") +
+                   (what == "malformed chunks"
+                       ? "Transfer-Encoding: chunked\r\n\r\nzz\r\n{\"name\":\"a\"}\r\n"
+                       // Kestrel's MinRequestBodyDataRate: 240 bytes a second after a 5 s grace.
+                       : "Content-Length: 100\r\n\r\n{\"name\":\"a\",");
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+
+        using var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+        var statusLine = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var headers = new List<string>();
+        for (var line = await reader.ReadLineAsync(); !string.IsNullOrEmpty(line); line = await reader.ReadLineAsync()) headers.Add(line);
+
+        Assert.StartsWith($"HTTP/1.1 {status} ", statusLine);
+        Assert.Contains(headers, x => x.Equals("Content-Type: application/problem+json", StringComparison.OrdinalIgnoreCase));
+        await NothingWasStored(client);
+        // The request log's line is written in batches: give it a moment, then no line of the service's is an error.
+        await Task.Delay(200);
+        Assert.DoesNotContain(service.Output, x => x.Contains("\"LogLevel\":\"Error\"") || x.Contains("\"LogLevel\":\"Critical\""));
+    }
+
     [Fact]
     public async Task an_unsupported_method_is_405_problem_details()
     {

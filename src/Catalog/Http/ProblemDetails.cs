@@ -11,7 +11,7 @@ public static class ErrorHandling
         services.AddSingleton(TimeProvider.System);
         services.ConfigureSystemTextJsonForWolverineOrMinimalApi(json => ApiJson.Configure(json.SerializerOptions));
         services.AddLogging(logging => logging.QuietClientJsonMistakes(typeof(ErrorHandling).Assembly));
-        services.AddExceptionHandler<OversizedBodies>();
+        services.AddExceptionHandler<UnreadableBodies>();
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             var problem = context.ProblemDetails;

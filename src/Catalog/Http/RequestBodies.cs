@@ -178,13 +178,26 @@ public static partial class RequestBodies
     }
 }
 
-/// <summary>Wolverine's idempotency fingerprint reads a keyed POST's body first: over Kestrel's cap it throws, answered as the same 413.</summary>
-public sealed class OversizedBodies(IProblemDetailsService problems) : IExceptionHandler
+/// <summary>
+/// A body Kestrel gave up reading is the client's doing, answered with Kestrel's own status, never a 500 and an error
+/// in the log: one that arrives too slowly (408, <c>MinRequestBodyDataRate</c>), one that ends before its
+/// <c>Content-Length</c> (400), one over Kestrel's cap (413: Wolverine's idempotency fingerprint reads a keyed POST's
+/// body first). Handled here, ASP.NET records no diagnostics for it; the request log still has its line.
+/// </summary>
+public sealed class UnreadableBodies(IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken token)
     {
-        if (exception.Find<BadHttpRequestException>() is not { StatusCode: StatusCodes.Status413PayloadTooLarge }) return false;
-        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = RequestBodies.TooLarge, Exception = exception });
+        if (exception.Find<BadHttpRequestException>() is not { } unreadable || context.Response.HasStarted) return false;
+        var problem = unreadable.StatusCode switch
+        {
+            StatusCodes.Status413PayloadTooLarge => RequestBodies.TooLarge,
+            StatusCodes.Status408RequestTimeout => Problems.Status(408, "The request body arrived too slowly; send it again."),
+            StatusCodes.Status400BadRequest => Problems.Status(400, "The request body could not be read: it ended before its Content-Length, or its chunked encoding is malformed."),
+            var status and >= 400 and < 500 => Problems.Status(status, "The request could not be read."),
+            _ => Problems.Status(400, "The request could not be read.")
+        };
+        context.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
 }
