@@ -104,7 +104,7 @@ namespace Catalog.Licensing
     {
         /// <summary>An answer this version of the SDK does not know (see <see cref="LicensingError.Status"/> and <see cref="LicensingError.RawCode"/>).</summary>
         Other,
-        /// <summary>No answer: no network, DNS, TLS or a timeout. Transient.</summary>
+        /// <summary>No answer (no network, DNS, TLS or a timeout), or a 408: the request did not reach the service whole. Transient.</summary>
         Unreachable,
         /// <summary>An answer that is not the service's (not its JSON, or a license file that does not verify): a proxy, a captive portal, or a fake server.</summary>
         Untrusted,
@@ -165,6 +165,7 @@ namespace Catalog.Licensing
             }
             if (status == 401) return LicensingErrorCode.InvalidKey;
             if (status == 429) return LicensingErrorCode.RateLimited;
+            if (status == 408) return LicensingErrorCode.Unreachable;
             if (status >= 500) return LicensingErrorCode.ServiceUnavailable;
             if (status == 400) return LicensingErrorCode.InvalidRequest;
             if (status == 404) return LicensingErrorCode.NotFound;

@@ -31,6 +31,7 @@ public class when_reading_problems
     [Theory]
     [InlineData(401, LicensingErrorCode.InvalidKey)]
     [InlineData(429, LicensingErrorCode.RateLimited)]
+    [InlineData(408, LicensingErrorCode.Unreachable)]
     [InlineData(503, LicensingErrorCode.ServiceUnavailable)]
     [InlineData(400, LicensingErrorCode.InvalidRequest)]
     [InlineData(404, LicensingErrorCode.NotFound)]

@@ -108,6 +108,7 @@ public static class Problems
         404 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.5",
         405 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.6",
         406 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.7",
+        408 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.9",
         409 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.10",
         413 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.14",
         415 => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.16",

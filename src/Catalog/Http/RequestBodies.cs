@@ -180,9 +180,10 @@ public static partial class RequestBodies
 
 /// <summary>
 /// A body Kestrel gave up reading is the client's doing, answered with Kestrel's own status, never a 500 and an error
-/// in the log: one that arrives too slowly (408, <c>MinRequestBodyDataRate</c>), one that ends before its
-/// <c>Content-Length</c> (400), one over Kestrel's cap (413: Wolverine's idempotency fingerprint reads a keyed POST's
-/// body first). Handled here, ASP.NET records no diagnostics for it; the request log still has its line.
+/// in the log: one that arrives too slowly (408, <c>MinRequestBodyDataRate</c>), one cut short or badly chunked (400),
+/// one over Kestrel's cap (413: Wolverine's idempotency fingerprint reads a keyed POST's body first). Handled here,
+/// ASP.NET records no diagnostics for it; the request log still has its line. Any other status stays the 500 it was:
+/// only these three are known to be the client's.
 /// </summary>
 public sealed class UnreadableBodies(IProblemDetailsService problems) : IExceptionHandler
 {
@@ -194,9 +195,9 @@ public sealed class UnreadableBodies(IProblemDetailsService problems) : IExcepti
             StatusCodes.Status413PayloadTooLarge => RequestBodies.TooLarge,
             StatusCodes.Status408RequestTimeout => Problems.Status(408, "The request body arrived too slowly; send it again."),
             StatusCodes.Status400BadRequest => Problems.Status(400, "The request body could not be read: it ended before its Content-Length, or its chunked encoding is malformed."),
-            var status and >= 400 and < 500 => Problems.Status(status, "The request could not be read."),
-            _ => Problems.Status(400, "The request could not be read.")
+            _ => null
         };
+        if (problem is null) return false;
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
