@@ -97,7 +97,8 @@ public static class ListEventsEndpoint
     /// (account, stream, version) index: a stream's versions follow its sequence numbers (Marten's quick append reads
     /// the stream's version before its sequence numbers, and the stream's key refuses a version twice:
     /// Database.DeclareEventStore), so the scan starts at the cursor's version (when the cursor is one of the stream's
-    /// events, as a previous page's is) and stops at its limit, whatever the account holds. The types only leave out the stream's internal events, which are few.
+    /// events, as a previous page's is) and stops at its limit, whatever the account holds. The types only leave out
+    /// the stream's internal events, which are few.
     /// </summary>
     public static IQueryable<IEvent> PageOfStream(IQuerySession session, Guid stream, Type[] types, long? cursor, int count)
     {

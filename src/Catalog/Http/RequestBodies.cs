@@ -189,7 +189,7 @@ public sealed class UnreadableBodies(IProblemDetailsService problems) : IExcepti
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken token)
     {
-        if (exception.Find<BadHttpRequestException>() is not { } unreadable || context.Response.HasStarted) return false;
+        if (exception.Find<BadHttpRequestException>() is not { } unreadable) return false;
         var problem = unreadable.StatusCode switch
         {
             StatusCodes.Status413PayloadTooLarge => RequestBodies.TooLarge,
