@@ -143,6 +143,7 @@ app.MapWolverineEndpoints(http =>
     http.Policies.Add(StandbyReads.PrimaryReadSessions); // [ReadOnPrimary] reads through a plain query session: no outbox, no transaction
     http.Policies.Add(StandbyReads.PrimaryReadSources);  // ... or, running its own SQL, on its account's Npgsql source: no session at all
     http.Policies.Add(StandbyReads.LaggingReadSources);
+    http.Policies.Add(WriteSessions.WithoutAnOutbox);    // a write that sends nothing commits through a plain session: no outbox
 });
 
 // With --json, standard output carries the JSON alone: the command line's own chatter goes to standard error.

@@ -33,6 +33,32 @@ public class GeneratedCode
         }
     }
 
+    /// <summary>
+    /// A write that sends no message commits through a plain Marten session (Http/WriteSessions.cs), not Wolverine's
+    /// outboxed one with its message context, listeners and two flushes of an outbox no write here uses. Read in the
+    /// committed code, which the test above holds to what the endpoints generate.
+    /// </summary>
+    [Theory]
+    [InlineData("Generated")]
+    [InlineData("GeneratedSharded")]
+    public void every_write_commits_through_a_plain_session(string folder)
+    {
+        var handlers = Path.Combine(TestTools.RepositoryRoot, "src", "Catalog", "Internal", folder, "WolverineHandlers");
+        var writes = Directory.GetFiles(handlers, "*.cs")
+            .Where(x => Path.GetFileName(x).Split('_')[0] is "POST" or "PATCH" or "DELETE")
+            .Select(x => (Name: Path.GetFileName(x), Text: File.ReadAllText(x)))
+            .Where(x => x.Text.Contains("documentSession.SaveChangesAsync"))
+            .ToList();
+
+        Assert.True(writes.Count > 20, $"{writes.Count} writes found");
+        foreach (var (name, text) in writes)
+        {
+            Assert.True(text.Contains("Catalog.Http.WriteSessions.Open("), $"{name} does not open its session with WriteSessions.Open");
+            Assert.False(text.Contains("OutboxedSessionFactory"), $"{name} opens Wolverine's outboxed session");
+            Assert.False(text.Contains("FlushOutgoingMessagesAsync"), $"{name} flushes an outbox");
+        }
+    }
+
     private static Dictionary<string, string> Files(string root) =>
         Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)
             .ToDictionary(x => Path.GetRelativePath(root, x), x => File.ReadAllText(x).ReplaceLineEndings("\n"));

@@ -36,6 +36,7 @@ public static class SendHeartbeatEndpoint
     [WolverinePost("/api/v1/client/machines/{fingerprint}/heartbeat", OperationId = "sendHeartbeat", Summary = "Send a heartbeat (license key)")]
     [Authorize(CatalogClaims.LicenseKeyPolicy)]
     [IdempotentByNature] // a heartbeat again is a heartbeat: nothing to store per request
+    [ReadOnPrimary]      // its read through a plain query session; its write opens a session of its own
     [Refuses(403, "`code` is PRODUCT_MISMATCH, PRODUCT_DELETED, SUSPENDED or EXPIRED.")]
     [Refuses(404, "`code` is NOT_ACTIVATED (no active machine with that fingerprint) or HEARTBEAT_DEAD (it missed its heartbeat): activate again.")]
     public static async Task<IResult> Post(string fingerprint, SendHeartbeat? command, ClaimsPrincipal user, IQuerySession session,

@@ -34,6 +34,7 @@ public static class ListTheseMachinesEndpoint
 
     /// <summary>The license's active machines, newest first, with their names and last heartbeats (never their fingerprints).</summary>
     [WolverineGet("/api/v1/client/machines", OperationId = "listTheseMachines", Summary = "List this license's machines (license key)")]
+    [ReadOnPrimary] // the software lists its machines straight after activating one: its own writes, on the primary
     [Authorize(CatalogClaims.LicenseKeyPolicy)]
     [ProducesResponseType<Page<ClientMachineDetails>>(200)]
     [Refuses(403, "The license is another product's: `code` is PRODUCT_MISMATCH.")]

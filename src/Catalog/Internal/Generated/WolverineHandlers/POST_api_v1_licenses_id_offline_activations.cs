@@ -3,11 +3,11 @@
 using Catalog.Hosting;
 using Catalog.Machines;
 using Catalog.SigningKeys;
+using Marten;
 using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
 using Wolverine.Http;
-using Wolverine.Marten.Publishing;
 using Wolverine.Runtime;
 
 namespace Internal.Generated.WolverineHandlers
@@ -21,19 +21,19 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Catalog.Machines.HeartbeatRows _heartbeatRows;
         private readonly Catalog.SigningKeys.SigningKeyRing _signingKeyRing;
         private readonly Catalog.SigningKeys.SigningSettings _signingSettings;
+        private readonly Marten.IDocumentStore _documentStore;
         private readonly System.TimeProvider _timeProvider;
-        private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_v1_licenses_id_offline_activations(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Machines.HeartbeatRows heartbeatRows, Catalog.SigningKeys.SigningKeyRing signingKeyRing, Catalog.SigningKeys.SigningSettings signingSettings, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_v1_licenses_id_offline_activations(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Machines.HeartbeatRows heartbeatRows, Catalog.SigningKeys.SigningKeyRing signingKeyRing, Catalog.SigningKeys.SigningSettings signingSettings, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _databaseServices = databaseServices;
             _heartbeatRows = heartbeatRows;
             _signingKeyRing = signingKeyRing;
             _signingSettings = signingSettings;
+            _documentStore = documentStore;
             _timeProvider = timeProvider;
-            _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
 
@@ -44,8 +44,6 @@ namespace Internal.Generated.WolverineHandlers
             var tenantId = await TryDetectTenantId(httpContext);
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             messageContext.TenantId = tenantId;
-            // Building the Marten session using the detected tenant id
-            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
             var problemDetails1 = Catalog.Http.StartingGate.Check(_databaseServices, httpContext);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
@@ -70,6 +68,7 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            await using var documentSession = Catalog.Http.WriteSessions.Open(_documentStore, httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.OfflineActivations.SendOfflineActivationEndpoint").SetTag("http.route", "/api/v1/licenses/{id}/offline-activations").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<Catalog.OfflineActivations.SendOfflineActivation>(httpContext);
@@ -111,10 +110,6 @@ namespace Internal.Generated.WolverineHandlers
             
             // Save all pending changes to this Marten session
             await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
-
-            
-            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
-            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -3,12 +3,12 @@
 using Catalog.Hosting;
 using Catalog.SigningKeys;
 using Catalog.Validation;
+using Marten;
 using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
 using Wolverine.Http;
 using Wolverine.Http.Runtime;
-using Wolverine.Marten.Publishing;
 using Wolverine.Runtime;
 
 namespace Internal.GeneratedSharded.WolverineHandlers
@@ -22,21 +22,21 @@ namespace Internal.GeneratedSharded.WolverineHandlers
         private readonly Catalog.SigningKeys.SigningKeyRing _signingKeyRing;
         private readonly Catalog.SigningKeys.SigningSettings _signingSettings;
         private readonly Catalog.Validation.LicenseInOneRead _licenseInOneRead;
+        private readonly Marten.IDocumentStore _documentStore;
         private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Http.Runtime.DeduplicatedResponses _deduplicatedResponses;
-        private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_v1_client_leases(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.SigningKeys.SigningKeyRing signingKeyRing, Catalog.SigningKeys.SigningSettings signingSettings, Catalog.Validation.LicenseInOneRead licenseInOneRead, System.TimeProvider timeProvider, Wolverine.Http.Runtime.DeduplicatedResponses deduplicatedResponses, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_v1_client_leases(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.SigningKeys.SigningKeyRing signingKeyRing, Catalog.SigningKeys.SigningSettings signingSettings, Catalog.Validation.LicenseInOneRead licenseInOneRead, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider, Wolverine.Http.Runtime.DeduplicatedResponses deduplicatedResponses, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _databaseServices = databaseServices;
             _signingKeyRing = signingKeyRing;
             _signingSettings = signingSettings;
             _licenseInOneRead = licenseInOneRead;
+            _documentStore = documentStore;
             _timeProvider = timeProvider;
             _deduplicatedResponses = deduplicatedResponses;
-            _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
 
@@ -47,8 +47,6 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             var tenantId = await TryDetectTenantId(httpContext);
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             messageContext.TenantId = tenantId;
-            // Building the Marten session using the detected tenant id
-            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
             // GH-4742: buffer the body so the deduplication fingerprint can read it after binding
             Microsoft.AspNetCore.Http.HttpRequestRewindExtensions.EnableBuffering(httpContext.Request);
             var Idempotency_Key = ReadSingleHeaderValue(httpContext, "Idempotency-Key");
@@ -69,6 +67,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             Wolverine.Http.HttpHandler.ReleaseDeduplicatedResponseBeforeFailureResponse(httpContext, _deduplicatedResponses, scopedDeduplicationId, deduplicationClaimToken, null);
             try
             {
+                await using var documentSession = Catalog.Http.WriteSessions.Open(_documentStore, httpContext);
                 // GH-5165: hear that the database committed before anything inside SaveChangesAsync can still throw
                 Wolverine.Marten.DatabaseCommitMarker.Enlist(documentSession, () => Wolverine.Http.HttpHandler.MarkDeduplicatedDatabaseCommitted(httpContext));
                 var problemDetails1 = Catalog.Http.StartingGate.Check(_databaseServices, httpContext);
@@ -120,10 +119,6 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
                 // GH-4742: the work is done; record the response, so a repeat is answered with it
                 await _deduplicatedResponses.RecordResponseAsync(scopedDeduplicationId, deduplicationClaimToken, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, createdResourceOfLeaseDetails_response, 404), null).ConfigureAwait(false);
-                
-                // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
-                await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
-
                 // Writing the response body to JSON because this was the first 'return variable' in the method signature
                 await WriteJsonAsync(httpContext, createdResourceOfLeaseDetails_response, 404);
             }

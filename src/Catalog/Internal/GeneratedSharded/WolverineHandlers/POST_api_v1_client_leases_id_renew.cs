@@ -2,12 +2,12 @@
 #pragma warning disable
 using Catalog.Hosting;
 using Catalog.Validation;
+using Marten;
 using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
 using Wolverine.Http;
 using Wolverine.Http.Runtime;
-using Wolverine.Marten.Publishing;
 using Wolverine.Runtime;
 
 namespace Internal.GeneratedSharded.WolverineHandlers
@@ -19,19 +19,19 @@ namespace Internal.GeneratedSharded.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Catalog.Hosting.DatabaseServices _databaseServices;
         private readonly Catalog.Validation.LicenseInOneRead _licenseInOneRead;
+        private readonly Marten.IDocumentStore _documentStore;
         private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Http.Runtime.DeduplicatedResponses _deduplicatedResponses;
-        private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_v1_client_leases_id_renew(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Validation.LicenseInOneRead licenseInOneRead, System.TimeProvider timeProvider, Wolverine.Http.Runtime.DeduplicatedResponses deduplicatedResponses, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_v1_client_leases_id_renew(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Validation.LicenseInOneRead licenseInOneRead, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider, Wolverine.Http.Runtime.DeduplicatedResponses deduplicatedResponses, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _databaseServices = databaseServices;
             _licenseInOneRead = licenseInOneRead;
+            _documentStore = documentStore;
             _timeProvider = timeProvider;
             _deduplicatedResponses = deduplicatedResponses;
-            _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
 
@@ -42,8 +42,6 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             var tenantId = await TryDetectTenantId(httpContext);
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             messageContext.TenantId = tenantId;
-            // Building the Marten session using the detected tenant id
-            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
             // GH-4742: buffer the body so the deduplication fingerprint can read it after binding
             Microsoft.AspNetCore.Http.HttpRequestRewindExtensions.EnableBuffering(httpContext.Request);
             var Idempotency_Key = ReadSingleHeaderValue(httpContext, "Idempotency-Key");
@@ -64,6 +62,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             Wolverine.Http.HttpHandler.ReleaseDeduplicatedResponseBeforeFailureResponse(httpContext, _deduplicatedResponses, scopedDeduplicationId, deduplicationClaimToken, null);
             try
             {
+                await using var documentSession = Catalog.Http.WriteSessions.Open(_documentStore, httpContext);
                 // GH-5165: hear that the database committed before anything inside SaveChangesAsync can still throw
                 Wolverine.Marten.DatabaseCommitMarker.Enlist(documentSession, () => Wolverine.Http.HttpHandler.MarkDeduplicatedDatabaseCommitted(httpContext));
                 var problemDetails1 = Catalog.Http.StartingGate.Check(_databaseServices, httpContext);
@@ -133,10 +132,6 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
                 // GH-4742: the work is done; record the response, so a repeat is answered with it
                 await _deduplicatedResponses.RecordResponseAsync(scopedDeduplicationId, deduplicationClaimToken, CompleteDeduplicatedRequest(httpContext, scopedDeduplicationId, resourceOfLeaseDetails_response, 404), null).ConfigureAwait(false);
-                
-                // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
-                await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
-
                 // Writing the response body to JSON because this was the first 'return variable' in the method signature
                 await WriteJsonAsync(httpContext, resourceOfLeaseDetails_response, 404);
             }

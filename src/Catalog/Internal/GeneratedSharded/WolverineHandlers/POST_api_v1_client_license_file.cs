@@ -2,11 +2,11 @@
 #pragma warning disable
 using Catalog.Hosting;
 using Catalog.SigningKeys;
+using Marten;
 using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
 using Wolverine.Http;
-using Wolverine.Marten.Publishing;
 using Wolverine.Runtime;
 
 namespace Internal.GeneratedSharded.WolverineHandlers
@@ -19,18 +19,18 @@ namespace Internal.GeneratedSharded.WolverineHandlers
         private readonly Catalog.Hosting.DatabaseServices _databaseServices;
         private readonly Catalog.SigningKeys.SigningKeyRing _signingKeyRing;
         private readonly Catalog.SigningKeys.SigningSettings _signingSettings;
+        private readonly Marten.IDocumentStore _documentStore;
         private readonly System.TimeProvider _timeProvider;
-        private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_v1_client_license_file(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.SigningKeys.SigningKeyRing signingKeyRing, Catalog.SigningKeys.SigningSettings signingSettings, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_v1_client_license_file(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.SigningKeys.SigningKeyRing signingKeyRing, Catalog.SigningKeys.SigningSettings signingSettings, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _databaseServices = databaseServices;
             _signingKeyRing = signingKeyRing;
             _signingSettings = signingSettings;
+            _documentStore = documentStore;
             _timeProvider = timeProvider;
-            _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
 
@@ -41,8 +41,6 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             var tenantId = await TryDetectTenantId(httpContext);
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             messageContext.TenantId = tenantId;
-            // Building the Marten session using the detected tenant id
-            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
             var problemDetails1 = Catalog.Http.StartingGate.Check(_databaseServices, httpContext);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
@@ -59,6 +57,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                 return;
             }
 
+            await using var documentSession = Catalog.Http.WriteSessions.Open(_documentStore, httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.LicenseFiles.GetThisLicenseFileEndpoint").SetTag("http.route", "/api/v1/client/license-file").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
             var (command, jsonContinue) = await ReadJsonAsync<Catalog.LicenseFiles.RequestLicenseFile>(httpContext, true);
@@ -78,10 +77,6 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             
             // Save all pending changes to this Marten session
             await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
-
-            
-            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
-            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

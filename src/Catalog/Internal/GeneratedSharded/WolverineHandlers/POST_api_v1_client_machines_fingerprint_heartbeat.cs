@@ -8,8 +8,6 @@ using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
 using Wolverine.Http;
-using Wolverine.Marten.Publishing;
-using Wolverine.Runtime;
 
 namespace Internal.GeneratedSharded.WolverineHandlers
 {
@@ -23,10 +21,8 @@ namespace Internal.GeneratedSharded.WolverineHandlers
         private readonly Catalog.Validation.LicenseInOneRead _licenseInOneRead;
         private readonly Marten.IDocumentStore _documentStore;
         private readonly System.TimeProvider _timeProvider;
-        private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
-        private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_v1_client_machines_fingerprint_heartbeat(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Machines.HeartbeatRows heartbeatRows, Catalog.Validation.LicenseInOneRead licenseInOneRead, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_v1_client_machines_fingerprint_heartbeat(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Machines.HeartbeatRows heartbeatRows, Catalog.Validation.LicenseInOneRead licenseInOneRead, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _databaseServices = databaseServices;
@@ -34,19 +30,10 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             _licenseInOneRead = licenseInOneRead;
             _documentStore = documentStore;
             _timeProvider = timeProvider;
-            _outboxedSessionFactory = outboxedSessionFactory;
-            _wolverineRuntime = wolverineRuntime;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            // Tenant Id detection
-            // 1. Tenant Id is value of claim 'catalog_account'
-            var tenantId = await TryDetectTenantId(httpContext);
-            var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
-            messageContext.TenantId = tenantId;
-            // Building the Marten session using the detected tenant id
-            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
             var problemDetails1 = Catalog.Http.StartingGate.Check(_databaseServices, httpContext);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
@@ -63,6 +50,11 @@ namespace Internal.GeneratedSharded.WolverineHandlers
                 return;
             }
 
+            await using var querySession = Catalog.Http.StandbyReads.OnThePrimary(_documentStore, httpContext);
+
+            // Tenant Id detection
+            // 1. Tenant Id is value of claim 'catalog_account'
+            var tenantId = await TryDetectTenantId(httpContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "Catalog.Heartbeats.SendHeartbeatEndpoint").SetTag("http.route", "/api/v1/client/machines/{fingerprint}/heartbeat").SetTag("http.request.method", "POST");
             var fingerprint = (string?)httpContext.GetRouteValue("fingerprint");
             if(fingerprint == null)
@@ -84,7 +76,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await Catalog.Heartbeats.SendHeartbeatEndpoint.Post(fingerprint, command, httpContext.User, ((Marten.IQuerySession)documentSession), _licenseInOneRead, _heartbeatRows, _documentStore, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await Catalog.Heartbeats.SendHeartbeatEndpoint.Post(fingerprint, command, httpContext.User, querySession, _licenseInOneRead, _heartbeatRows, _documentStore, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -3,11 +3,11 @@
 using Catalog.Hosting;
 using Catalog.Secrets;
 using Catalog.Webhooks;
+using Marten;
 using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
 using Wolverine.Http;
-using Wolverine.Marten.Publishing;
 using Wolverine.Runtime;
 
 namespace Internal.GeneratedSharded.WolverineHandlers
@@ -20,18 +20,18 @@ namespace Internal.GeneratedSharded.WolverineHandlers
         private readonly Catalog.Hosting.DatabaseServices _databaseServices;
         private readonly Catalog.Secrets.SecretBox _secretBox;
         private readonly Catalog.Webhooks.WebhookSettings _webhookSettings;
+        private readonly Marten.IDocumentStore _documentStore;
         private readonly System.TimeProvider _timeProvider;
-        private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_v1_webhook_endpoints(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Secrets.SecretBox secretBox, Catalog.Webhooks.WebhookSettings webhookSettings, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_v1_webhook_endpoints(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Catalog.Hosting.DatabaseServices databaseServices, Catalog.Secrets.SecretBox secretBox, Catalog.Webhooks.WebhookSettings webhookSettings, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _databaseServices = databaseServices;
             _secretBox = secretBox;
             _webhookSettings = webhookSettings;
+            _documentStore = documentStore;
             _timeProvider = timeProvider;
-            _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
 
@@ -42,8 +42,7 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             var tenantId = await TryDetectTenantId(httpContext);
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             messageContext.TenantId = tenantId;
-            // Building the Marten session using the detected tenant id
-            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext, tenantId);
+            await using var documentSession = Catalog.Http.WriteSessions.Open(_documentStore, httpContext);
             var problemDetails1 = Catalog.Http.StartingGate.Check(_databaseServices, httpContext);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
@@ -89,10 +88,6 @@ namespace Internal.GeneratedSharded.WolverineHandlers
             
             // Save all pending changes to this Marten session
             await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
-
-            
-            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
-            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
             // Writing the response body to JSON because this was the first 'return variable' in the method signature
             await WriteJsonAsync(httpContext, createdResourceOfWebhookEndpointCreated_response, 404);

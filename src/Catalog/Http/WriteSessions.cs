@@ -1,0 +1,66 @@
+using System.Security.Claims;
+using Catalog.Conventions;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.CodeGeneration.Frames;
+using JasperFx.CodeGeneration.Model;
+using Wolverine;
+using Wolverine.Marten;
+using Wolverine.Persistence;
+
+namespace Catalog.Http;
+
+/// <summary>
+/// A write that sends no message commits through a plain Marten session in the caller's account. Wolverine opens a
+/// transactional endpoint's session through its outbox: a message context, an envelope transaction enlisted in it,
+/// listeners on the session, and two flushes of an outbox that stays empty here, since no endpoint sends anything (a
+/// webhook is queued by the event feed, Webhooks/WebhookFeed.cs, not by the write). On create product that was 8% of
+/// the service's CPU (bench/README.md, "Seventh round"). An endpoint that takes a message bus or context, or returns
+/// anything but its answer and its storage work, keeps Wolverine's outboxed session.
+/// </summary>
+public static class WriteSessions
+{
+    /// <summary>Applied after Wolverine's own policies have given the transactional endpoints their outboxed session.</summary>
+    public static readonly IHttpPolicy WithoutAnOutbox = new Policy();
+
+    /// <summary>The session of a write, in the caller's account: what Wolverine's outboxed session is, without the outbox.</summary>
+    public static IDocumentSession Open(IDocumentStore store, HttpContext context) =>
+        store.LightweightSession(context.User.FindFirstValue(CatalogClaims.AccountId)
+                                 ?? throw new InvalidOperationException("a write needs an authenticated account"));
+
+    private sealed class Policy : IHttpPolicy
+    {
+        public void Apply(IReadOnlyList<HttpChain> chains, GenerationRules rules, IServiceContainer container)
+        {
+            var writes = chains.Where(x => OpensAnOutboxedSession(x) && SendsNothing(x)).ToList();
+            new EdgePolicy(_ => true, typeof(WriteSessions), nameof(Open)).Apply(writes, rules, container);
+            foreach (var chain in writes)
+            {
+                chain.Postprocessors.RemoveAll(x => x is FlushOutgoingMessages);
+                chain.Postprocessors.Add(new NothingToFlush());
+            }
+        }
+    }
+
+    /// <summary>Wolverine's Marten policies gave the chain a transaction: a session and a flush of its outbox after the commit.</summary>
+    private static bool OpensAnOutboxedSession(HttpChain chain) => chain.Postprocessors.Any(x => x is FlushOutgoingMessages and not NothingToFlush);
+
+    /// <summary>Nothing in the chain takes a message bus, and the endpoint returns only its answer and storage work.</summary>
+    private static bool SendsNothing(HttpChain chain) =>
+        !chain.RequiresOutbox()
+        && !chain.Middleware.OfType<MethodCall>().Append(chain.Method)
+            .SelectMany(x => x.Method.GetParameters())
+            .Any(x => typeof(IMessageBus).IsAssignableFrom(x.ParameterType))
+        && chain.Method.Creates.All(x => x.VariableType == chain.ResourceType || IsStorageWork(x.VariableType));
+
+    private static bool IsStorageWork(Type type) =>
+        typeof(IMartenOp).IsAssignableFrom(type) || typeof(IEnumerable<IMartenOp>).IsAssignableFrom(type) || type == typeof(Events);
+
+    /// <summary>Stands where Wolverine's flush of the outbox was, so that its policies add none: the outbox is not used.</summary>
+    private sealed class NothingToFlush : FlushOutgoingMessages
+    {
+        public override IEnumerable<Variable> FindVariables(IMethodVariables chain) => [];
+
+        public override void GenerateCode(GeneratedMethod method, ISourceWriter writer) => Next?.GenerateCode(method, writer);
+    }
+}
