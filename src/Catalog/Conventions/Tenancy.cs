@@ -25,6 +25,16 @@ public static class CatalogClaims
     /// <summary>The account of the authenticated key.</summary>
     public static Guid Account(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(AccountId)!);
 
+    /// <summary>
+    /// The account as the name of its tenant, read as Wolverine's tenant detection reads it (the claim's first value,
+    /// trimmed), for a session opened outside that detection. Without one, <paramref name="use"/> cannot run: never the
+    /// default tenant's session.
+    /// </summary>
+    public static string Tenant(this ClaimsPrincipal user, string use) =>
+        user.FindFirstValue(AccountId)?.Trim() is { Length: > 0 } account
+            ? account
+            : throw new InvalidOperationException($"{use} needs an authenticated account");
+
     /// <summary>The license of the authenticated license key.</summary>
     public static Guid License(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(LicenseId)!);
 }

@@ -1,5 +1,4 @@
 using Catalog.Hosting;
-using System.Security.Claims;
 using Catalog.Conventions;
 using Wolverine.Attributes;
 
@@ -84,25 +83,25 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
     /// <summary>The caller's account's database on the primary.</summary>
     public static async Task<AccountSource> PrimarySourceOf(StandbyReads reads, IDocumentStore store, HttpContext context)
     {
-        var account = AccountOf(context, "a read");
+        var account = context.User.Tenant("a read");
         return new(await reads.SourceOf(store, account, context, mayLag: false), account);
     }
 
     /// <summary>The caller's account's database for a lagging read: its standby while one is up and has not failed this request.</summary>
     public static async Task<AccountSource> LaggingSourceOf(StandbyReads reads, IDocumentStore store, HttpContext context)
     {
-        var account = AccountOf(context, "a lagging read");
+        var account = context.User.Tenant("a lagging read");
         return new(await reads.SourceOf(store, account, context, mayLag: true), account);
     }
 
     /// <summary>The query session of a read on the primary, in the caller's account.</summary>
     public static IQuerySession OnThePrimary(IDocumentStore store, HttpContext context) =>
-        store.QuerySession(AccountOf(context, "a read"));
+        store.QuerySession(context.User.Tenant("a read"));
 
     /// <summary>The query session of a lagging read, in the caller's account.</summary>
     public static async Task<IQuerySession> Open(IDocumentStore store, StandbyReads reads, HttpContext context, CancellationToken token)
     {
-        var account = AccountOf(context, "a lagging read");
+        var account = context.User.Tenant("a lagging read");
         if (await reads.LaggingStandbyOf(store, account, context) is not { } standby) return store.QuerySession(account);
         // Marten uses a connection it is given only when it is open, and closes it with the session.
         var connection = await standby.OpenConnectionAsync(token);
@@ -134,10 +133,6 @@ public sealed class StandbyReads(NpgsqlDataSource? standby, IReadOnlyDictionary<
     /// <summary>The standby a lagging read goes to, unless none is configured or it already failed this request.</summary>
     private ValueTask<NpgsqlDataSource?> LaggingStandbyOf(IDocumentStore store, string account, HttpContext context) =>
         context.Items.ContainsKey(LaggingReadOnThePrimary) ? ValueTask.FromResult<NpgsqlDataSource?>(null) : StandbyOf(store, account);
-
-    /// <summary>The account of an authenticated request: the tenant its reads are limited to.</summary>
-    private static string AccountOf(HttpContext context, string read) =>
-        context.User.FindFirstValue(CatalogClaims.AccountId) ?? throw new InvalidOperationException($"{read} needs an authenticated account");
 
     private const string LaggingReadOnThePrimary = "catalog.lagging-read-on-the-primary";
 

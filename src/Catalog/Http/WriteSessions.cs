@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Catalog.Conventions;
 using JasperFx;
 using JasperFx.CodeGeneration;
@@ -25,13 +24,12 @@ public static class WriteSessions
     /// <summary>Applied after Wolverine's own policies have given the transactional endpoints their outboxed session.</summary>
     public static readonly IHttpPolicy WithoutAnOutbox = new Policy();
 
-    /// <summary>The session of a write, in the caller's account: what Wolverine's outboxed session is, without the outbox.</summary>
-    /// <remarks>The account as Wolverine's tenant detection reads it (the claim's first value, trimmed), which also scopes the
-    /// Idempotency-Key. No account, no session: never the default tenant's.</remarks>
+    /// <summary>
+    /// The session of a write, in the caller's account (the tenant Wolverine's detection names, which also scopes the
+    /// Idempotency-Key): what Wolverine's outboxed session is, without the outbox.
+    /// </summary>
     public static IDocumentSession Open(IDocumentStore store, HttpContext context) =>
-        store.LightweightSession(context.User.FindFirstValue(CatalogClaims.AccountId)?.Trim() is { Length: > 0 } account
-            ? account
-            : throw new InvalidOperationException("a write needs an authenticated account"));
+        store.LightweightSession(context.User.Tenant("a write"));
 
     private sealed class Policy : IHttpPolicy
     {
